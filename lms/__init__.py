@@ -1,0 +1,58 @@
+"""Lernpfad: digital-skills learning for the staff of a municipal administration."""
+from __future__ import annotations
+
+from flask import Flask
+
+from lms.config import PROJECT_ROOT, load_config
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application: configuration, extensions, security, blueprints, commands."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.update(load_config(config))
+
+    from lms import logging_setup, security, web
+
+    logging_setup.init_app(app)
+    _init_extensions(app)
+    security.init_app(app)
+    web.init_app(app)
+    _register_blueprints(app)
+    _register_commands(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from lms import models  # noqa: F401  (every model registered before Alembic looks)
+    from lms.auth.session_loader import init_login
+    from lms.extensions import babel, csrf, db, migrate
+    from lms.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    init_login(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from lms.auth.views import bp as auth_bp
+    from lms.core.views import bp as core_bp
+    from lms.people.admin_views import bp as people_admin_bp
+    from lms.people.views import bp as people_bp
+
+    for blueprint in (core_bp, auth_bp, people_bp, people_admin_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_commands(app: Flask) -> None:
+    from lms.demo.cli import demo_cli
+    from lms.people.cli import people_cli
+
+    for group in (people_cli, demo_cli):
+        app.cli.add_command(group)

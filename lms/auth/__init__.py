@@ -1,0 +1,1 @@
+"""Sign-in, sessions, passwords and the role checks every view uses."""

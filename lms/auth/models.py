@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from typing import Optional
+
+from sqlalchemy import ForeignKey, Integer, String, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.db_types import intpk, timestamp, utcnow
+from lms.extensions import db
+from lms.people.models import User
+
+
+class AuthSession(db.Model):
+    """A signed-in session. The cookie carries its token; only the token's hash is stored,
+    so a database leak does not hand out live sessions."""
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[intpk]
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[timestamp] = mapped_column(default=utcnow, server_default=func.now())
+    last_seen_at: Mapped[timestamp] = mapped_column(default=utcnow, server_default=func.now())
+    ended_at: Mapped[Optional[timestamp]]
+    ip_address: Mapped[Optional[str]] = mapped_column(String(45))
+    user_agent: Mapped[Optional[str]] = mapped_column(String(300))
+
+    user: Mapped[User] = relationship()
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins per key (an account at an address, or an address alone)."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(320), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[timestamp] = mapped_column(default=utcnow)

@@ -1,0 +1,77 @@
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from lms.auth import services
+from lms.auth.access import public, signed_in
+from lms.auth.forms import ChangePasswordForm, LoginForm
+from lms.auth.passwords import verify_password
+from lms.extensions import db
+from lms.i18n import _, ngettext
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def _safe_next(target: str | None) -> str | None:
+    # Only local paths, so the sign-in page cannot be used to redirect elsewhere.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        result = services.authenticate(form.email.data, form.password.data, request.remote_addr)
+        if result.user:
+            next_url = _safe_next(request.args.get("next"))
+            lang = session.get("lang")
+            session.clear()  # a fresh session at sign-in, nothing carried over
+            if lang:
+                session["lang"] = lang
+            services.start_session(result.user, request.remote_addr, request.user_agent.string)
+            db.session.commit()
+            login_user(result.user)
+            return redirect(next_url or url_for("core.home"))
+        db.session.commit()  # keep the failure count
+        if result.error == "throttled":
+            error = ngettext("Too many failed attempts. Please wait %(num)d second and try again.",
+                             "Too many failed attempts. Please wait %(num)d seconds and try again.",
+                             result.wait_seconds)
+        elif result.error == "inactive":
+            error = _("Your account has been deactivated. Please contact your administrator.")
+        else:
+            error = _("E-mail address or password is not correct.")
+    return render_template("auth/login.html", form=form, error=error)
+
+
+@bp.post("/logout")
+@signed_in
+def logout():
+    services.end_session(current_user.get_id())
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You have signed out."), "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@signed_in
+def change_password():
+    form = ChangePasswordForm()
+    form.email_hint = current_user.email
+    if form.validate_on_submit():
+        if not verify_password(current_user.password_hash, form.current_password.data):
+            form.current_password.errors.append(_("The current password is not correct."))
+        else:
+            services.set_password(current_user, form.new_password.data)
+            services.end_all_sessions(current_user.id, except_token=current_user.get_id())
+            db.session.commit()
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("core.home"))
+    return render_template("auth/change_password.html", form=form)

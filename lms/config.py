@@ -1,0 +1,95 @@
+"""Configuration read from environment variables.
+
+LMS_ENV selects development (default), production or testing. Everything a deployment
+needs to change is an environment variable; nothing secret lives in the repository.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("LMS_INSTANCE_DIR", PROJECT_ROOT / "instance"))
+
+ENVIRONMENTS = ("development", "production", "testing")
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable configuration."""
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def _development_secret_key() -> str:
+    """A key generated once and kept in instance/, so sessions survive restarts."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    key_file = INSTANCE_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Build the Flask configuration from the environment, then apply overrides."""
+    overrides = dict(overrides or {})
+    env = overrides.get("LMS_ENV") or os.environ.get("LMS_ENV", "development")
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"LMS_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+
+    secret_key = overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
+    if not secret_key:
+        if env == "production":
+            raise ConfigError("SECRET_KEY must be set in production")
+        secret_key = secrets.token_hex(32) if env == "testing" else _development_secret_key()
+
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'lernpfad.db'}"
+    production = env == "production"
+
+    config = {
+        "LMS_ENV": env,
+        "SECRET_KEY": secret_key,
+        "TESTING": env == "testing",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Sessions: cookie holds only a signed reference to a server-side session row.
+        "SESSION_COOKIE_NAME": "lernpfad_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", 30),
+        "SESSION_MAX_HOURS": _int("SESSION_MAX_HOURS", 12),
+        # Argon2id cost; tests lower it so the suite stays fast.
+        "ARGON2_TIME_COST": _int("ARGON2_TIME_COST", 3),
+        "ARGON2_MEMORY_COST": _int("ARGON2_MEMORY_COST", 65536),
+        "ARGON2_PARALLELISM": _int("ARGON2_PARALLELISM", 4),
+        # Sign-in throttling: free attempts, then a delay doubling per failure up to a cap.
+        "LOGIN_FREE_ATTEMPTS_ACCOUNT": _int("LOGIN_FREE_ATTEMPTS_ACCOUNT", 3),
+        "LOGIN_FREE_ATTEMPTS_ADDRESS": _int("LOGIN_FREE_ATTEMPTS_ADDRESS", 20),
+        "LOGIN_MAX_DELAY_SECONDS": _int("LOGIN_MAX_DELAY_SECONDS", 300),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "BABEL_DEFAULT_LOCALE": "de",
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("LMS_TIMEZONE", "Europe/Berlin"),
+        "LANGUAGES": ("de", "en"),
+        "TOWN_NAME": os.environ.get("LMS_TOWN_NAME", "Stadt Musterhausen"),
+        "PAGE_SIZE": _int("LMS_PAGE_SIZE", 25),
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+    }
+    if env == "testing":
+        config.update(ARGON2_TIME_COST=1, ARGON2_MEMORY_COST=1024, ARGON2_PARALLELISM=1)
+    config.update(overrides)
+    return config

@@ -1,0 +1,1 @@
+"""Pages that belong to no single domain: the start page, health check, language switch."""

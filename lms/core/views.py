@@ -1,0 +1,65 @@
+from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from lms.auth.access import public, roles_required, signed_in
+from lms.core.forms import LanguageForm
+from lms.extensions import db
+
+bp = Blueprint("core", __name__)
+
+# Which page a user starts on: the first of their roles in this order.
+HOME_BY_ROLE = (
+    ("admin", "people_admin.dashboard"),
+    ("hr", "people.hr_overview"),
+    ("manager", "people.my_team"),
+    ("trainer", "core.trainer_home"),
+)
+
+
+@bp.get("/")
+@signed_in
+def home():
+    for role, endpoint in HOME_BY_ROLE:
+        if current_user.has_role(role):
+            return redirect(url_for(endpoint))
+    return redirect(url_for("core.my_learning"))
+
+
+@bp.get("/learning/")
+@signed_in
+def my_learning():
+    return render_template("core/my_learning.html")
+
+
+@bp.get("/trainer/")
+@roles_required("trainer")
+def trainer_home():
+    return render_template("core/trainer_home.html")
+
+
+@bp.post("/language")
+@public
+def set_language():
+    form = LanguageForm()
+    if form.validate_on_submit():
+        session["lang"] = form.language.data
+        if current_user.is_authenticated:
+            current_user.locale = form.language.data
+            db.session.commit()
+    target = request.referrer or ""
+    if not target.startswith(request.host_url):
+        target = url_for("core.home")
+    return redirect(target)
+
+
+@bp.get("/health")
+@public
+def health():
+    try:
+        db.session.execute(text("SELECT 1"))
+        return jsonify(status="ok", database="ok")
+    except SQLAlchemyError:
+        db.session.rollback()
+        return jsonify(status="error", database="unreachable"), 503

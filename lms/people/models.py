@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from typing import Optional
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Column, ForeignKey, String, Table, false, func, select, true
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.db_types import intpk, str200, timestamp, utcnow
+from lms.extensions import db
+from lms.i18n import _l
+
+# Role names are stored as text; the labels are what people read.
+ROLE_LABELS = {
+    "employee": _l("Employee"),
+    "trainer": _l("Trainer"),
+    "manager": _l("Manager"),
+    "hr": _l("HR"),
+    "admin": _l("Administrator"),
+}
+ROLES = tuple(ROLE_LABELS)
+
+department_heads = Table(
+    "department_heads",
+    db.metadata,
+    Column("department_id", ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Department(db.Model):
+    __tablename__ = "departments"
+
+    id: Mapped[intpk]
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str200]
+    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("departments.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+    parent: Mapped[Optional["Department"]] = relationship(remote_side="Department.id", back_populates="children")
+    children: Mapped[list["Department"]] = relationship(back_populates="parent", order_by="Department.code")
+    heads: Mapped[list["User"]] = relationship(secondary=department_heads, back_populates="headed_departments")
+
+    def __repr__(self) -> str:
+        return f"<Department {self.code}>"
+
+
+class JobRole(db.Model):
+    __tablename__ = "job_roles"
+
+    id: Mapped[intpk]
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str200]
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+    def __repr__(self) -> str:
+        return f"<JobRole {self.code}>"
+
+
+class UserRole(db.Model):
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[intpk]
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    personnel_number: Mapped[Optional[str]] = mapped_column(String(20), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    locale: Mapped[Optional[str]] = mapped_column(String(5))
+    password_hash: Mapped[Optional[str]] = mapped_column(String(200))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    department_id: Mapped[Optional[int]] = mapped_column(ForeignKey("departments.id"), index=True)
+    job_role_id: Mapped[Optional[int]] = mapped_column(ForeignKey("job_roles.id"), index=True)
+    created_at: Mapped[timestamp] = mapped_column(default=utcnow, server_default=func.now())
+    last_login_at: Mapped[Optional[timestamp]]
+
+    department: Mapped[Optional[Department]] = relationship()
+    job_role: Mapped[Optional[JobRole]] = relationship()
+    role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    headed_departments: Mapped[list[Department]] = relationship(
+        secondary=department_heads, back_populates="heads", order_by=Department.code
+    )
+
+    # Flask-Login stores the id of the server-side session, not of the user (see lms.auth).
+    session_token = None
+
+    def get_id(self) -> str | None:
+        return self.session_token
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    @property
+    def sort_name(self) -> str:
+        return f"{self.family_name}, {self.given_name}"
+
+    @property
+    def roles(self) -> set[str]:
+        return {row.role for row in self.role_rows}
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+def active_users_query():
+    return select(User).where(User.active.is_(True))

@@ -1,0 +1,99 @@
+"""What every page shares: the menu, the language switch, error pages."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, render_template, request
+from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from lms.i18n import _l
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    endpoint: str
+    label: object
+    roles: tuple[str, ...]  # empty: every signed-in user
+
+
+# The menu in one place; a role sees the items it may use, in this order.
+MENU = (
+    MenuItem("core.my_learning", _l("My learning"), ()),
+    MenuItem("people.my_team", _l("My team"), ("manager",)),
+    MenuItem("people.hr_overview", _l("HR overview"), ("hr",)),
+    MenuItem("core.trainer_home", _l("Courses"), ("trainer",)),
+    MenuItem("people_admin.dashboard", _l("Administration"), ("admin",)),
+)
+
+
+def menu_for(user) -> list[MenuItem]:
+    if not user.is_authenticated:
+        return []
+    return [item for item in MENU if not item.roles or user.has_role(*item.roles)]
+
+
+def active_item(menu: list[MenuItem], endpoint: str) -> MenuItem | None:
+    """The menu item for this page: its own endpoint, else the first item of the same blueprint."""
+    blueprint = endpoint.split(".")[0]
+    return (next((item for item in menu if item.endpoint == endpoint), None)
+            or next((item for item in menu if item.endpoint.split(".")[0] == blueprint), None))
+
+
+def field_attrs(field, css_class: str) -> dict[str, str]:
+    """HTML attributes tying a form field to its hint and error (KERN classes, ARIA)."""
+    attrs = {"class": css_class + (f" {css_class}--error" if field.errors else "")}
+    described_by = [f"{field.id}-{part}" for part, present in
+                    (("hint", field.description), ("error", field.errors)) if present]
+    if described_by:
+        attrs["aria-describedby"] = " ".join(described_by)
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+    return attrs
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals["field_attrs"] = field_attrs
+
+    @app.context_processor
+    def shared_template_values():
+        menu = menu_for(current_user)
+        current = request.endpoint or ""
+        return {
+            "menu": menu,
+            "active_menu_item": active_item(menu, current),
+            "current_locale": str(get_locale()),
+            "town_name": app.config["TOWN_NAME"],
+            "languages": (("de", "Deutsch"), ("en", "English")),
+        }
+
+    def error_page(status: int, title, message):
+        return render_template("errors/error.html", status=status, title=title, message=message), status
+
+    @app.errorhandler(403)
+    def forbidden(_error):
+        return error_page(403, _l("Access denied"), _l("You do not have the rights to see this page."))
+
+    @app.errorhandler(404)
+    def not_found(_error):
+        return error_page(404, _l("Page not found"), _l("This page does not exist or has been moved."))
+
+    @app.errorhandler(405)
+    def method_not_allowed(_error):
+        return error_page(405, _l("Not allowed"), _l("This action is not possible this way."))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error):
+        return error_page(400, _l("Form expired"), _l(
+            "The form could not be sent because its security token was missing or had expired. "
+            "Please go back, reload the page and try again. Nothing was changed."))
+
+    @app.errorhandler(500)
+    def server_error(_error):
+        from lms.extensions import db
+
+        db.session.rollback()
+        return error_page(500, _l("Something went wrong"), _l(
+            "An unexpected error occurred. Nothing was saved. Please try again later."))
+

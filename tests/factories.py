@@ -1,0 +1,73 @@
+"""Factories that take only the fields a test cares about."""
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from lms.auth import services as auth_services
+from lms.extensions import db
+from lms.people.models import Department, JobRole, User, UserRole
+
+DEFAULT_PASSWORD = "Korrekt-Pferd-Batterie-42"
+_sequence = itertools.count(1)
+
+
+@pytest.fixture
+def make_department(database):
+    def make(code: str | None = None, name: str | None = None, parent: Department | None = None) -> Department:
+        number = next(_sequence)
+        department = Department(code=code or f"D{number}", name=name or f"Abteilung {number}", parent=parent)
+        db.session.add(department)
+        db.session.commit()
+        return department
+
+    return make
+
+
+@pytest.fixture
+def make_job_role(database):
+    def make(code: str | None = None, title: str | None = None) -> JobRole:
+        number = next(_sequence)
+        job_role = JobRole(code=code or f"JR{number}", title=title or f"Tätigkeit {number}")
+        db.session.add(job_role)
+        db.session.commit()
+        return job_role
+
+    return make
+
+
+@pytest.fixture
+def make_user(database):
+    def make(roles=(), email: str | None = None, password: str = DEFAULT_PASSWORD, active: bool = True,
+             department: Department | None = None, job_role: JobRole | None = None,
+             heads: list[Department] = (), locale: str | None = None, **fields) -> User:
+        number = next(_sequence)
+        user = User(
+            email=email or f"person{number}@musterhausen.example",
+            given_name=fields.pop("given_name", "Erika"), family_name=fields.pop("family_name", f"Muster{number}"),
+            personnel_number=fields.pop("personnel_number", f"{500000 + number}"),
+            active=active, department=department, job_role=job_role, locale=locale,
+            role_rows=[UserRole(role=r) for r in {"employee", *roles}], **fields,
+        )
+        user.headed_departments = list(heads)
+        auth_services.set_password(user, password)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def sign_in(client):
+    """Signs a user in through the real login form."""
+    from tests.conftest import csrf_token
+
+    def do(user_or_email, password: str = DEFAULT_PASSWORD, follow: bool = False):
+        email = getattr(user_or_email, "email", user_or_email)
+        token = csrf_token(client.get("/auth/login"))
+        return client.post("/auth/login", data={"csrf_token": token, "email": email, "password": password},
+                           follow_redirects=follow)
+
+    return do

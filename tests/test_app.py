@@ -1,0 +1,98 @@
+"""The application shell: health, headers, languages, error pages, logging, configuration."""
+import logging
+
+import pytest
+
+from lms import create_app
+from lms.config import ConfigError, load_config
+from tests.conftest import csrf_token
+
+
+def test_health_reports_database_ok(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_health_answers_503_when_the_database_is_unreachable(tmp_path):
+    app = create_app({"LMS_ENV": "testing", "SQLALCHEMY_DATABASE_URI":
+                      f"sqlite:///{tmp_path}/missing-dir/nope/db.sqlite"})
+    response = app.test_client().get("/health")
+    assert response.status_code == 503
+    assert response.get_json()["database"] == "unreachable"
+
+
+def test_security_headers_forbid_inline_script(client):
+    response = client.get("/auth/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+class ListHandler(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+def test_one_log_line_per_request(client):
+    handler = ListHandler()
+    logger = logging.getLogger("lms.request")
+    logger.addHandler(handler)
+    try:
+        client.get("/health")
+    finally:
+        logger.removeHandler(handler)
+    assert len(handler.lines) == 1 and '"GET /health" 200' in handler.lines[0]
+
+
+def test_german_is_the_default_and_english_follows_the_browser(client):
+    assert 'lang="de"' in client.get("/auth/login").get_data(as_text=True)
+    english = client.get("/auth/login", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert 'lang="en"' in english.get_data(as_text=True) and "Sign in" in english.get_data(as_text=True)
+
+
+def test_the_language_switch_is_a_post_with_csrf(client):
+    page = client.get("/auth/login")
+    assert "Anmelden" in page.get_data(as_text=True)
+    response = client.post("/language", data={"csrf_token": csrf_token(page), "language": "en"},
+                           headers={"Referer": "http://localhost/auth/login"})
+    assert response.status_code == 302
+    assert 'lang="en"' in client.get("/auth/login").get_data(as_text=True)
+    assert client.post("/language", data={"language": "de"}).status_code == 400
+
+
+def test_the_saved_preference_beats_the_browser(client, make_user, sign_in):
+    user = make_user(locale="en")
+    sign_in(user)
+    page = client.get("/learning/", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert 'lang="en"' in page and "My learning" in page
+
+
+def test_unknown_page_gets_a_friendly_404_in_german(client):
+    response = client.get("/does-not-exist")
+    assert response.status_code == 404
+    assert "Seite nicht gefunden" in response.get_data(as_text=True)
+
+
+def test_production_requires_a_secret_key(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError):
+        load_config({"LMS_ENV": "production"})
+
+
+def test_production_cookies_are_secure(monkeypatch):
+    monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
+    config = load_config({"LMS_ENV": "production", "SECRET_KEY": "x" * 32})
+    assert config["SESSION_COOKIE_SECURE"] and config["SESSION_COOKIE_HTTPONLY"]
+    assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_unknown_environment_is_refused():
+    with pytest.raises(ConfigError):
+        load_config({"LMS_ENV": "staging"})
