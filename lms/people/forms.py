@@ -40,7 +40,7 @@ class UserForm(FlaskForm):
                          validators=[Optional()])
     roles = CheckboxListField(_l("Roles"), choices=[(k, v) for k, v in ROLE_LABELS.items()],
                               description=_l("Every person is an employee; other roles add rights."))
-    headed_departments = SelectMultipleField(
+    headed_departments = CheckboxListField(
         _l("Heads these departments"), coerce=int, validators=[Optional()],
         description=_l("Managers see the people of these departments and their sub-departments."))
 
