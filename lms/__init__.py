@@ -51,8 +51,10 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_commands(app: Flask) -> None:
+    from lms.catalog.cli import courses_cli
     from lms.demo.cli import demo_cli
     from lms.people.cli import people_cli
+    from lms.skills.cli import skills_cli
 
-    for group in (people_cli, demo_cli):
+    for group in (people_cli, skills_cli, courses_cli, demo_cli):
         app.cli.add_command(group)

@@ -71,3 +71,13 @@ def sign_in(client):
                            follow_redirects=follow)
 
     return do
+
+
+@pytest.fixture
+def digcomp(database):
+    """The DigComp 2.2 framework, loaded from the project's data file."""
+    from lms.skills.frameworks import DEFAULT_FRAMEWORK_FILE, load_framework_file
+
+    framework = load_framework_file(DEFAULT_FRAMEWORK_FILE).framework
+    db.session.commit()
+    return framework

@@ -1,0 +1,1 @@
+"""Courses: the model, the Markdown course format, import from courses/, the catalogue."""

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from typing import Optional
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, false, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.db_types import intpk, timestamp, utcnow
+from lms.extensions import db
+from lms.skills.models import Competence
+
+
+class Course(db.Model):
+    """A micro-course imported from courses/<slug>/. HTML fields hold sanitised, rendered Markdown."""
+
+    __tablename__ = "courses"
+
+    id: Mapped[intpk]
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(String(1000))
+    language: Mapped[str] = mapped_column(String(5), default="de")
+    duration_minutes: Mapped[Optional[int]] = mapped_column(Integer)
+    pass_score: Mapped[int] = mapped_column(Integer, default=80)
+    valid_months: Mapped[Optional[int]] = mapped_column(Integer)
+    intro_html: Mapped[str] = mapped_column(Text, default="")
+    # Raised on every change of content; completions remember the version they were earned on.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    source_path: Mapped[Optional[str]] = mapped_column(String(500))
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[timestamp] = mapped_column(default=utcnow, server_default=func.now())
+    updated_at: Mapped[timestamp] = mapped_column(default=utcnow, server_default=func.now())
+
+    lessons: Mapped[list["Lesson"]] = relationship(
+        back_populates="course", order_by="Lesson.position", cascade="all, delete-orphan")
+    tag_rows: Mapped[list["CourseTag"]] = relationship(cascade="all, delete-orphan", order_by="CourseTag.tag")
+    competence_rows: Mapped[list["CourseCompetence"]] = relationship(cascade="all, delete-orphan")
+    media: Mapped[list["CourseMedia"]] = relationship(cascade="all, delete-orphan")
+
+    @property
+    def tags(self) -> list[str]:
+        return [row.tag for row in self.tag_rows]
+
+
+class CourseTag(db.Model):
+    __tablename__ = "course_tags"
+
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(60), primary_key=True, index=True)
+
+
+class CourseCompetence(db.Model):
+    """The level of a competence a learner reaches by completing the course."""
+
+    __tablename__ = "course_competences"
+
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True)
+    competence_id: Mapped[int] = mapped_column(ForeignKey("competences.id"), primary_key=True, index=True)
+    level: Mapped[int] = mapped_column(Integer)
+
+    competence: Mapped[Competence] = relationship()
+
+
+class Lesson(db.Model):
+    """A lesson, identified within its course by its file name without .md (its key)."""
+
+    __tablename__ = "lessons"
+    __table_args__ = (UniqueConstraint("course_id", "key"),)
+
+    id: Mapped[intpk]
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+    course: Mapped[Course] = relationship(back_populates="lessons")
+    questions: Mapped[list["QuizQuestion"]] = relationship(
+        back_populates="lesson", order_by="QuizQuestion.position", cascade="all, delete-orphan")
+
+
+class QuizQuestion(db.Model):
+    """A quiz question. `answers` is a list of {"text": str, "correct": bool}; texts are plain text."""
+
+    __tablename__ = "quiz_questions"
+
+    id: Mapped[intpk]
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    question: Mapped[str] = mapped_column(Text)
+    answers: Mapped[list] = mapped_column(JSON)
+    explanation: Mapped[Optional[str]] = mapped_column(Text)
+    # Same hash, same question: learners' answers to it survive a re-import.
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+    lesson: Mapped[Lesson] = relationship(back_populates="questions")
+
+    @property
+    def correct_indexes(self) -> set[int]:
+        return {index for index, answer in enumerate(self.answers) if answer.get("correct")}
+
+
+class CourseMedia(db.Model):
+    """An image from a course's folder, kept in the database so every app server can serve it."""
+
+    __tablename__ = "course_media"
+    __table_args__ = (UniqueConstraint("course_id", "path"),)
+
+    id: Mapped[intpk]
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)

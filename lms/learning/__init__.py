@@ -1,0 +1,1 @@
+"""Learning: progress through lessons, quiz answers, completions and certificates."""
