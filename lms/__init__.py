@@ -42,11 +42,13 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from lms.auth.views import bp as auth_bp
+    from lms.catalog.views import bp as catalog_bp
     from lms.core.views import bp as core_bp
+    from lms.learning.views import bp as learning_bp
     from lms.people.admin_views import bp as people_admin_bp
     from lms.people.views import bp as people_bp
 
-    for blueprint in (core_bp, auth_bp, people_bp, people_admin_bp):
+    for blueprint in (core_bp, auth_bp, people_bp, people_admin_bp, catalog_bp, learning_bp):
         app.register_blueprint(blueprint)
 
 

@@ -86,6 +86,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "LANGUAGES": ("de", "en"),
         "TOWN_NAME": os.environ.get("LMS_TOWN_NAME", "Stadt Musterhausen"),
         "PAGE_SIZE": _int("LMS_PAGE_SIZE", 25),
+        # Aggregates never show a group smaller than this (agreed with the staff council).
+        "PRIVACY_MIN_GROUP_SIZE": _int("LMS_MIN_GROUP_SIZE", 5),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
     }

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -20,10 +20,11 @@ class MenuItem:
 
 # The menu in one place; a role sees the items it may use, in this order.
 MENU = (
-    MenuItem("core.my_learning", _l("My learning"), ()),
+    MenuItem("learning.my_learning", _l("My learning"), ()),
+    MenuItem("catalog.catalogue", _l("Course catalogue"), ()),
     MenuItem("people.my_team", _l("My team"), ("manager",)),
     MenuItem("people.hr_overview", _l("HR overview"), ("hr",)),
-    MenuItem("core.trainer_home", _l("Courses"), ("trainer",)),
+    MenuItem("catalog.trainer_courses", _l("Courses"), ("trainer",)),
     MenuItem("people_admin.dashboard", _l("Administration"), ("admin",)),
 )
 
@@ -53,8 +54,17 @@ def field_attrs(field, css_class: str) -> dict[str, str]:
     return attrs
 
 
+def group_count(count: int) -> str:
+    """An aggregate count, or "fewer than N" for groups too small to show (privacy)."""
+    minimum = current_app.config["PRIVACY_MIN_GROUP_SIZE"]
+    if 0 < count < minimum:
+        return str(_l("fewer than %(n)d", n=minimum))
+    return str(count)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["field_attrs"] = field_attrs
+    app.jinja_env.filters["group_count"] = group_count
 
     @app.context_processor
     def shared_template_values():

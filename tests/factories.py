@@ -81,3 +81,45 @@ def digcomp(database):
     framework = load_framework_file(DEFAULT_FRAMEWORK_FILE).framework
     db.session.commit()
     return framework
+
+
+@pytest.fixture
+def make_course(database, digcomp):
+    """A course built directly in the database (the importer has its own tests).
+
+    `lessons` is a list of question lists; each question is (text, [(answer, correct), ...]).
+    """
+    from sqlalchemy import select
+
+    from lms.catalog.models import Course, CourseCompetence, CourseTag, Lesson, QuizQuestion
+    from lms.skills.models import Competence
+
+    def make(slug: str | None = None, title: str | None = None, lessons=None, competences=(("4.1", 3),),
+             tags=("sicherheit",), language="de", duration=20, pass_score=80, valid_months=None) -> Course:
+        number = next(_sequence)
+        lessons = lessons if lessons is not None else [
+            [("Was ist richtig?", [("Richtig", True), ("Falsch", False)])],
+            [("Und hier?", [("Auch richtig", True), ("Ebenfalls richtig", True), ("Falsch", False)])],
+        ]
+        course = Course(slug=slug or f"kurs-{number}", title=title or f"Kurs {number}", summary="Ein Testkurs.",
+                        language=language, duration_minutes=duration, pass_score=pass_score,
+                        valid_months=valid_months, intro_html="<p>Einführung</p>", content_hash="x" * 64)
+        course.tag_rows = [CourseTag(tag=tag) for tag in tags]
+        for code, level in competences:
+            competence = db.session.execute(select(Competence).where(
+                Competence.framework_id == digcomp.id, Competence.code == code)).scalar_one()
+            course.competence_rows.append(CourseCompetence(competence=competence, level=level))
+        for position, questions in enumerate(lessons, start=1):
+            lesson = Lesson(key=f"{position:02d}-lektion", position=position, title=f"Lektion {position}",
+                            body_html=f"<p>Inhalt {position}</p>", content_hash=f"{position}" * 64)
+            lesson.questions = [
+                QuizQuestion(position=index, question=text, content_hash=f"{position}-{index}".ljust(64, "q"),
+                             answers=[{"text": a, "correct": c} for a, c in answers],
+                             explanation=f"Erklärung zu {text}")
+                for index, (text, answers) in enumerate(questions, start=1)]
+            course.lessons.append(lesson)
+        db.session.add(course)
+        db.session.commit()
+        return course
+
+    return make

@@ -9,11 +9,11 @@ pytestmark = pytest.mark.browser
 PASSWORD = "Rathaus-Demo-2026"
 
 HOMES = {
-    "admin": ("/admin/", "Administration", {"Mein Lernen", "Administration"}),
-    "hr": ("/hr/", "Personalübersicht", {"Mein Lernen", "Personalübersicht"}),
-    "manager": ("/team/", "Mein Team", {"Mein Lernen", "Mein Team"}),
-    "trainer": ("/trainer/", "Kurse", {"Mein Lernen", "Kurse"}),
-    "employee": ("/learning/", "Mein Lernen", {"Mein Lernen"}),
+    "admin": ("/admin/", "Administration", {"Mein Lernen", "Kurskatalog", "Administration"}),
+    "hr": ("/hr/", "Personalübersicht", {"Mein Lernen", "Kurskatalog", "Personalübersicht"}),
+    "manager": ("/team/", "Mein Team", {"Mein Lernen", "Kurskatalog", "Mein Team"}),
+    "trainer": ("/trainer/", "Kurse", {"Mein Lernen", "Kurskatalog", "Kurse"}),
+    "employee": ("/learning/", "Mein Lernen", {"Mein Lernen", "Kurskatalog"}),
 }
 
 

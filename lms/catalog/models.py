@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from markupsafe import Markup
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, false, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -37,6 +38,11 @@ class Course(db.Model):
     tag_rows: Mapped[list["CourseTag"]] = relationship(cascade="all, delete-orphan", order_by="CourseTag.tag")
     competence_rows: Mapped[list["CourseCompetence"]] = relationship(cascade="all, delete-orphan")
     media: Mapped[list["CourseMedia"]] = relationship(cascade="all, delete-orphan")
+
+    @property
+    def intro(self) -> Markup:
+        """The introduction as HTML; safe because it was sanitised with nh3 when it was imported."""
+        return Markup(self.intro_html)
 
     @property
     def tags(self) -> list[str]:
@@ -77,6 +83,11 @@ class Lesson(db.Model):
     content_hash: Mapped[str] = mapped_column(String(64))
 
     course: Mapped[Course] = relationship(back_populates="lessons")
+
+    @property
+    def body(self) -> Markup:
+        """The lesson as HTML; safe because it was sanitised with nh3 when it was imported."""
+        return Markup(self.body_html)
     questions: Mapped[list["QuizQuestion"]] = relationship(
         back_populates="lesson", order_by="QuizQuestion.position", cascade="all, delete-orphan")
 

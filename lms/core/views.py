@@ -1,9 +1,9 @@
-from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from lms.auth.access import public, roles_required, signed_in
+from lms.auth.access import public, signed_in
 from lms.core.forms import LanguageForm
 from lms.extensions import db
 
@@ -14,7 +14,7 @@ HOME_BY_ROLE = (
     ("admin", "people_admin.dashboard"),
     ("hr", "people.hr_overview"),
     ("manager", "people.my_team"),
-    ("trainer", "core.trainer_home"),
+    ("trainer", "catalog.trainer_courses"),
 )
 
 
@@ -24,19 +24,7 @@ def home():
     for role, endpoint in HOME_BY_ROLE:
         if current_user.has_role(role):
             return redirect(url_for(endpoint))
-    return redirect(url_for("core.my_learning"))
-
-
-@bp.get("/learning/")
-@signed_in
-def my_learning():
-    return render_template("core/my_learning.html")
-
-
-@bp.get("/trainer/")
-@roles_required("trainer")
-def trainer_home():
-    return render_template("core/trainer_home.html")
+    return redirect(url_for("learning.my_learning"))
 
 
 @bp.post("/language")

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from lms.auth import services as auth_services
 from lms.demo import data
+from lms.demo.learning import seed_learning
 from lms.extensions import db
 from lms.people.models import Department, JobRole, User, UserRole
 
@@ -94,4 +95,8 @@ def seed(password: str | None = None, rng_seed: int = 2026) -> list[DemoLogin]:
         _upsert_user(email, given_name=given, family_name=family, personnel_number=f"{100100 + index}",
                      department=departments[rng.choice(department_codes)], job_role=job_roles[job_code])
     db.session.flush()
+    employees = list(db.session.execute(select(User).where(User.email.like(f"%@{data.DOMAIN}"))
+                                        .order_by(User.id)).scalars())
+    demo_employee = next(u for u in employees if u.email == f"employee@{data.DOMAIN}")
+    seed_learning(demo_employee, employees, rng)
     return logins

@@ -17,6 +17,7 @@ ROLE_LABELS = {
     "manager": _l("Manager"),
     "hr": _l("HR"),
     "admin": _l("Administrator"),
+    "dpo": _l("Data protection officer"),
 }
 ROLES = tuple(ROLE_LABELS)
 

@@ -81,3 +81,79 @@ class Competence(Localized, db.Model):
 
     area: Mapped[CompetenceArea] = relationship(back_populates="competences")
     framework: Mapped[Framework] = relationship()
+
+
+class Assessment(db.Model):
+    """A level confirmed by the person's manager or a trainer: verified evidence."""
+
+    __tablename__ = "assessments"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    competence_id: Mapped[int] = mapped_column(ForeignKey("competences.id"), index=True)
+    level: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    assessed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    assessed_at: Mapped[timestamp] = mapped_column(default=utcnow)
+
+    competence: Mapped[Competence] = relationship()
+
+
+class SelfAssessment(db.Model):
+    """The person's own estimate (0–8). Shown beside the verified level, never counted as verified."""
+
+    __tablename__ = "self_assessments"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    competence_id: Mapped[int] = mapped_column(ForeignKey("competences.id"), index=True)
+    level: Mapped[int] = mapped_column(Integer)
+    assessed_at: Mapped[timestamp] = mapped_column(default=utcnow)
+
+    competence: Mapped[Competence] = relationship()
+
+
+class JobRoleTarget(db.Model):
+    """The level a job role needs; `recert_months`: the level must be shown again that often."""
+
+    __tablename__ = "job_role_targets"
+
+    job_role_id: Mapped[int] = mapped_column(ForeignKey("job_roles.id", ondelete="CASCADE"), primary_key=True)
+    competence_id: Mapped[int] = mapped_column(ForeignKey("competences.id"), primary_key=True, index=True)
+    level: Mapped[int] = mapped_column(Integer)
+    recert_months: Mapped[Optional[int]] = mapped_column(Integer)
+
+    competence: Mapped[Competence] = relationship()
+
+
+class PersonalTarget(db.Model):
+    """An individual target on top of the job role's (agreed in the annual staff talk)."""
+
+    __tablename__ = "personal_targets"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    competence_id: Mapped[int] = mapped_column(ForeignKey("competences.id"), primary_key=True, index=True)
+    level: Mapped[int] = mapped_column(Integer)
+    recert_months: Mapped[Optional[int]] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    set_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    set_at: Mapped[timestamp] = mapped_column(default=utcnow)
+
+    competence: Mapped[Competence] = relationship()
+
+
+class SkillSnapshot(db.Model):
+    """Monthly aggregate: in a group (all, a department or a job role), how many people have a
+    target for a competence and how many reach it. Aggregates only: no person is stored."""
+
+    __tablename__ = "skill_snapshots"
+    __table_args__ = (UniqueConstraint("month", "scope", "scope_id", "competence_id"),)
+
+    id: Mapped[intpk]
+    month: Mapped[str] = mapped_column(String(7), index=True)  # YYYY-MM
+    scope: Mapped[str] = mapped_column(String(20))  # all, department, job_role
+    scope_id: Mapped[int] = mapped_column(Integer, default=0)
+    competence_id: Mapped[int] = mapped_column(ForeignKey("competences.id"))
+    people_with_target: Mapped[int] = mapped_column(Integer)
+    people_at_target: Mapped[int] = mapped_column(Integer)
+    taken_at: Mapped[timestamp] = mapped_column(default=utcnow)

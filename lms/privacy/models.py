@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from typing import Optional
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.db_types import intpk, timestamp, utcnow
+from lms.extensions import db
+from lms.people.models import User
+
+
+class AuditEntry(db.Model):
+    """One look at (or export of, or refused attempt on) another person's individual data."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[intpk]
+    at: Mapped[timestamp] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    subject_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    action: Mapped[str] = mapped_column(String(40))  # view_profile, view_matrix, export_matrix, denied, ...
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    ip_address: Mapped[Optional[str]] = mapped_column(String(45))
+
+    actor: Mapped[Optional[User]] = relationship(foreign_keys=[actor_id])
+    subject: Mapped[Optional[User]] = relationship(foreign_keys=[subject_id])

@@ -1,0 +1,98 @@
+"""Evidence of competence and the rule that turns it into a current level.
+
+Verified evidence: a valid course completion (at the level the course teaches) and an
+assessment confirmed by the person's manager or a trainer. A self-assessment is evidence too,
+but never verified: it is shown beside the current level and never raises it.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from lms.catalog.models import Course, CourseCompetence
+from lms.db_types import as_utc, utcnow
+from lms.extensions import db
+from lms.learning.models import Completion
+from lms.learning.services import add_months
+from lms.skills.models import Assessment, SelfAssessment
+
+COURSE, ASSESSMENT, SELF = "course", "assessment", "self"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    user_id: int
+    competence_id: int
+    level: int
+    source: str  # course, assessment, self
+    date: datetime
+    label: str = ""  # the course title, or who assessed
+    note: str = ""
+    expires_at: datetime | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.source != SELF
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and as_utc(self.expires_at) <= now
+
+
+def current_level(evidence: Iterable[Evidence], now: datetime | None = None,
+                  shown_within_months: int | None = None) -> int:
+    """The highest level among valid verified evidence; 0 when there is none.
+
+    Expired completions do not count. With `shown_within_months` (a target that must be shown
+    again every N months), evidence older than that does not count either.
+    """
+    now = now or utcnow()
+    levels = [
+        item.level for item in evidence
+        if item.verified and not item.expired(now)
+        and (shown_within_months is None or add_months(as_utc(item.date), shown_within_months) > now)
+    ]
+    return max(levels, default=0)
+
+
+def latest_self_level(evidence: Iterable[Evidence]) -> int | None:
+    own = [item for item in evidence if item.source == SELF]
+    return max(own, key=lambda item: as_utc(item.date)).level if own else None
+
+
+EvidenceMap = dict[int, dict[int, list[Evidence]]]  # user id → competence id → evidence
+
+
+def evidence_for(user_ids: Iterable[int], competence_ids: Iterable[int] | None = None) -> EvidenceMap:
+    """All evidence of these people, in three statements however many people there are."""
+    user_ids = list(user_ids)
+    result: EvidenceMap = defaultdict(lambda: defaultdict(list))
+    if not user_ids:
+        return result
+    wanted = list(competence_ids) if competence_ids is not None else None
+
+    completions = (select(Completion.user_id, CourseCompetence.competence_id, CourseCompetence.level,
+                          Completion.completed_at, Completion.expires_at, Course.title)
+                   .join(CourseCompetence, CourseCompetence.course_id == Completion.course_id)
+                   .join(Course, Course.id == Completion.course_id)
+                   .where(Completion.user_id.in_(user_ids)))
+    assessments = select(Assessment).where(Assessment.user_id.in_(user_ids))
+    self_assessments = select(SelfAssessment).where(SelfAssessment.user_id.in_(user_ids))
+    if wanted is not None:
+        completions = completions.where(CourseCompetence.competence_id.in_(wanted))
+        assessments = assessments.where(Assessment.competence_id.in_(wanted))
+        self_assessments = self_assessments.where(SelfAssessment.competence_id.in_(wanted))
+
+    for user_id, competence_id, level, completed_at, expires_at, title in db.session.execute(completions):
+        result[user_id][competence_id].append(
+            Evidence(user_id, competence_id, level, COURSE, completed_at, title, expires_at=expires_at))
+    for row in db.session.execute(assessments).scalars():
+        result[row.user_id][row.competence_id].append(
+            Evidence(row.user_id, row.competence_id, row.level, ASSESSMENT, row.assessed_at, note=row.note))
+    for row in db.session.execute(self_assessments).scalars():
+        result[row.user_id][row.competence_id].append(
+            Evidence(row.user_id, row.competence_id, row.level, SELF, row.assessed_at))
+    return result

@@ -1,0 +1,221 @@
+"""The learner's journey over HTTP: My learning, course, lesson, quiz, completion, certificate."""
+import pytest
+from sqlalchemy import func, select
+
+from lms.extensions import db
+from lms.learning import services
+from lms.learning.models import Completion, LessonProgress, QuizResponse
+from tests.conftest import csrf_token
+
+
+@pytest.fixture
+def learner(make_user, sign_in):
+    user = make_user()
+    sign_in(user)
+    return user
+
+
+def lesson_url(course, index):
+    return f"/courses/{course.slug}/{course.lessons[index].key}"
+
+
+def answer(client, course, index, choices: dict[int, list[int]]):
+    url = lesson_url(course, index)
+    token = csrf_token(client.get(url))
+    data = {"csrf_token": token}
+    data.update({f"q-{qid}": [str(i) for i in idx] for qid, idx in choices.items()})
+    return client.post(f"{url}/quiz", data=data)
+
+
+def mark_done(client, course, index):
+    url = lesson_url(course, index)
+    return client.post(f"{url}/done", data={"csrf_token": csrf_token(client.get(url))})
+
+
+def right_answers(course, index):
+    return {q.id: sorted(q.correct_indexes) for q in course.lessons[index].questions}
+
+
+def complete(client, course):
+    for index in range(len(course.lessons)):
+        answer(client, course, index, right_answers(course, index))
+        mark_done(client, course, index)
+
+
+def test_lesson_page_never_reveals_the_right_answers_before_submitting(client, learner, make_course):
+    course = make_course()
+    html = client.get(lesson_url(course, 1)).get_data(as_text=True)
+    assert "Auch richtig" in html and 'type="checkbox"' in html
+    for leak in ("answer-right", "correct", "Erklärung zu", "✓"):
+        assert leak not in html, leak
+
+
+def test_submitting_shows_score_right_answers_explanation_and_retry(client, learner, make_course):
+    course = make_course()
+    question = course.lessons[1].questions[0]
+    response = answer(client, course, 1, {question.id: [0]})  # one of two right answers: wrong
+    assert response.status_code == 302
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "0 von 1 Fragen richtig beantwortet" in html
+    assert "Erklärung zu Und hier?" in html and "answer-right" in html
+    assert "Ihre Wahl" in html and "retry=1" in html
+    retry = client.get(lesson_url(course, 1) + "?retry=1").get_data(as_text=True)
+    assert 'type="checkbox"' in retry and "Erklärung zu" not in retry
+    answer(client, course, 1, {question.id: [0, 1]})
+    stored = db.session.get(QuizResponse, (learner.id, question.id))
+    db.session.refresh(stored)
+    assert stored.is_correct and stored.attempts == 2
+
+
+def test_unanswered_question_gets_a_message_next_to_it_and_nothing_is_stored(client, learner, make_course):
+    course = make_course(lessons=[[("Eins?", [("a", True), ("b", False)]), ("Zwei?", [("a", True), ("b", False)])]])
+    first, second = course.lessons[0].questions
+    response = answer(client, course, 0, {first.id: [0]})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f'id="q-{second.id}-error"' in html and f'aria-describedby="q-{second.id}-error"' in html
+    assert f'id="q-{first.id}-0" name="q-{first.id}" value="0" checked' in html
+    assert db.session.scalar(select(func.count()).select_from(QuizResponse)) == 0
+
+
+@pytest.mark.parametrize("tampered", ["index-out-of-range", "not-a-number", "other-lesson"])
+def test_tampered_answers_are_refused_and_nothing_is_stored(client, learner, make_course, tampered):
+    course = make_course()
+    question = course.lessons[0].questions[0]
+    other = course.lessons[1].questions[0]
+    url = lesson_url(course, 0)
+    data = {"csrf_token": csrf_token(client.get(url)), f"q-{question.id}": "0"}
+    if tampered == "index-out-of-range":
+        data[f"q-{question.id}"] = "7"
+    elif tampered == "not-a-number":
+        data[f"q-{question.id}"] = "eins"
+    else:
+        data[f"q-{other.id}"] = "0"
+    response = client.post(f"{url}/quiz", data=data)
+    assert response.status_code == 400
+    assert "passen nicht zu diesem Quiz" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(QuizResponse)) == 0
+
+
+def test_a_lesson_key_of_another_course_is_not_found(client, learner, make_course):
+    first, second = make_course(), make_course(lessons=[[("x?", [("a", True), ("b", False)])], [], []])
+    assert client.get(f"/courses/{first.slug}/03-lektion").status_code == 404
+    assert client.get(f"/courses/{second.slug}/03-lektion").status_code == 200
+    token = csrf_token(client.get(f"/courses/{second.slug}/03-lektion"))
+    assert client.post(f"/courses/{first.slug}/03-lektion/done", data={"csrf_token": token}).status_code == 404
+
+
+def test_completing_a_course_records_time_score_and_version(client, learner, make_course):
+    course = make_course(valid_months=12)
+    course.version = 3
+    db.session.commit()
+    complete(client, course)
+    completion = db.session.execute(select(Completion)).scalar_one()
+    assert completion.user_id == learner.id and completion.course_version == 3
+    assert completion.score_percent == 100 and completion.expires_at is not None
+    page = client.get(f"/courses/{course.slug}/").get_data(as_text=True)
+    assert "Abgeschlossen am" in page
+    certificate = client.get(f"/courses/{course.slug}/certificate").get_data(as_text=True)
+    assert learner.name in certificate and course.title in certificate
+
+
+def test_below_the_pass_mark_there_is_no_completion(client, learner, make_course):
+    course = make_course(pass_score=80)
+    answer(client, course, 0, right_answers(course, 0))
+    answer(client, course, 1, {course.lessons[1].questions[0].id: [2]})  # wrong: 50 %
+    mark_done(client, course, 0)
+    mark_done(client, course, 1)
+    assert db.session.scalar(select(func.count()).select_from(Completion)) == 0
+    assert client.get(f"/courses/{course.slug}/certificate").status_code == 404
+
+
+def test_double_submit_gives_one_completion(client, learner, make_course):
+    course = make_course(lessons=[[("x?", [("a", True), ("b", False)])]])
+    answer(client, course, 0, right_answers(course, 0))
+    url = lesson_url(course, 0)
+    token = csrf_token(client.get(url))
+    client.post(f"{url}/done", data={"csrf_token": token})
+    client.post(f"{url}/done", data={"csrf_token": token})
+    answer(client, course, 0, right_answers(course, 0))
+    assert db.session.scalar(select(func.count()).select_from(Completion)) == 1
+    assert db.session.scalar(select(func.count()).select_from(LessonProgress)) == 1
+
+
+def test_completion_race_hits_the_unique_constraint_not_a_second_row(database, make_user, make_course):
+    user, course = make_user(), make_course(lessons=[[]])
+    db.session.add(Completion(user_id=user.id, course_id=course.id, sequence=1, course_version=1, score_percent=100,
+                              expires_at=services.add_months(services.utcnow(), -1)))
+    db.session.commit()
+    db.session.add(Completion(user_id=user.id, course_id=course.id, sequence=2, course_version=1, score_percent=100))
+    db.session.flush()
+    services.mark_lesson_done(user, course.lessons[0])  # would also be sequence 2
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(Completion)) == 2
+
+
+def test_expired_completion_asks_for_renewal_and_restart_keeps_the_old_certificate(client, learner, make_course):
+    course = make_course(valid_months=12)
+    complete(client, course)
+    completion = db.session.execute(select(Completion)).scalar_one()
+    completion.expires_at = services.add_months(services.utcnow(), -1)
+    db.session.commit()
+    assert "Zur Erneuerung fällig" in client.get("/learning/").get_data(as_text=True)
+    page = client.get(f"/courses/{course.slug}/")
+    client.post(f"/courses/{course.slug}/restart", data={"csrf_token": csrf_token(page)})
+    assert db.session.scalar(select(func.count()).select_from(LessonProgress)) == 0
+    complete(client, course)
+    assert [c.sequence for c in db.session.execute(select(Completion).order_by(Completion.sequence)).scalars()] == [1, 2]
+
+
+def test_my_learning_shows_progress_completed_and_newest(client, learner, make_course):
+    started, done, fresh = make_course(title="Angefangen"), make_course(title="Fertig"), make_course(title="Neu")
+    mark_done(client, started, 0)
+    complete(client, done)
+    html = client.get("/learning/").get_data(as_text=True)
+    in_progress = html.split('id="in-progress-heading"')[1].split('id="completed-heading"')[0]
+    completed = html.split('id="completed-heading"')[1].split('id="newest-heading"')[0]
+    assert "Angefangen" in in_progress and "1 von 2 Lektionen erledigt" in in_progress and "Fertig" not in in_progress
+    assert "Fertig" in completed and "abgeschlossen am" in completed
+    assert fresh.title in html.split('id="newest-heading"')[1]
+
+
+def test_my_learning_takes_a_fixed_number_of_queries(client, learner, make_course, count_queries):
+    def queries():
+        with count_queries() as counter:
+            assert client.get("/learning/").status_code == 200
+        return counter.count
+
+    for _ in range(2):
+        course = make_course()
+        mark_done(client, course, 0)
+    few = queries()
+    for _ in range(6):
+        complete(client, make_course())
+        mark_done(client, make_course(), 0)
+    assert queries() == few
+
+
+def test_lesson_page_takes_a_fixed_number_of_queries(client, learner, make_course, count_queries):
+    small = make_course(lessons=[[("a?", [("a", True), ("b", False)])]])
+    big = make_course(lessons=[[(f"Frage {i}?", [("a", True), ("b", False), ("c", False)]) for i in range(8)]
+                               for _ in range(6)])
+
+    def queries(course):
+        with count_queries() as counter:
+            assert client.get(lesson_url(course, 0)).status_code == 200
+        return counter.count
+
+    assert queries(small) == queries(big)
+
+
+def test_certificate_is_only_the_learners_own(client, make_user, sign_in, make_course, app):
+    course = make_course(lessons=[[("x?", [("a", True), ("b", False)])]])
+    owner = make_user()
+    sign_in(owner)
+    complete(client, course)
+    other = app.test_client()
+    someone = make_user()
+    login = other.get("/auth/login")
+    other.post("/auth/login", data={"csrf_token": csrf_token(login), "email": someone.email,
+                                    "password": "Korrekt-Pferd-Batterie-42"})
+    assert other.get(f"/courses/{course.slug}/certificate").status_code == 404
