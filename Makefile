@@ -39,6 +39,8 @@ update-translations: $(VENV)/.installed
 run: install
 	@mkdir -p instance
 	$(FLASK) db upgrade
+	$(FLASK) skills load-framework
+	$(FLASK) courses sync || echo "Some courses have errors (listed above); the others are imported."
 	@$(FLASK) demo seed --if-empty --save-logins instance/demo-logins.txt >/dev/null
 	@echo ""
 	@echo "Lernpfad runs on http://127.0.0.1:5000 — demo logins (role, e-mail, password):"

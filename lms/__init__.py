@@ -30,10 +30,12 @@ def create_app(config: dict | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from lms import models  # noqa: F401  (every model registered before Alembic looks)
     from lms.auth.session_loader import init_login
-    from lms.extensions import babel, csrf, db, migrate
+    from lms.extensions import babel, configure_sqlite, csrf, db, migrate
     from lms.i18n import select_locale
 
     db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -47,8 +49,13 @@ def _register_blueprints(app: Flask) -> None:
     from lms.learning.views import bp as learning_bp
     from lms.people.admin_views import bp as people_admin_bp
     from lms.people.views import bp as people_bp
+    from lms.privacy.views import bp as privacy_bp
+    from lms.skills.gap_views import bp as gaps_bp
+    from lms.skills.views import bp as skills_bp
+    from lms.skills.target_views import bp as targets_bp
 
-    for blueprint in (core_bp, auth_bp, people_bp, people_admin_bp, catalog_bp, learning_bp):
+    for blueprint in (core_bp, auth_bp, people_bp, people_admin_bp, catalog_bp, learning_bp, skills_bp,
+                      targets_bp, gaps_bp, privacy_bp):
         app.register_blueprint(blueprint)
 
 
@@ -56,7 +63,8 @@ def _register_commands(app: Flask) -> None:
     from lms.catalog.cli import courses_cli
     from lms.demo.cli import demo_cli
     from lms.people.cli import people_cli
+    from lms.scheduler import scheduler_cli
     from lms.skills.cli import skills_cli
 
-    for group in (people_cli, skills_cli, courses_cli, demo_cli):
+    for group in (people_cli, skills_cli, courses_cli, demo_cli, scheduler_cli):
         app.cli.add_command(group)

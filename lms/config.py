@@ -88,10 +88,14 @@ def load_config(overrides: dict | None = None) -> dict:
         "PAGE_SIZE": _int("LMS_PAGE_SIZE", 25),
         # Aggregates never show a group smaller than this (agreed with the staff council).
         "PRIVACY_MIN_GROUP_SIZE": _int("LMS_MIN_GROUP_SIZE", 5),
+        # What managers see of their people: "levels" or "compliance-only" (docs/competences.md).
+        "MANAGER_VISIBILITY": os.environ.get("LMS_MANAGER_VISIBILITY", "levels"),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
     }
     if env == "testing":
         config.update(ARGON2_TIME_COST=1, ARGON2_MEMORY_COST=1024, ARGON2_PARALLELISM=1)
     config.update(overrides)
+    if config["MANAGER_VISIBILITY"] not in ("levels", "compliance-only"):
+        raise ConfigError("LMS_MANAGER_VISIBILITY must be 'levels' or 'compliance-only'")
     return config

@@ -26,3 +26,29 @@ migrate = Migrate(compare_type=True, render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+
+
+def configure_sqlite(engine) -> None:
+    """Make SQLite behave like the production database where it matters.
+
+    - Foreign keys are enforced (SQLite leaves them off by default).
+    - A savepoint always nests inside a transaction: pysqlite starts a transaction only before
+      a write, and a SAVEPOINT issued outside one starts its own that its RELEASE commits, so
+      the caller could no longer roll back. Reads still run outside transactions, as before,
+      so a long-lived reader never blocks writers.
+    """
+    from sqlalchemy import event
+
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "savepoint")
+    def before_savepoint(connection, _name):
+        if not connection.connection.dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN")

@@ -22,17 +22,23 @@ class MenuItem:
 MENU = (
     MenuItem("learning.my_learning", _l("My learning"), ()),
     MenuItem("catalog.catalogue", _l("Course catalogue"), ()),
+    MenuItem("skills.my_profile", _l("My competences"), ()),
     MenuItem("people.my_team", _l("My team"), ("manager",)),
+    MenuItem("skills.matrix", _l("Skill matrix"), ("hr", "manager")),
+    MenuItem("gaps.overview", _l("Gap overview"), ("hr",)),
+    MenuItem("targets.index", _l("Targets"), ("hr",)),
     MenuItem("people.hr_overview", _l("HR overview"), ("hr",)),
     MenuItem("catalog.trainer_courses", _l("Courses"), ("trainer",)),
     MenuItem("people_admin.dashboard", _l("Administration"), ("admin",)),
+    MenuItem("privacy.audit_log", _l("Audit log"), ("dpo",)),
 )
 
 
 def menu_for(user) -> list[MenuItem]:
     if not user.is_authenticated:
         return []
-    return [item for item in MENU if not item.roles or user.has_role(*item.roles)]
+    return [item for item in MENU if (not item.roles or user.has_role(*item.roles))
+            and item.endpoint in current_app.view_functions]
 
 
 def active_item(menu: list[MenuItem], endpoint: str) -> MenuItem | None:
@@ -65,6 +71,9 @@ def group_count(count: int) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["field_attrs"] = field_attrs
     app.jinja_env.filters["group_count"] = group_count
+    from lms.privacy.services import action_label
+
+    app.jinja_env.globals["audit_action_label"] = action_label
 
     @app.context_processor
     def shared_template_values():

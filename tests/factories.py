@@ -123,3 +123,34 @@ def make_course(database, digcomp):
         return course
 
     return make
+
+
+def competence(code):
+    from sqlalchemy import select
+
+    from lms.skills.models import Competence
+
+    return db.session.execute(select(Competence).where(Competence.code == code)).scalar_one()
+
+
+@pytest.fixture
+def town(digcomp, make_department, make_job_role, make_user):
+    """A small administration: six clerks in 33.1 (below FB3), three in FB2, a manager of FB3, HR."""
+    from lms.skills.models import Assessment, JobRoleTarget
+
+    fb3 = make_department(code="FB3", name="Bürgerdienste")
+    office = make_department(code="33.1", name="Bürgerbüro", parent=fb3)
+    finance = make_department(code="FB2", name="Finanzen")
+    clerk = make_job_role(code="SB-BB", title="Sachbearbeitung Bürgerbüro")
+    db.session.add_all([JobRoleTarget(job_role_id=clerk.id, competence_id=competence("4.1").id, level=3),
+                        JobRoleTarget(job_role_id=clerk.id, competence_id=competence("4.2").id, level=2)])
+    db.session.commit()
+    staff = [make_user(family_name=f"Buero{i}", department=office, job_role=clerk) for i in range(6)]
+    others = [make_user(family_name=f"Kasse{i}", department=finance, job_role=clerk) for i in range(3)]
+    for person, level in zip(staff, [3, 3, 1, 4, 0, 2]):
+        if level:
+            db.session.add(Assessment(user_id=person.id, competence_id=competence("4.1").id, level=level, note="x"))
+    db.session.commit()
+    manager = make_user(roles=["manager"], heads=[fb3], family_name="Leitung")
+    hr = make_user(roles=["hr"], family_name="Personal")
+    return {"staff": staff, "others": others, "manager": manager, "hr": hr, "fb2": finance, "fb3": fb3}

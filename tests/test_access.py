@@ -15,7 +15,14 @@ PROTECTED_PAGES = {
     "/team/": {"manager"},
     "/trainer/": {"trainer"},
     "/learning/": set(ROLES),
+    "/courses/": set(ROLES),
+    "/profile/": set(ROLES),
+    "/profile/access-log": set(ROLES),
     "/auth/password": set(ROLES),
+    "/matrix/": {"hr", "manager"},
+    "/targets/": {"hr"},
+    "/gaps/": {"hr"},
+    "/privacy/audit": {"dpo"},
 }
 
 
@@ -38,7 +45,7 @@ def test_anonymous_users_are_sent_to_sign_in(client, url):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_each_role_reaches_exactly_its_pages(client, make_user, sign_in, role):
+def test_each_role_reaches_exactly_its_pages(client, make_user, sign_in, digcomp, role):
     sign_in(make_user(roles=[role]))
     for url, allowed in PROTECTED_PAGES.items():
         expected = 200 if role in allowed else 403
@@ -46,7 +53,8 @@ def test_each_role_reaches_exactly_its_pages(client, make_user, sign_in, role):
 
 
 @pytest.mark.parametrize("role, home", [("admin", "/admin/"), ("hr", "/hr/"), ("manager", "/team/"),
-                                        ("trainer", "/trainer/"), ("employee", "/learning/")])
+                                        ("trainer", "/trainer/"), ("employee", "/learning/"),
+                                        ("dpo", "/privacy/audit")])
 def test_each_role_starts_on_its_home_page(client, make_user, sign_in, role, home):
     sign_in(make_user(roles=[role]))
     assert client.get("/").headers["Location"] == home

@@ -45,3 +45,20 @@ def test_seed_refuses_a_weak_password(app, database):
     result = run_seed(app, "--password", "demo")
     assert result.exit_code != 0
     assert db.session.scalar(select(func.count(User.id))) == 0
+
+
+def test_seed_gives_learning_and_competence_data(app, database, digcomp, make_course):
+    from lms.learning.models import Completion, Enrollment
+    from lms.learning.services import my_learning
+    from lms.skills.models import Assessment, JobRoleTarget
+
+    for _ in range(3):
+        make_course()
+    assert run_seed(app, "--password", "Rathaus-Demo-2026").exit_code == 0
+    employee = db.session.execute(select(User).where(User.email.like("employee@%"))).scalar_one()
+    view = my_learning(employee)
+    assert len(view.completed) == 1 and len(view.in_progress) == 1
+    assert db.session.scalar(select(func.count()).select_from(Completion)) > 20
+    assert db.session.scalar(select(func.count(func.distinct(Enrollment.user_id)))) > 40
+    assert db.session.scalar(select(func.count(func.distinct(JobRoleTarget.job_role_id)))) == 12
+    assert db.session.scalar(select(func.count(func.distinct(Assessment.user_id)))) >= 80

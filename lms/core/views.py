@@ -13,6 +13,7 @@ bp = Blueprint("core", __name__)
 HOME_BY_ROLE = (
     ("admin", "people_admin.dashboard"),
     ("hr", "people.hr_overview"),
+    ("dpo", "privacy.audit_log"),
     ("manager", "people.my_team"),
     ("trainer", "catalog.trainer_courses"),
 )

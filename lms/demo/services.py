@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from lms.auth import services as auth_services
 from lms.demo import data
 from lms.demo.learning import seed_learning
+from lms.demo.skills import seed_skills
 from lms.extensions import db
 from lms.people.models import Department, JobRole, User, UserRole
 
@@ -99,4 +100,5 @@ def seed(password: str | None = None, rng_seed: int = 2026) -> list[DemoLogin]:
                                         .order_by(User.id)).scalars())
     demo_employee = next(u for u in employees if u.email == f"employee@{data.DOMAIN}")
     seed_learning(demo_employee, employees, rng)
+    seed_skills(employees, [u for u in employees if u.has_role("manager")], rng)
     return logins

@@ -38,8 +38,8 @@ class Evidence:
     def verified(self) -> bool:
         return self.source != SELF
 
-    def expired(self, now: datetime) -> bool:
-        return self.expires_at is not None and as_utc(self.expires_at) <= now
+    def expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and as_utc(self.expires_at) <= (now or utcnow())
 
 
 def current_level(evidence: Iterable[Evidence], now: datetime | None = None,
@@ -79,8 +79,11 @@ def evidence_for(user_ids: Iterable[int], competence_ids: Iterable[int] | None =
                    .join(CourseCompetence, CourseCompetence.course_id == Completion.course_id)
                    .join(Course, Course.id == Completion.course_id)
                    .where(Completion.user_id.in_(user_ids)))
-    assessments = select(Assessment).where(Assessment.user_id.in_(user_ids))
-    self_assessments = select(SelfAssessment).where(SelfAssessment.user_id.in_(user_ids))
+    # Plain columns, not ORM objects: the matrix export reads tens of thousands of rows.
+    assessments = select(Assessment.user_id, Assessment.competence_id, Assessment.level, Assessment.assessed_at,
+                         Assessment.note).where(Assessment.user_id.in_(user_ids))
+    self_assessments = select(SelfAssessment.user_id, SelfAssessment.competence_id, SelfAssessment.level,
+                              SelfAssessment.assessed_at).where(SelfAssessment.user_id.in_(user_ids))
     if wanted is not None:
         completions = completions.where(CourseCompetence.competence_id.in_(wanted))
         assessments = assessments.where(Assessment.competence_id.in_(wanted))
@@ -89,10 +92,9 @@ def evidence_for(user_ids: Iterable[int], competence_ids: Iterable[int] | None =
     for user_id, competence_id, level, completed_at, expires_at, title in db.session.execute(completions):
         result[user_id][competence_id].append(
             Evidence(user_id, competence_id, level, COURSE, completed_at, title, expires_at=expires_at))
-    for row in db.session.execute(assessments).scalars():
-        result[row.user_id][row.competence_id].append(
-            Evidence(row.user_id, row.competence_id, row.level, ASSESSMENT, row.assessed_at, note=row.note))
-    for row in db.session.execute(self_assessments).scalars():
-        result[row.user_id][row.competence_id].append(
-            Evidence(row.user_id, row.competence_id, row.level, SELF, row.assessed_at))
+    for user_id, competence_id, level, assessed_at, note in db.session.execute(assessments):
+        result[user_id][competence_id].append(
+            Evidence(user_id, competence_id, level, ASSESSMENT, assessed_at, note=note))
+    for user_id, competence_id, level, assessed_at in db.session.execute(self_assessments):
+        result[user_id][competence_id].append(Evidence(user_id, competence_id, level, SELF, assessed_at))
     return result

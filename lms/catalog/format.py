@@ -1,0 +1,438 @@
+"""One course folder → a validated `CourseSource` (plain data; no database). Format: docs/course-format.md.
+
+Every problem is reported as `path:line: message` through `Problems`; a course with any error
+yields None, so nothing of it is ever written.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from lms.catalog.markdown import course_image_url, render_markdown, split_body
+from lms.sourcefile import FrontMatterDocument, LineList, LineMap, Problems, load_yaml, read_front_matter
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+COURSE_KEYS = {"title", "summary", "language", "duration_minutes", "tags", "pass_score", "valid_months",
+               "competences"}
+LESSON_KEYS = {"title"}
+QUIZ_KEYS = {"question", "answers", "explanation"}
+LANGUAGES = ("de", "en")
+# Part of the content hash: raise it when rendering changes, and the next sync re-imports every course.
+FORMAT_VERSION = b"lernpfad-course-format-1"
+
+MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+               ".svg": "image/svg+xml", ".webp": "image/webp"}
+MAX_MEDIA_BYTES = 2 * 1024 * 1024
+_MAGIC = {".png": (b"\x89PNG\r\n\x1a\n",), ".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd8\xff",),
+          ".gif": (b"GIF87a", b"GIF89a"), ".webp": (b"RIFF",)}
+# An SVG may be opened on its own, so it must not script, load anything, or define entities.
+_SVG_DANGERS = [
+    (re.compile(r"<\s*script", re.I), "the SVG contains a <script> element"),
+    (re.compile(r"[\s/\"']on[a-z]+\s*=", re.I), "the SVG contains an event handler attribute (on…=)"),
+    (re.compile(r"\b(?:href|src)\s*=\s*[\"']?(?!\s*#)", re.I), "the SVG refers to another file or address "
+                                                                 "(only #references inside it are allowed)"),
+    (re.compile(r"url\(\s*[\"']?(?!\s*#)|@import", re.I), "the SVG loads a style resource from elsewhere"),
+    (re.compile(r"<!ENTITY", re.I), "the SVG declares XML entities"),
+    (re.compile(r"<\s*foreignObject", re.I), "the SVG embeds HTML (foreignObject)"),
+    (re.compile(r"javascript:", re.I), "the SVG contains a javascript: address"),
+]
+
+
+@dataclass
+class FrameworkInfo:
+    """What validation needs to know about the installed competency framework."""
+
+    key: str
+    competence_ids: dict[str, int]  # code ("4.2") → Competence.id
+    retired: set[str] = field(default_factory=set)
+    levels: set[int] = field(default_factory=set)
+    loaded: bool = True
+
+
+@dataclass
+class QuestionSource:
+    question: str
+    answers: list[dict]  # [{"text": str, "correct": bool}]
+    explanation: str | None
+    content_hash: str
+
+
+@dataclass
+class LessonSource:
+    key: str
+    title: str
+    body_html: str
+    content_hash: str
+    questions: list[QuestionSource]
+
+
+@dataclass
+class MediaSource:
+    path: str  # below media/, as in the URL /courses/<slug>/media/<path>
+    content_type: str
+    sha256: str
+    data: bytes
+
+
+@dataclass
+class CourseSource:
+    slug: str
+    title: str
+    summary: str
+    language: str
+    duration_minutes: int | None
+    pass_score: int
+    valid_months: int | None
+    intro_html: str
+    tags: list[str]
+    competences: dict[int, int]  # Competence.id → level reached
+    lessons: list[LessonSource]
+    media: list[MediaSource]
+    content_hash: str
+
+
+def display_path(path: Path) -> str:
+    """The path as the author would type it: relative to the working directory when inside it."""
+    path = Path(path)
+    if path.is_absolute():
+        try:
+            return path.relative_to(Path.cwd()).as_posix()
+        except ValueError:
+            return str(path)
+    return path.as_posix()
+
+
+def read_course_files(folder: Path) -> dict[str, bytes | None]:
+    """Every file of the folder (hidden ones skipped), by path relative to it, in name order.
+
+    A symbolic link to something outside the folder is not read (None): it would publish that file.
+    """
+    files, inside = {}, folder.resolve()
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if path.is_file() and not any(part.startswith(".") for part in relative.parts):
+            files[relative.as_posix()] = path.read_bytes() if path.resolve().is_relative_to(inside) else None
+    return files
+
+
+def content_hash(files: dict[str, bytes | None]) -> str:
+    digest = hashlib.sha256(FORMAT_VERSION)
+    for name in sorted(files):
+        data = files[name] if files[name] is not None else b"(outside)"
+        digest.update(f"\0{name}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def check_media(name: str, data: bytes, where: str, problems: Problems) -> MediaSource | None:
+    """A file below media/: an image of an allowed type, size and content, or a problem."""
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix not in MEDIA_TYPES:
+        problems.warn(where, 1, "ignored: media/ holds images (png, jpg, jpeg, gif, svg, webp)")
+        return None
+    errors_before = len(problems.errors)
+    if len(data) > MAX_MEDIA_BYTES:
+        problems.error(where, 1, f"the image has {len(data) / 1024 / 1024:.1f} MB; at most 2 MB are allowed")
+    elif suffix == ".svg":
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+            problems.error(where, 1, "an SVG must be UTF-8 text")
+        for pattern, message in _SVG_DANGERS if text is not None else ():
+            match = pattern.search(text)
+            if match:
+                problems.error(where, text.count("\n", 0, match.start()) + 1, message)
+    elif not data.startswith(_MAGIC[suffix]) or (suffix == ".webp" and data[8:12] != b"WEBP"):
+        problems.error(where, 1, f"the file is not a {suffix[1:].upper()} image")
+    if len(name) > 306:
+        problems.error(where, 1, "the file name is longer than 300 characters")
+    if len(problems.errors) > errors_before:
+        return None
+    return MediaSource(name[len("media/"):], MEDIA_TYPES[suffix], hashlib.sha256(data).hexdigest(), data)
+
+
+def _is_lesson(name: str) -> bool:
+    return name.endswith(".md") and "/" not in name and name != "course.md"
+
+
+def parse_course(folder: Path, files: dict[str, bytes | None], framework: FrameworkInfo,
+                 problems: Problems) -> CourseSource | None:
+    """Validate a whole course folder; the parsed course, or None when it has any error."""
+    return _CourseReader(folder, files, framework, problems).read()
+
+
+class _CourseReader:
+    def __init__(self, folder: Path, files: dict[str, bytes | None], framework: FrameworkInfo, problems: Problems):
+        self.folder, self.framework, self.problems = folder, framework, problems
+        self.all_files = files
+        self.files = {name: data for name, data in files.items() if data is not None}
+        self.slug = folder.name
+        self.shown = display_path(folder)
+        self.media: dict[str, MediaSource] = {}
+        self.lines: dict[str, list[str]] = {}  # of each Markdown file, to find an image's line
+
+    def where(self, name: str) -> str:
+        return f"{self.shown}/{name}"
+
+    def read(self) -> CourseSource | None:
+        errors_before = len(self.problems.errors)
+        if not SLUG.fullmatch(self.slug) or len(self.slug) > 80:
+            self.problems.error(self.shown, 1, f"folder name '{self.slug}' is not a valid course slug: use lowercase "
+                                               "letters a-z, digits and single hyphens, e.g. phishing-erkennen")
+        for name in sorted(set(self.all_files) - set(self.files)):
+            self.problems.error(self.where(name), 1, "a link to a file outside the course folder")
+        for name in self.files:
+            if name.startswith("media/"):
+                media = check_media(name, self.files[name], self.where(name), self.problems)
+                if media:
+                    self.media[media.path] = media
+            elif name != "course.md" and not _is_lesson(name):
+                self.problems.warn(self.where(name), 1, "ignored: not a lesson (*.md beside course.md) and not "
+                                                        "an image in media/")
+        lesson_names = [name for name in self.files if _is_lesson(name)]
+        lessons = [self.lesson(name) for name in lesson_names]
+        if "course.md" not in self.files:
+            self.problems.error(self.shown, 1, "course folder has no course.md")
+            return None
+        course = self.course_file()
+        if not lesson_names:
+            self.problems.error(self.where("course.md"), 1, "the course has no lessons: add 01-….md files beside "
+                                                            "course.md")
+        if course is None or len(self.problems.errors) > errors_before:
+            return None
+        return CourseSource(slug=self.slug, lessons=lessons, media=list(self.media.values()),
+                            content_hash=content_hash(self.all_files), **course)
+
+    # -- text files
+
+    def document(self, name: str) -> FrontMatterDocument | None:
+        """Front matter and body of a Markdown file; None when it is not UTF-8."""
+        data = self.files[name]
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = data[:error.start].count(b"\n") + 1
+            self.problems.error(self.where(name), line, "not UTF-8 text: save the file as UTF-8")
+            return None
+        self.lines[name] = text.splitlines()
+        return read_front_matter(Path(self.where(name)), self.problems, text=text)
+
+    def check_keys(self, mapping: LineMap, allowed: set[str], where: str, context: str) -> None:
+        for key in mapping:
+            if key not in allowed:
+                self.problems.warn(where, mapping.line_of(key), f"unknown key '{key}' in {context} (ignored)")
+
+    def render(self, markdown_text: str, name: str, first_line: int) -> str:
+        where, text_lines, searched_from = self.where(name), self.lines[name], {}
+
+        def resolve(src: str) -> str | None:
+            url, message = course_image_url(src, self.slug, self.media, self.all_files)
+            if message:
+                # Markdown does not keep source lines: find the line that holds this image's address.
+                start = searched_from.get(src, first_line - 1)
+                line = next((n + 1 for n in range(start, len(text_lines)) if src in text_lines[n]), first_line)
+                searched_from[src] = line
+                self.problems.error(where, line, message)
+            return url
+
+        return render_markdown(markdown_text, resolve)
+
+    # -- course.md
+
+    def course_file(self) -> dict | None:
+        where, errors_before = self.where("course.md"), len(self.problems.errors)
+        document = self.document("course.md")
+        if document is None:
+            return None
+        meta = document.front_matter
+        if meta is None:
+            if len(self.problems.errors) == errors_before:  # else the front matter's own error says it
+                self.problems.error(where, 1, "course.md must start with front matter between --- lines, "
+                                              "with at least title and summary")
+            return None
+        self.check_keys(meta, COURSE_KEYS, where, "course.md")
+        body = split_body(document.body)
+        for fence_index, _ in body.quizzes:
+            self.problems.error(where, document.body_first_line + fence_index,
+                                "quiz blocks belong in lesson files, not in course.md")
+        return dict(
+            title=self.text(meta, "title", where, 300), summary=self.text(meta, "summary", where, 1000),
+            language=self.language(meta, where),
+            duration_minutes=self.whole_number(meta, "duration_minutes", where, 1, None, "minutes"),
+            pass_score=self.whole_number(meta, "pass_score", where, 0, 100, "percent", default=80),
+            valid_months=self.whole_number(meta, "valid_months", where, 1, None, "months"),
+            tags=self.tags(meta, where), competences=self.competences(meta, where),
+            intro_html=self.render(body.markdown, "course.md", document.body_first_line))
+
+    def text(self, meta: LineMap, key: str, where: str, max_length: int) -> str | None:
+        value = meta.get(key)
+        if not isinstance(value, str) or not value.strip():
+            self.problems.error(where, meta.line_of(key), f"'{key}' is missing (it must be a text)")
+            return None
+        if len(value.strip()) > max_length:
+            self.problems.error(where, meta.line_of(key), f"'{key}' is longer than {max_length} characters")
+        return value.strip()
+
+    def language(self, meta: LineMap, where: str) -> str:
+        value = meta.get("language", "de")
+        if value not in LANGUAGES:
+            self.problems.error(where, meta.line_of("language"), f"'language' must be de or en, not {value!r}")
+        return value
+
+    def whole_number(self, meta: LineMap, key: str, where: str, minimum: int, maximum: int | None, unit: str,
+                     default: int | None = None) -> int | None:
+        value = meta.get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (
+                maximum is not None and value > maximum):
+            allowed = f"from {minimum} to {maximum}" if maximum is not None else "above 0"
+            self.problems.error(where, meta.line_of(key),
+                                f"'{key}' must be a whole number {allowed} ({unit}), not {value!r}")
+            return default
+        return value
+
+    def tags(self, meta: LineMap, where: str) -> list[str]:
+        raw = meta.get("tags")
+        if raw is None:
+            return []
+        if not isinstance(raw, LineList):
+            self.problems.error(where, meta.line_of("tags"), "'tags' must be a list, e.g. [sicherheit, e-mail]")
+            return []
+        tags = []
+        for index, tag in enumerate(raw):
+            tag = str(tag).strip() if isinstance(tag, (str, int, float)) and not isinstance(tag, bool) else ""
+            if not tag or len(tag) > 60:
+                self.problems.error(where, raw.line_of(index), "each tag must be a short text (at most 60 characters)")
+            elif tag in tags:
+                self.problems.warn(where, raw.line_of(index), f"tag '{tag}' is listed twice")
+            else:
+                tags.append(tag)
+        return tags
+
+    def competences(self, meta: LineMap, where: str) -> dict[int, int]:
+        raw, framework, reached = meta.get("competences"), self.framework, {}
+        if raw is None:
+            return {}
+        if not isinstance(raw, LineList):
+            self.problems.error(where, meta.line_of("competences"),
+                                "'competences' must be a list of {id: \"4.2\", level: 3}")
+            return {}
+        if not framework.loaded:
+            self.problems.error(where, meta.line_of("competences"), f"the competency framework {framework.key} is "
+                                "not loaded: run `flask skills load-framework` first")
+            return {}
+        levels = f"{min(framework.levels)}–{max(framework.levels)}" if framework.levels else "none"
+        for index, item in enumerate(raw):
+            if not isinstance(item, LineMap):
+                self.problems.error(where, raw.line_of(index), "each competence is {id: \"4.2\", level: 3}")
+                continue
+            self.check_keys(item, {"id", "level"}, where, "a competence")
+            code, level = item.get("id"), item.get("level")
+            code = str(code).strip() if isinstance(code, (str, int, float)) and not isinstance(code, bool) else ""
+            competence_id = framework.competence_ids.get(code)
+            if competence_id is None:
+                self.problems.error(where, item.line_of("id"), f"unknown competence id '{code}': the framework "
+                                    f"{framework.key} has no such competence" if code else "competence 'id' is missing")
+            elif code in framework.retired:
+                self.problems.warn(where, item.line_of("id"), f"competence {code} is retired in {framework.key}")
+            if isinstance(level, bool) or level not in framework.levels:
+                self.problems.error(where, item.line_of("level"),
+                                    f"competence {code}: level {level!r} is not a level of {framework.key} ({levels})")
+            elif competence_id in reached:
+                self.problems.error(where, raw.line_of(index), f"competence {code} is listed twice")
+            elif competence_id is not None:
+                reached[competence_id] = level
+        return reached
+
+    # -- lessons
+
+    def lesson(self, name: str) -> LessonSource | None:
+        where, key = self.where(name), name[:-3]
+        if not SLUG.fullmatch(key) or len(key) > 120:
+            self.problems.error(where, 1, "lesson file names use lowercase letters a-z, digits and single "
+                                          "hyphens, e.g. 01-einfuehrung.md")
+        document = self.document(name)
+        if document is None:
+            return None
+        meta = document.front_matter if document.front_matter is not None else LineMap()
+        self.check_keys(meta, LESSON_KEYS, where, "a lesson's front matter")
+        title = meta.get("title")
+        if title is not None and (not isinstance(title, str) or not title.strip()):
+            self.problems.error(where, meta.line_of("title"), "'title' must be a text")
+        body = split_body(document.body)
+        markdown_text = body.markdown
+        if not isinstance(title, str) and body.heading:
+            title, markdown_text = body.heading[1], body.without_heading()  # the page shows the title as h1
+        if not isinstance(title, str) or not title.strip():
+            self.problems.error(where, 1, "the lesson has no title: add 'title:' to its front matter or start it "
+                                          "with a '# ' heading")
+            title = ""
+        elif len(title.strip()) > 300:
+            self.problems.error(where, meta.line_of("title"), "the title is longer than 300 characters")
+        if body.unclosed_quiz is not None:
+            self.problems.error(where, document.body_first_line + body.unclosed_quiz,
+                                "this ```quiz block is never closed")
+        if not markdown_text.strip() and not body.quizzes:
+            self.problems.error(where, 1, "the lesson is empty")
+        questions = [self.question(where, document.body_first_line + index, text) for index, text in body.quizzes]
+        return LessonSource(key=key, title=title.strip(), questions=[q for q in questions if q],
+                            body_html=self.render(markdown_text, name, document.body_first_line),
+                            content_hash=hashlib.sha256(self.files[name]).hexdigest())
+
+    def question(self, where: str, fence_line: int, text: str) -> QuestionSource | None:
+        form = "a ```quiz block holds YAML: question, answers (a list of {text, correct}), optional explanation"
+        errors_before = len(self.problems.errors)
+        data = load_yaml(text, where, self.problems, first_line=fence_line + 1)
+        if not isinstance(data, LineMap):
+            if len(self.problems.errors) == errors_before:  # else the YAML error says it
+                self.problems.error(where, fence_line, form)
+            return None
+        self.check_keys(data, QUIZ_KEYS, where, "a quiz")
+        question, explanation = data.get("question"), data.get("explanation")
+        if not isinstance(question, str) or not question.strip():
+            self.problems.error(where, data.line_of("question"), "the quiz has no 'question' (a text)")
+        if explanation is not None and not isinstance(explanation, str):
+            self.problems.error(where, data.line_of("explanation"), "'explanation' must be a text")
+        answers = self.answers(where, data)
+        if answers is None or not isinstance(question, str) or not question.strip() or (
+                explanation is not None and not isinstance(explanation, str)):
+            return None
+        content = {"question": question.strip(), "answers": answers,
+                   "explanation": explanation.strip() if explanation else None}
+        digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        return QuestionSource(content_hash=digest, **content)
+
+    def answers(self, where: str, quiz: LineMap) -> list[dict] | None:
+        raw, line = quiz.get("answers"), quiz.line_of("answers")
+        if not isinstance(raw, LineList):
+            self.problems.error(where, line, "'answers' must be a list of {text: \"…\", correct: true/false}")
+            return None
+        answers, valid = [], True
+        for index, item in enumerate(raw):
+            if not isinstance(item, LineMap):
+                self.problems.error(where, raw.line_of(index), f"answer {index + 1} must be {{text: \"…\", correct: "
+                                                               "true/false}")
+                valid = False
+                continue
+            self.check_keys(item, {"text", "correct"}, where, "an answer")
+            text, correct = item.get("text"), item.get("correct")
+            if not isinstance(text, str) or not text.strip():
+                self.problems.error(where, item.line_of("text"), f"answer {index + 1} has no 'text'")
+                valid = False
+            if not isinstance(correct, bool):
+                self.problems.error(where, item.line_of("correct"),
+                                    f"answer {index + 1}: 'correct' must be true or false, not {correct!r}")
+                valid = False
+            answers.append({"text": str(text).strip(), "correct": correct is True})
+        if len(raw) < 2:
+            self.problems.error(where, line, f"a quiz needs at least 2 answers, this one has {len(raw)}")
+            valid = False
+        elif valid and not any(answer["correct"] for answer in answers):
+            self.problems.error(where, line, "no answer is marked 'correct: true'")
+            valid = False
+        return answers if valid else None

@@ -1,0 +1,199 @@
+"""Sync a directory of course folders into the database. Flushes, never commits: the caller commits.
+
+A course is validated completely before anything is written, then written inside a savepoint,
+so it is imported whole or not at all. Rows are updated in place, never deleted and recreated:
+completions (course id), lesson progress (lesson id, matched by file name) and quiz answers
+(question id, matched by content hash) survive a change of the course.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import selectinload
+
+from lms.catalog.format import CourseSource, FrameworkInfo, content_hash, display_path, parse_course, read_course_files
+from lms.catalog.models import Course, CourseCompetence, CourseMedia, CourseTag, Lesson, QuizQuestion
+from lms.config import PROJECT_ROOT
+from lms.db_types import utcnow
+from lms.extensions import db
+from lms.skills.frameworks import DEFAULT_FRAMEWORK_KEY, default_framework
+from lms.skills.models import Competence, ProficiencyLevel
+from lms.sourcefile import Problem, Problems
+
+
+@dataclass
+class SyncResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
+                f"{self.failed} with errors")
+
+    def sorted_problems(self) -> list[Problem]:
+        return sorted(self.problems, key=lambda problem: (problem.path, problem.line))  # stable: same line keeps order
+
+
+def course_folders(directory: Path) -> list[Path]:
+    """The course folders of `directory`: its sub-folders, hidden ones skipped."""
+    return sorted(path for path in Path(directory).iterdir() if path.is_dir() and not path.name.startswith("."))
+
+
+def framework_info() -> FrameworkInfo:
+    """Competence codes and levels of the installed default framework."""
+    framework = default_framework()
+    if framework is None:
+        return FrameworkInfo(DEFAULT_FRAMEWORK_KEY, {}, loaded=False)
+    rows = db.session.execute(select(Competence.code, Competence.id, Competence.retired).where(
+        Competence.framework_id == framework.id)).all()
+    levels = db.session.execute(select(ProficiencyLevel.level).where(
+        ProficiencyLevel.framework_id == framework.id)).scalars()
+    return FrameworkInfo(framework.key, {code: id_ for code, id_, _ in rows},
+                         {code for code, _, retired in rows if retired}, set(levels))
+
+
+def sync_directory(directory: Path, *, check: bool = False) -> SyncResult:
+    return sync_courses(course_folders(directory), check=check)
+
+
+def sync_courses(folders: Iterable[Path], *, check: bool = False,
+                 on_progress: Callable[[Path], None] | None = None) -> SyncResult:
+    """Validate each course folder and create or update its course (only validate with `check`).
+
+    Outside `check`, a folder whose content hash matches the stored course is skipped unparsed.
+    """
+    result = SyncResult()
+    stored = dict(db.session.execute(select(Course.slug, Course.content_hash)).all())
+    framework = None  # looked up once, and only when some course has to be parsed
+    for folder in folders:
+        files = read_course_files(folder)
+        digest = content_hash(files)
+        if not check and stored.get(folder.name) == digest:
+            result.unchanged += 1
+        else:
+            framework = framework or framework_info()
+            problems = Problems()
+            source = parse_course(folder, files, framework, problems)
+            result.problems.extend(problems.items)
+            if source is None:
+                result.failed += 1
+            elif check:
+                status = "created" if folder.name not in stored else (
+                    "unchanged" if stored[folder.name] == digest else "updated")
+                setattr(result, status, getattr(result, status) + 1)
+            else:
+                _write_or_report(source, folder, result)
+        if on_progress:
+            on_progress(folder)
+    return result
+
+
+def _write_or_report(source: CourseSource, folder: Path, result: SyncResult) -> None:
+    try:
+        status = write_course(source, _source_path(folder))
+    except SQLAlchemyError as error:  # the savepoint is rolled back: nothing of this course was written
+        result.problems.append(Problem(display_path(folder), 1, f"could not be saved: {error.__class__.__name__}: "
+                                                                f"{str(error).splitlines()[0]}"))
+        result.failed += 1
+        return
+    setattr(result, status, getattr(result, status) + 1)
+
+
+def _source_path(folder: Path) -> str:
+    folder = folder.resolve()
+    try:
+        return folder.relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return str(folder)
+
+
+def write_course(source: CourseSource, source_path: str | None = None) -> str:
+    """Create or update the course of `source` inside a savepoint; returns "created" or "updated"."""
+    course = db.session.execute(select(Course).where(Course.slug == source.slug).options(
+        selectinload(Course.lessons).selectinload(Lesson.questions), selectinload(Course.tag_rows),
+        selectinload(Course.competence_rows), selectinload(Course.media).defer(CourseMedia.data),
+    )).scalar_one_or_none()
+    status = "created" if course is None else "updated"
+    with db.session.begin_nested():
+        if course is None:
+            course = Course(slug=source.slug, version=1)
+            db.session.add(course)
+        else:
+            # Same row, next version: completions keep pointing at this course and their version.
+            course.version += 1
+            course.updated_at = utcnow()
+        course.title, course.summary, course.language = source.title, source.summary, source.language
+        course.duration_minutes, course.pass_score = source.duration_minutes, source.pass_score
+        course.valid_months, course.intro_html = source.valid_months, source.intro_html
+        course.content_hash, course.source_path = source.content_hash, source_path
+        _sync_tags(course, source.tags)
+        _sync_competences(course, source.competences)
+        _sync_lessons(course, source)
+        _sync_media(course, source)
+        db.session.flush()
+    return status
+
+
+def _sync_tags(course: Course, tags: list[str]) -> None:
+    kept = [row for row in course.tag_rows if row.tag in tags]
+    present = {row.tag for row in kept}
+    course.tag_rows = kept + [CourseTag(tag=tag) for tag in tags if tag not in present]
+
+
+def _sync_competences(course: Course, levels: dict[int, int]) -> None:
+    rows = {row.competence_id: row for row in course.competence_rows}
+    wanted = []
+    for competence_id, level in levels.items():
+        row = rows.get(competence_id) or CourseCompetence(competence_id=competence_id)
+        row.level = level
+        wanted.append(row)
+    course.competence_rows = wanted
+
+
+def _sync_lessons(course: Course, source: CourseSource) -> None:
+    """Lessons are matched by key (file name): learners keep their progress on lessons that stay."""
+    existing = {lesson.key: lesson for lesson in course.lessons}
+    lessons = []
+    for position, item in enumerate(source.lessons, start=1):
+        lesson = existing.get(item.key) or Lesson(key=item.key)
+        lesson.position, lesson.title = position, item.title
+        lesson.body_html, lesson.content_hash = item.body_html, item.content_hash
+        _sync_questions(lesson, item.questions)
+        lessons.append(lesson)
+    course.lessons = lessons  # lessons whose file is gone are orphans now, and deleted
+
+
+def _sync_questions(lesson: Lesson, items) -> None:
+    """A question with an unchanged content hash keeps its row, so learners' answers to it survive."""
+    reusable = defaultdict(list)
+    for question in lesson.questions:
+        reusable[question.content_hash].append(question)
+    questions = []
+    for position, item in enumerate(items, start=1):
+        same = reusable.get(item.content_hash)
+        question = same.pop(0) if same else QuizQuestion(
+            question=item.question, answers=item.answers, explanation=item.explanation,
+            content_hash=item.content_hash)
+        question.position = position
+        questions.append(question)
+    lesson.questions = questions
+
+
+def _sync_media(course: Course, source: CourseSource) -> None:
+    rows = {row.path: row for row in course.media}
+    media = []
+    for item in source.media:
+        row = rows.get(item.path) or CourseMedia(path=item.path)
+        if row.sha256 != item.sha256:  # only changed images are written again
+            row.sha256, row.data = item.sha256, item.data
+        row.content_type = item.content_type
+        media.append(row)
+    course.media = media

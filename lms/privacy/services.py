@@ -1,0 +1,111 @@
+"""Who may see whose individual learning data, and the audit trail of every such look.
+
+- An employee sees their own data.
+- A manager sees the people of the departments they head (sub-departments included); with the
+  `compliance-only` preset only their completions of courses, competence data only as aggregates.
+- HR sees everyone. A trainer sees no individual data. The data-protection officer reads the log.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import current_app
+from sqlalchemy import Select, insert, select
+
+from lms.db_types import utcnow
+from lms.extensions import db
+from lms.people.models import User
+from lms.people.services import descendant_ids
+from lms.privacy.models import AuditEntry
+
+from lms.i18n import _l
+
+LEVELS, COMPLIANCE_ONLY = "levels", "compliance-only"
+
+ACTION_LABELS = {
+    "view_profile": _l("viewed the competence profile"),
+    "view_matrix": _l("viewed the skill matrix"),
+    "export_matrix": _l("exported the skill matrix"),
+    "view_evidence": _l("viewed the evidence of a competence"),
+    "assess": _l("confirmed a competence level"),
+    "denied": _l("tried to view data without the right to (refused)"),
+}
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
+MANAGER_PRESETS = (LEVELS, COMPLIANCE_ONLY)
+
+
+def manager_preset() -> str:
+    return current_app.config["MANAGER_VISIBILITY"]
+
+
+def managed_department_ids(manager: User) -> set[int]:
+    if not manager.has_role("manager"):
+        return set()
+    return descendant_ids(d.id for d in manager.headed_departments)
+
+
+def may_see_levels_of(viewer: User, subject: User) -> bool:
+    """May `viewer` see `subject`'s individual competence levels and evidence?"""
+    if viewer.id == subject.id or viewer.has_role("hr"):
+        return True
+    return (manager_preset() == LEVELS and subject.department_id is not None
+            and subject.department_id in managed_department_ids(viewer))
+
+
+def may_see_individual_levels(viewer: User) -> bool:
+    """Does this viewer see anyone's levels besides their own (HR, or managers under `levels`)?"""
+    return viewer.has_role("hr") or (viewer.has_role("manager") and manager_preset() == LEVELS)
+
+
+def visible_people(viewer: User | None, department_id: int | None = None, job_role_id: int | None = None) -> Select:
+    """Active people whose data this viewer may see in the matrix, optionally narrowed down.
+
+    A department filter outside a manager's departments yields nobody (the view answers 403 first).
+    No viewer means the command line, run by the operator: everyone.
+    """
+    query = select(User).where(User.active.is_(True))
+    if viewer is not None and not viewer.has_role("hr"):
+        query = query.where(User.department_id.in_(managed_department_ids(viewer) or {-1}))
+    if department_id:
+        query = query.where(User.department_id.in_(descendant_ids([department_id]) or {-1}))
+    if job_role_id:
+        query = query.where(User.job_role_id == job_role_id)
+    return query.order_by(User.family_name, User.given_name, User.id)
+
+
+def record(actor: User | None, subject_ids: Iterable[int], action: str, detail: str = "",
+           ip_address: str | None = None) -> None:
+    """Write one audit entry per person whose data was looked at (never for one's own data)."""
+    actor_id = actor.id if actor is not None else None
+    rows = [{"actor_id": actor_id, "subject_id": subject_id, "action": action, "detail": detail[:500],
+             "ip_address": ip_address, "at": utcnow()} for subject_id in subject_ids if subject_id != actor_id]
+    if rows:  # one executemany, however many people were shown
+        db.session.execute(insert(AuditEntry), rows)
+
+
+def record_denied(actor: User, detail: str, ip_address: str | None = None, subject_id: int | None = None) -> None:
+    """A refused attempt to see data outside one's rights: logged too."""
+    db.session.add(AuditEntry(actor_id=actor.id, subject_id=subject_id, action="denied", detail=detail[:500],
+                              ip_address=ip_address))
+    db.session.flush()
+
+
+def accesses_to(user: User, limit: int = 200) -> list[AuditEntry]:
+    """Who looked at this person's data, newest first (the person's own view of the log)."""
+    from sqlalchemy.orm import joinedload
+
+    return list(db.session.execute(
+        select(AuditEntry).options(joinedload(AuditEntry.actor)).where(AuditEntry.subject_id == user.id)
+        .order_by(AuditEntry.at.desc()).limit(limit)).scalars())
+
+
+def audit_log(action: str | None = None) -> Select:
+    from sqlalchemy.orm import joinedload
+
+    query = select(AuditEntry).options(joinedload(AuditEntry.actor), joinedload(AuditEntry.subject))
+    if action:
+        query = query.where(AuditEntry.action == action)
+    return query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())

@@ -1,0 +1,34 @@
+"""The audit log, for the data-protection officer."""
+import csv
+import io
+
+from flask import Blueprint, current_app, render_template, request
+
+from lms.auth.access import roles_required
+from lms.extensions import db
+from lms.privacy import services
+
+bp = Blueprint("privacy", __name__, url_prefix="/privacy")
+
+
+@bp.get("/audit")
+@roles_required("dpo")
+def audit_log():
+    action = request.args.get("action") or None
+    page = db.paginate(services.audit_log(action), per_page=50, error_out=False)
+    return render_template("privacy/audit_log.html", page=page, action=action, actions=services.ACTION_LABELS)
+
+
+@bp.get("/audit.csv")
+@roles_required("dpo")
+def audit_export():
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["at", "actor_email", "subject_email", "action", "detail", "ip_address"])
+    for entry in db.session.execute(services.audit_log(request.args.get("action") or None)).scalars():
+        writer.writerow([entry.at.isoformat(), entry.actor.email if entry.actor else "",
+                         entry.subject.email if entry.subject else "", entry.action, entry.detail,
+                         entry.ip_address or ""])
+    response = current_app.response_class(buffer.getvalue(), mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
+    return response

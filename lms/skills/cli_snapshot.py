@@ -1,0 +1,32 @@
+"""`flask skills snapshot`: store this month's gap figures (the scheduler does the same each month)."""
+import click
+
+from lms.extensions import db
+from lms.skills import gaps
+from lms.skills.cli import skills_cli
+
+
+def _month(_ctx, _param, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return gaps.parse_month(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+@skills_cli.command("snapshot")
+@click.option("--month", metavar="YYYY-MM", callback=_month,
+              help="The month to store the figures under (default: the current month). "
+                   "The figures are always today's; an existing snapshot of that month is replaced.")
+def snapshot(month: str | None) -> None:
+    """Store the share of people at or above target per group and competence for this month."""
+    try:
+        result = gaps.take_snapshot(month)
+    except ValueError as error:
+        db.session.rollback()
+        raise click.BadParameter(str(error), param_hint="'--month'") from None
+    db.session.commit()
+    if result.month != gaps.current_month():
+        click.echo(f"note: today's figures are stored as {result.month}", err=True)
+    click.echo(f"snapshot {result.month}: {result.rows} rows")

@@ -1,0 +1,91 @@
+"""The skill matrix: people × competences, current against target, for HR and managers.
+
+Filters narrow it down; paging keeps 500 people usable. The export uses the same rows, so the
+file and the page show the same numbers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import joinedload
+
+from lms.extensions import db
+from lms.people.models import User
+from lms.privacy import services as privacy
+from lms.skills.models import Competence, CompetenceArea
+from lms.skills.profiles import Cell, cells_for, framework_outline
+
+PAGE_SIZE = 50
+
+
+@dataclass
+class MatrixFilter:
+    department_id: int | None = None
+    job_role_id: int | None = None
+    area_code: str | None = None
+    gaps_only: bool = False
+
+    def describe(self, departments: dict[int, str], job_roles: dict[int, str]) -> str:
+        parts = []
+        if self.department_id:
+            parts.append(f"department={departments.get(self.department_id, self.department_id)}")
+        if self.job_role_id:
+            parts.append(f"job_role={job_roles.get(self.job_role_id, self.job_role_id)}")
+        if self.area_code:
+            parts.append(f"area={self.area_code}")
+        if self.gaps_only:
+            parts.append("gaps_only")
+        return ", ".join(parts) or "none"
+
+
+@dataclass
+class Matrix:
+    areas: list[CompetenceArea]
+    competences: list[Competence]
+    people: list[User]  # this page's people
+    cells: dict[int, dict[int, Cell]]
+    total: int
+    page: int = 1
+    pages: int = 1
+    all_people: list[User] = field(default_factory=list)
+
+    def has_gap(self, user: User) -> bool:
+        return any(self.cells[user.id][c.id].gap for c in self.competences)
+
+
+def build_matrix(viewer: User | None, criteria: MatrixFilter, page: int | None = 1, page_size: int = PAGE_SIZE) -> Matrix:
+    """The matrix as this viewer may see it; page=None gives everyone (for exports)."""
+    areas = framework_outline(area_code=criteria.area_code)
+    competences = [c for area in areas for c in area.active_competences]
+    people = list(db.session.execute(
+        privacy.visible_people(viewer, criteria.department_id, criteria.job_role_id)
+        .options(joinedload(User.department), joinedload(User.job_role))).scalars())
+    cells = cells_for(people, competences)
+    matrix = Matrix(areas, competences, people, cells, total=len(people), all_people=people)
+    if criteria.gaps_only:
+        people = [person for person in people if matrix.has_gap(person)]
+        matrix.total, matrix.all_people = len(people), people
+    if page is None:
+        matrix.people = people
+        return matrix
+    matrix.pages = max(1, -(-len(people) // page_size))
+    matrix.page = min(max(1, page), matrix.pages)
+    start = (matrix.page - 1) * page_size
+    matrix.people = people[start:start + page_size]
+    return matrix
+
+
+@dataclass
+class AggregateCell:
+    with_target: int
+    at_target: int
+
+
+def aggregate(matrix: Matrix) -> dict[int, AggregateCell]:
+    """Per competence: how many of the matrix's people have a target and how many reach it."""
+    result = {}
+    for competence in matrix.competences:
+        cells = [matrix.cells[p.id][competence.id] for p in matrix.all_people]
+        with_target = [c for c in cells if c.target is not None]
+        result[competence.id] = AggregateCell(len(with_target), sum(1 for c in with_target if c.meets_target))
+    return result

@@ -1,0 +1,59 @@
+"""Skills: self-assessments and confirmed assessments. Functions flush; the caller commits."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from lms.extensions import db
+from lms.i18n import _
+from lms.people.models import User
+from lms.people.services import ValidationFailed
+from lms.skills.frameworks import default_framework
+from lms.skills.models import Assessment, Competence, SelfAssessment
+
+
+def _competence_of_default_framework(competence_id) -> Competence:
+    framework = default_framework()
+    try:
+        competence = db.session.get(Competence, int(competence_id))
+    except (TypeError, ValueError):
+        competence = None
+    if competence is None or framework is None or competence.framework_id != framework.id or competence.retired:
+        raise ValidationFailed({"competence_id": _("This competence is not part of the framework in use.")})
+    return competence
+
+
+def max_level() -> int:
+    framework = default_framework()
+    return max((level.level for level in framework.levels), default=8) if framework else 8
+
+
+def record_self_assessment(user: User, competence_id, level: int) -> SelfAssessment:
+    competence = _competence_of_default_framework(competence_id)
+    if not 0 <= level <= max_level():
+        raise ValidationFailed({"level": _("Choose a level from 0 to %(max)d.", max=max_level())})
+    entry = SelfAssessment(user_id=user.id, competence_id=competence.id, level=level)
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def record_assessment(assessor: User, person: User, competence_id, level: int, note: str) -> Assessment:
+    competence = _competence_of_default_framework(competence_id)
+    if not 1 <= level <= max_level():
+        raise ValidationFailed({"level": _("Choose a level from 1 to %(max)d.", max=max_level())})
+    entry = Assessment(user_id=person.id, competence_id=competence.id, level=level, note=note.strip()[:500],
+                       assessed_by_id=assessor.id)
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def level_choices(include_zero: bool = False) -> list[tuple[int, str]]:
+    framework = default_framework()
+    levels = framework.levels if framework else []
+    choices = [(0, _("0 – not yet"))] if include_zero else []
+    return choices + [(level.level, f"{level.level} – {level.t('band')}") for level in levels]
+
+
+def competences_by_id(ids) -> dict[int, Competence]:
+    return {c.id: c for c in db.session.execute(select(Competence).where(Competence.id.in_(list(ids)))).scalars()}

@@ -1,0 +1,205 @@
+"""Competence profiles and the skill matrix."""
+from datetime import datetime, timezone
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from lms.auth.access import roles_required, signed_in
+from lms.extensions import db
+from lms.i18n import _
+from lms.people import services as people
+from lms.people.models import Department, JobRole, User
+from lms.people.services import ValidationFailed
+from lms.privacy import services as privacy
+from lms.skills import export, services
+from lms.skills.forms import AssessmentForm, MatrixFilterForm, SelfAssessmentForm
+from lms.skills.matrix import MatrixFilter, aggregate, build_matrix
+from lms.skills.models import Competence
+from lms.skills.profiles import cells_for, framework_outline, profile_of
+
+bp = Blueprint("skills", __name__)
+
+
+# --- my profile -----------------------------------------------------------------------------
+
+@bp.get("/profile/")
+@signed_in
+def my_profile():
+    return _render_profile(current_user, own=True)
+
+
+def _render_profile(person: User, own: bool, assessment_form=None, status=200):
+    form = SelfAssessmentForm()
+    form.level.choices = services.level_choices(include_zero=True)
+    framework_levels = framework_outline()[0].framework.levels if framework_outline() else []
+    return render_template("skills/profile.html", profile=profile_of(person), person=person, own=own,
+                           self_form=form, levels=framework_levels, assessment_form=assessment_form,
+                           may_assess=not own and _may_assess(person)), status
+
+
+@bp.post("/profile/self-assessment")
+@signed_in
+def self_assessment():
+    form = SelfAssessmentForm()
+    form.level.choices = services.level_choices(include_zero=True)
+    if not form.validate_on_submit():
+        flash(_("Please choose a level from the list."), "error")
+        return redirect(url_for(".my_profile"))
+    try:
+        services.record_self_assessment(current_user, form.competence_id.data, form.level.data)
+    except ValidationFailed as failed:
+        db.session.rollback()
+        for message in failed.errors.values():
+            flash(message, "error")
+        return redirect(url_for(".my_profile")), 303
+    db.session.commit()
+    flash(_("Your own estimate was saved. It is shown beside your verified level."), "success")
+    return redirect(url_for(".my_profile", _anchor=f"competence-{form.competence_id.data}"))
+
+
+@bp.get("/profile/access-log")
+@signed_in
+def access_log():
+    return render_template("skills/access_log.html", entries=privacy.accesses_to(current_user))
+
+
+# --- other people's profiles ----------------------------------------------------------------
+
+def _person_or_403(user_id: int, action: str) -> User:
+    """The person, if the viewer may see their levels; otherwise 403, and the attempt is logged."""
+    person = db.session.get(User, user_id) or abort(404)
+    if not privacy.may_see_levels_of(current_user, person):
+        privacy.record_denied(current_user, f"{action} {request.path}", request.remote_addr, subject_id=person.id)
+        db.session.commit()
+        abort(403)
+    return person
+
+
+def _may_assess(person: User) -> bool:
+    return current_user.has_role("manager") and person.department_id in privacy.managed_department_ids(current_user)
+
+
+@bp.get("/people/<int:user_id>/profile")
+@roles_required("hr", "manager")
+def person_profile(user_id: int):
+    person = _person_or_403(user_id, "view_profile")
+    form = AssessmentForm()
+    _fill_assessment_choices(form)
+    page = _render_profile(person, own=False, assessment_form=form)
+    privacy.record(current_user, [person.id], "view_profile", "", request.remote_addr)
+    db.session.commit()
+    return page
+
+
+def _fill_assessment_choices(form: AssessmentForm) -> None:
+    form.competence_id.choices = [(c.id, f"{c.code} {c.t('title')}") for area in framework_outline()
+                                  for c in area.active_competences]
+    form.level.choices = services.level_choices()
+
+
+@bp.post("/people/<int:user_id>/assessments")
+@roles_required("manager")
+def add_assessment(user_id: int):
+    person = _person_or_403(user_id, "assess")
+    if not _may_assess(person):
+        abort(403)
+    form = AssessmentForm()
+    _fill_assessment_choices(form)
+    if form.validate_on_submit():
+        try:
+            services.record_assessment(current_user, person, form.competence_id.data, form.level.data, form.note.data)
+            privacy.record(current_user, [person.id], "assess", f"competence {form.competence_id.data}",
+                           request.remote_addr)
+            db.session.commit()
+            flash(_("The assessment was saved."), "success")
+            return redirect(url_for(".person_profile", user_id=person.id))
+        except ValidationFailed as failed:
+            db.session.rollback()
+            for name, message in failed.errors.items():
+                getattr(form, name).errors = [message]
+    return _render_profile(person, own=False, assessment_form=form, status=422)
+
+
+# --- the matrix -----------------------------------------------------------------------------
+
+def _matrix_filter() -> tuple[MatrixFilterForm, MatrixFilter]:
+    form = MatrixFilterForm(request.args)
+    nodes = people.department_tree(include_inactive=False)
+    allowed = None if current_user.has_role("hr") else privacy.managed_department_ids(current_user)
+    form.department.choices = [(None, _("All my departments") if allowed is not None else _("All departments"))] + [
+        (n.department.id, f"{'  ' * n.depth}{n.department.code} – {n.department.name}") for n in nodes
+        if allowed is None or n.department.id in allowed]
+    form.job_role.choices = [(None, _("All job roles"))] + [
+        (j.id, j.title) for j in db.session.execute(select(JobRole).where(JobRole.active.is_(True))
+                                                    .order_by(JobRole.title)).scalars()]
+    form.area.choices = [("", _("All areas"))] + [(a.code, f"{a.code} {a.t('title')}") for a in framework_outline()]
+    form.validate()
+    department_id = form.department.data if isinstance(form.department.data, int) else None
+    if department_id and allowed is not None and department_id not in allowed:
+        privacy.record_denied(current_user, f"matrix for department {department_id}", request.remote_addr)
+        db.session.commit()
+        abort(403)
+    criteria = MatrixFilter(department_id=department_id,
+                            job_role_id=form.job_role.data if isinstance(form.job_role.data, int) else None,
+                            area_code=form.area.data or None, gaps_only=bool(form.gaps.data))
+    return form, criteria
+
+
+@bp.get("/matrix/")
+@roles_required("hr", "manager")
+def matrix():
+    form, criteria = _matrix_filter()
+    individual = privacy.may_see_individual_levels(current_user)
+    result = build_matrix(current_user, criteria, page=form.page.data or 1)
+    page = render_template("skills/matrix.html", form=form, matrix=result, individual=individual,
+                           aggregate=aggregate(result), query_args=_query_args(form))
+    if individual:  # after rendering: the commit would expire what the page shows
+        privacy.record(current_user, [p.id for p in result.people], "view_matrix", "", request.remote_addr)
+        db.session.commit()
+    return page
+
+
+def _query_args(form: MatrixFilterForm) -> dict:
+    args = {"department": form.department.data or "", "job_role": form.job_role.data or "",
+            "area": form.area.data or ""}
+    if form.gaps.data:
+        args["gaps"] = "y"
+    return args
+
+
+@bp.get("/matrix/export")
+@roles_required("hr", "manager")
+def matrix_export():
+    if not privacy.may_see_individual_levels(current_user):
+        abort(403)
+    output_format = request.args.get("format", "csv")
+    if output_format not in export.FORMATS:
+        abort(400)
+    form, criteria = _matrix_filter()
+    result = build_matrix(current_user, criteria, page=None)
+    filter_text = criteria.describe(
+        {d.id: d.code for d in db.session.execute(select(Department)).scalars()},
+        {j.id: j.code for j in db.session.execute(select(JobRole)).scalars()})
+    header = export.header_rows(datetime.now(timezone.utc), f"{current_user.name} <{current_user.email}>",
+                                filter_text)
+    body = export.csv_bytes(header, result) if output_format == "csv" else export.xlsx_bytes(header, result)
+    privacy.record(current_user, [p.id for p in result.people], "export_matrix", f"{output_format}; {filter_text}",
+                   request.remote_addr)
+    db.session.commit()
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
+    response = current_app.response_class(body, mimetype=export.FORMATS[output_format])
+    response.headers["Content-Disposition"] = f'attachment; filename="skill-matrix-{stamp}.{output_format}"'
+    return response
+
+
+@bp.get("/matrix/evidence/<int:user_id>/<int:competence_id>")
+@roles_required("hr", "manager")
+def cell_evidence(user_id: int, competence_id: int):
+    person = _person_or_403(user_id, "view_evidence")
+    competence = db.session.get(Competence, competence_id) or abort(404)
+    cell = cells_for([person], [competence])[person.id][competence.id]
+    page = render_template("skills/cell_evidence.html", person=person, competence=competence, cell=cell)
+    privacy.record(current_user, [person.id], "view_evidence", competence.code, request.remote_addr)
+    db.session.commit()
+    return page

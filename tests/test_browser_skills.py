@@ -1,0 +1,71 @@
+"""Competence views in a real browser: HR's matrix and export, a manager's limits, an employee's profile."""
+import csv
+import io
+import pytest
+
+from tests.browser import assert_accessible
+from tests.factories import DEFAULT_PASSWORD, competence
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in(page, user):
+    page.goto("/auth/login")
+    page.get_by_label("E-Mail-Adresse").fill(user.email)
+    page.get_by_label("Passwort").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_load_state()
+
+
+def test_hr_sees_the_whole_matrix_and_exports_what_the_page_shows(page, town):
+    sign_in(page, town["hr"])
+    page.get_by_role("navigation", name="Hauptmenü").get_by_role("link", name="Kompetenzmatrix").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Kompetenzmatrix"
+    rows = page.locator("table.matrix tbody tr")
+    assert rows.count() == len(town["staff"]) + len(town["others"]) + 2
+    assert_accessible(page)
+
+    shown = {}
+    for index in range(rows.count()):
+        row = rows.nth(index)
+        name = row.locator("th a").inner_text()
+        cell = row.locator('td[data-competence="4.1"] .cell-value').inner_text()
+        shown[name] = cell
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Als CSV exportieren").click()
+    text = open(download_info.value.path(), encoding="utf-8-sig").read()
+    table = list(csv.DictReader(io.StringIO("\n".join(text.splitlines()[5:]))))
+    exported = {f"{r['family_name']}, {r['given_name']}": f"{r['4.1 current']}/{r['4.1 target'] or '–'}"
+                for r in table}
+    assert exported == shown
+
+    page.locator('td[data-competence="4.1"] a').first.click()
+    assert "4.1" in page.get_by_role("heading", level=1).inner_text()
+    assert_accessible(page)
+
+
+def test_manager_sees_only_their_departments_and_is_refused_elsewhere(page, town):
+    sign_in(page, town["manager"])
+    page.goto("/matrix/")
+    names = page.locator("table.matrix tbody th a").all_inner_texts()
+    assert sorted(n.split(",")[0] for n in names) == sorted(p.family_name for p in town["staff"])
+    assert_accessible(page)
+    response = page.goto(f"/people/{town['others'][0].id}/profile")
+    assert response.status == 403
+    assert page.get_by_role("heading", level=1).inner_text() == "Zugriff verweigert"
+
+
+def test_employee_sees_profile_and_gap_recommendations(page, town, make_course):
+    make_course(title="Geräte schützen im Büro", competences=(("4.1", 3),))
+    sign_in(page, town["staff"][2])
+    page.get_by_role("navigation", name="Hauptmenü").get_by_role("link", name="Meine Kompetenzen").click()
+    gaps = page.locator("section", has=page.get_by_role("heading", name="Lücken und passende Kurse"))
+    assert "Geräte schützen im Büro" in gaps.inner_text()
+    assert page.locator("svg.level-chart").count() == 5
+    assert_accessible(page)
+    row = page.locator(f"#competence-{competence('4.1').id}")
+    row.get_by_role("combobox").select_option("5")
+    row.get_by_role("button").click()
+    assert "gespeichert" in page.get_by_role("status").first.inner_text()
+    assert page.locator(f"#competence-{competence('4.1').id} td").nth(2).inner_text().strip() == "5"
