@@ -20,3 +20,14 @@ def record(name: str, value: float, unit: str, results_file: Path = RESULTS_FILE
     results[name] = {"value": value, "unit": unit,
                      "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     results_file.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def reset_postgres_schema(url: str) -> None:
+    """Empty a scratch PostgreSQL database (BENCH_DATABASE_URL): its public schema is rebuilt."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()

@@ -12,10 +12,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from bench import record
+from bench import record, reset_postgres_schema
 from lms import create_app
 from lms.catalog.importer import sync_directory
 from lms.extensions import db
@@ -94,14 +93,6 @@ def generate_courses(directory: Path) -> None:
         for lesson in range(1, LESSONS + 1):
             (folder / f"{lesson:02d}-lektion.md").write_text(LESSON.format(number=number, lesson=lesson),
                                                              encoding="utf-8")
-
-
-def reset_postgres_schema(url: str) -> None:
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-        connection.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 def measure(url: str, courses: Path) -> dict[str, float]:

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 from sqlalchemy import insert, select
 
-from bench import record
+from bench import record, reset_postgres_schema
 from lms import create_app
 from lms.auth import services as auth_services
 from lms.extensions import db
@@ -44,17 +44,16 @@ def _populate(people: int, tag: str) -> None:
     db.session.execute(insert(JobRoleTarget), [
         {"job_role_id": role.id, "competence_id": c.id, "level": rng.randint(1, 5)}
         for role in roles for c in rng.sample(competences, 8)])
-    start = db.session.scalar(select(sa.func.coalesce(sa.func.max(User.id), 0))) + 1
-    db.session.execute(insert(User), [
-        {"id": start + i, "email": f"b{start + i}@bench.example", "given_name": "Bea", "family_name": f"Bench{i:05d}",
-         "personnel_number": f"B{start + i}", "active": True, "must_change_password": False,
+    ids = list(db.session.execute(insert(User).returning(User.id, sort_by_parameter_order=True), [
+        {"email": f"b{tag}{i}@bench.example", "given_name": "Bea", "family_name": f"Bench{i:05d}",
+         "personnel_number": f"B{tag}{i}", "active": True, "must_change_password": False,
          "department_id": departments[i % 10].id, "job_role_id": roles[i % 12].id}
-        for i in range(people)])
-    db.session.execute(insert(UserRole), [{"user_id": start + i, "role": "employee"} for i in range(people)])
+        for i in range(people)]).scalars())
+    db.session.execute(insert(UserRole), [{"user_id": user_id, "role": "employee"} for user_id in ids])
     db.session.execute(insert(Assessment), [
-        {"user_id": start + i, "competence_id": c.id, "level": rng.randint(1, 6), "note": "bench",
+        {"user_id": user_id, "competence_id": c.id, "level": rng.randint(1, 6), "note": "bench",
          "assessed_at": datetime.now(timezone.utc)}
-        for i in range(people) for c in rng.sample(competences, 6)])
+        for user_id in ids for c in rng.sample(competences, 6)])
     db.session.commit()
 
 
@@ -125,10 +124,6 @@ def run() -> list[str]:
         over += _measure(app, "sqlite")
     url = os.environ.get("BENCH_DATABASE_URL")
     if url:
-        engine = sa.create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-            connection.execute(sa.text("CREATE SCHEMA public"))
-        engine.dispose()
+        reset_postgres_schema(url)
         over += _measure(create_app({"LMS_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url}), "postgresql")
     return over

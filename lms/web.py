@@ -60,6 +60,18 @@ def field_attrs(field, css_class: str) -> dict[str, str]:
     return attrs
 
 
+def attach_errors(form, errors: dict[str, str]) -> None:
+    """Show a service's ValidationFailed messages next to their fields (or as a flash message)."""
+    from flask import flash
+
+    for field_name, message in errors.items():
+        field = form._fields.get(field_name)
+        if field is not None:
+            field.errors = list(field.errors) + [message]
+        else:
+            flash(message, "error")
+
+
 def group_count(count: int) -> str:
     """An aggregate count, or "fewer than N" for groups too small to show (privacy)."""
     minimum = current_app.config["PRIVACY_MIN_GROUP_SIZE"]

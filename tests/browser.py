@@ -50,3 +50,12 @@ def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
 def assert_accessible(page) -> None:
     violations = axe_violations(page)
     assert not violations, f"axe found serious problems on {page.url}: {violations}"
+
+
+def sign_in(page, email: str, password: str) -> None:
+    """Sign in through the German sign-in form, as a person would."""
+    page.goto("/auth/login")
+    page.get_by_label("E-Mail-Adresse").fill(email)
+    page.get_by_label("Passwort").fill(password)
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_load_state()

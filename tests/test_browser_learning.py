@@ -2,21 +2,19 @@
 import pytest
 
 from tests.browser import assert_accessible
+from tests.browser import sign_in as browser_sign_in
 from tests.factories import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
 def sign_in(page, user):
-    page.goto("/auth/login")
-    page.get_by_label("E-Mail-Adresse").fill(user.email)
-    page.get_by_label("Passwort").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
+    browser_sign_in(page, user.email, DEFAULT_PASSWORD)
     page.wait_for_url("**/learning/")
 
 
 def test_employee_completes_a_course_in_the_browser(page, make_user, make_course):
-    course = make_course(title="Sicher im Netz", lessons=[
+    make_course(title="Sicher im Netz", lessons=[
         [("Was hilft gegen Phishing?", [("Absender prüfen", True), ("Sofort klicken", False)])],
         [("Was ist ein gutes Passwort?", [("Eine lange Passphrase", True), ("123456", False),
                                           ("Der eigene Vorname", False)])],

@@ -4,6 +4,7 @@ import pytest
 from lms.demo import services as demo
 from lms.extensions import db
 from tests.browser import assert_accessible, axe_violations
+from tests.browser import sign_in as browser_sign_in
 
 pytestmark = pytest.mark.browser
 PASSWORD = "Rathaus-Demo-2026"
@@ -26,10 +27,7 @@ def demo_town(database):
 
 
 def sign_in(page, email):
-    page.goto("/auth/login")
-    page.get_by_label("E-Mail-Adresse").fill(email)
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
+    browser_sign_in(page, email, PASSWORD)
 
 
 def test_sign_in_page_is_accessible(page):

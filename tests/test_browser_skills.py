@@ -4,17 +4,14 @@ import io
 import pytest
 
 from tests.browser import assert_accessible
+from tests.browser import sign_in as browser_sign_in
 from tests.factories import DEFAULT_PASSWORD, competence
 
 pytestmark = pytest.mark.browser
 
 
 def sign_in(page, user):
-    page.goto("/auth/login")
-    page.get_by_label("E-Mail-Adresse").fill(user.email)
-    page.get_by_label("Passwort").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_load_state()
+    browser_sign_in(page, user.email, DEFAULT_PASSWORD)
 
 
 def test_hr_sees_the_whole_matrix_and_exports_what_the_page_shows(page, town):

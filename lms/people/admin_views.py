@@ -1,11 +1,12 @@
 """Administration of people, departments and job roles (role: admin)."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from lms.auth import services as auth_services
 from lms.auth.access import roles_required
 from lms.extensions import db
+from lms.web import attach_errors
 from lms.i18n import _
 from lms.people import services
 from lms.people.forms import DepartmentForm, JobRoleForm, UserForm, UserSearchForm, department_choices
@@ -15,17 +16,8 @@ bp = Blueprint("people_admin", __name__, url_prefix="/admin")
 admin_only = roles_required("admin")
 
 
-def _attach_errors(form, errors: dict[str, str]) -> None:
-    for field_name, message in errors.items():
-        field = getattr(form, field_name, None)
-        if field is not None:
-            field.errors = list(field.errors) + [message]
-        else:
-            flash(message, "error")
 
 
-def _get_or_404(model, object_id: int):
-    return db.session.get(model, object_id) or abort(404)
 
 
 @bp.get("/")
@@ -81,14 +73,14 @@ def user_new():
             return redirect(url_for(".user_edit", user_id=user.id))
         except services.ValidationFailed as failed:
             db.session.rollback()
-            _attach_errors(form, failed.errors)
+            attach_errors(form, failed.errors)
     return render_template("people/admin/user_form.html", form=form, user=None)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @admin_only
 def user_edit(user_id: int):
-    user = _get_or_404(User, user_id)
+    user = db.get_or_404(User, user_id)
     form = _user_form(user)
     if form.validate_on_submit():
         try:
@@ -98,15 +90,15 @@ def user_edit(user_id: int):
             return redirect(url_for(".user_edit", user_id=user.id))
         except services.ValidationFailed as failed:
             db.session.rollback()
-            user = _get_or_404(User, user_id)
-            _attach_errors(form, failed.errors)
+            user = db.get_or_404(User, user_id)
+            attach_errors(form, failed.errors)
     return render_template("people/admin/user_form.html", form=form, user=user)
 
 
 @bp.post("/users/<int:user_id>/active")
 @admin_only
 def user_set_active(user_id: int):
-    user = _get_or_404(User, user_id)
+    user = db.get_or_404(User, user_id)
     activate = request.form.get("active") == "1"
     if not activate and user.id == current_user.id:
         flash(_("You cannot deactivate your own account."), "error")
@@ -121,7 +113,7 @@ def user_set_active(user_id: int):
 @bp.post("/users/<int:user_id>/password-reset")
 @admin_only
 def user_reset_password(user_id: int):
-    user = _get_or_404(User, user_id)
+    user = db.get_or_404(User, user_id)
     temporary = auth_services.issue_temporary_password(user)
     db.session.commit()
     flash(_("New one-time password for %(name)s: %(password)s — hand it over in person; it is shown only now. "
@@ -143,7 +135,7 @@ def departments():
 @bp.route("/departments/<int:department_id>", methods=["GET", "POST"])
 @admin_only
 def department_edit(department_id: int | None):
-    department = _get_or_404(Department, department_id) if department_id else None
+    department = db.get_or_404(Department, department_id) if department_id else None
     form = DepartmentForm(obj=department)
     form.parent_id.choices = [(None, _("– top level –"))] + department_choices(
         services.department_tree(include_inactive=False))
@@ -155,14 +147,14 @@ def department_edit(department_id: int | None):
             return redirect(url_for(".departments"))
         except services.ValidationFailed as failed:
             db.session.rollback()
-            _attach_errors(form, failed.errors)
+            attach_errors(form, failed.errors)
     return render_template("people/admin/department_form.html", form=form, department=department)
 
 
 @bp.post("/departments/<int:department_id>/active")
 @admin_only
 def department_set_active(department_id: int):
-    department = _get_or_404(Department, department_id)
+    department = db.get_or_404(Department, department_id)
     try:
         services.set_department_active(department, request.form.get("active") == "1")
         db.session.commit()
@@ -186,7 +178,7 @@ def job_roles():
 @bp.route("/job-roles/<int:job_role_id>", methods=["GET", "POST"])
 @admin_only
 def job_role_edit(job_role_id: int | None):
-    job_role = _get_or_404(JobRole, job_role_id) if job_role_id else None
+    job_role = db.get_or_404(JobRole, job_role_id) if job_role_id else None
     form = JobRoleForm(obj=job_role)
     if form.validate_on_submit():
         try:
@@ -196,14 +188,14 @@ def job_role_edit(job_role_id: int | None):
             return redirect(url_for(".job_roles"))
         except services.ValidationFailed as failed:
             db.session.rollback()
-            _attach_errors(form, failed.errors)
+            attach_errors(form, failed.errors)
     return render_template("people/admin/job_role_form.html", form=form, job_role=job_role)
 
 
 @bp.post("/job-roles/<int:job_role_id>/active")
 @admin_only
 def job_role_set_active(job_role_id: int):
-    job_role = _get_or_404(JobRole, job_role_id)
+    job_role = db.get_or_404(JobRole, job_role_id)
     services.set_job_role_active(job_role, request.form.get("active") == "1")
     db.session.commit()
     flash(_("Job role %(code)s was saved.", code=job_role.code), "success")

@@ -1,10 +1,11 @@
 """HR edits target profiles: per job role, and individual targets per person."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from lms.auth.access import roles_required
 from lms.extensions import db
+from lms.web import attach_errors
 from lms.i18n import _
 from lms.people import services as people
 from lms.people.forms import UserSearchForm
@@ -19,17 +20,8 @@ bp = Blueprint("targets", __name__, url_prefix="/targets")
 hr_only = roles_required("hr")
 
 
-def _attach_errors(form, errors: dict[str, str]) -> None:
-    for field_name, message in errors.items():
-        field = form._fields.get(field_name)
-        if field is not None:
-            field.errors = list(field.errors) + [message]
-        else:
-            flash(message, "error")
 
 
-def _get_or_404(model, object_id: int):
-    return db.session.get(model, object_id) or abort(404)
 
 
 def _saved_meanwhile() -> None:
@@ -60,7 +52,7 @@ def index():
 @bp.route("/job-roles/<int:job_role_id>", methods=["GET", "POST"])
 @hr_only
 def job_role(job_role_id: int):
-    job_role = _get_or_404(JobRole, job_role_id)
+    job_role = db.get_or_404(JobRole, job_role_id)
     framework = default_framework()
     areas = framework_outline(framework) if framework else []
     levels = framework.levels if framework else []
@@ -75,7 +67,7 @@ def job_role(job_role_id: int):
             return redirect(url_for(".job_role", job_role_id=job_role.id))
         except ValidationFailed as failed:
             db.session.rollback()
-            _attach_errors(form, failed.errors)
+            attach_errors(form, failed.errors)
         except IntegrityError:
             _saved_meanwhile()
             return redirect(url_for(".job_role", job_role_id=job_role_id))
@@ -89,7 +81,7 @@ def job_role(job_role_id: int):
 @bp.route("/people/<int:user_id>", methods=["GET", "POST"])
 @hr_only
 def person(user_id: int):
-    person = _get_or_404(User, user_id)
+    person = db.get_or_404(User, user_id)
     framework = default_framework()
     areas = framework_outline(framework) if framework else []
     levels = framework.levels if framework else []
@@ -114,9 +106,9 @@ def person(user_id: int):
             return redirect(url_for(".person", user_id=person.id))
         except ValidationFailed as failed:
             db.session.rollback()
-            person = _get_or_404(User, user_id)
+            person = db.get_or_404(User, user_id)
             own = targets.personal_targets(person)
-            _attach_errors(form, failed.errors)
+            attach_errors(form, failed.errors)
         except IntegrityError:
             _saved_meanwhile()
             return redirect(url_for(".person", user_id=user_id))
