@@ -166,8 +166,8 @@ def load_framework_file(path: Path) -> LoadResult:
     in_use = _competences_in_use([existing[code].id for code in dropped])
     if in_use:
         for code in sorted(in_use_code for in_use_code in dropped if existing[in_use_code].id in in_use):
-            problems.error(path, 1, f"competence {code} is no longer in the file but courses or targets still use "
-                                    f"it; keep it (it will be shown as before) or move them to another competence first")
+            problems.error(path, 1, f"competence {code} is no longer in the file but courses, targets or evidence "
+                                    f"still use it; keep it in the file, or move them to another competence first")
         raise FrameworkFileError(problems)
 
     if framework is None:
@@ -211,13 +211,17 @@ def load_framework_file(path: Path) -> LoadResult:
 
 
 def _competences_in_use(competence_ids: list[int]) -> set[int]:
-    """Competences that courses refer to (later also targets and evidence)."""
+    """Competences that courses, targets or evidence refer to."""
     if not competence_ids:
         return set()
     from lms.catalog.models import CourseCompetence
+    from lms.skills.models import Assessment, JobRoleTarget, PersonalTarget, SelfAssessment
 
-    return set(db.session.execute(select(CourseCompetence.competence_id).where(
-        CourseCompetence.competence_id.in_(competence_ids))).scalars())
+    used: set[int] = set()
+    for column in (CourseCompetence.competence_id, JobRoleTarget.competence_id, PersonalTarget.competence_id,
+                   Assessment.competence_id, SelfAssessment.competence_id):
+        used.update(db.session.execute(select(column).where(column.in_(competence_ids)).distinct()).scalars())
+    return used
 
 
 def default_framework() -> Framework | None:
