@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from lms.catalog.format import FrameworkInfo, check_media, content_hash, parse_course, read_course_files
+from lms.catalog.format import FrameworkInfo, content_hash, parse_course, read_course_files
+from lms.catalog.media import check_media
 from lms.config import PROJECT_ROOT
 from lms.sourcefile import Problems
 

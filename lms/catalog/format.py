@@ -9,9 +9,10 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from lms.catalog.markdown import course_image_url, render_markdown, split_body
+from lms.catalog.media import MediaSource, check_media
 from lms.sourcefile import FrontMatterDocument, LineList, LineMap, Problems, load_yaml, read_front_matter
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -22,24 +23,6 @@ QUIZ_KEYS = {"question", "answers", "explanation"}
 LANGUAGES = ("de", "en")
 # Part of the content hash: raise it when rendering changes, and the next sync re-imports every course.
 FORMAT_VERSION = b"lernpfad-course-format-1"
-
-MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
-               ".svg": "image/svg+xml", ".webp": "image/webp"}
-MAX_MEDIA_BYTES = 2 * 1024 * 1024
-_MAGIC = {".png": (b"\x89PNG\r\n\x1a\n",), ".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd8\xff",),
-          ".gif": (b"GIF87a", b"GIF89a"), ".webp": (b"RIFF",)}
-# An SVG may be opened on its own, so it must not script, load anything, or define entities.
-_SVG_DANGERS = [
-    (re.compile(r"<\s*script", re.I), "the SVG contains a <script> element"),
-    (re.compile(r"[\s/\"']on[a-z]+\s*=", re.I), "the SVG contains an event handler attribute (on…=)"),
-    (re.compile(r"\b(?:href|src)\s*=\s*[\"']?(?!\s*#)", re.I), "the SVG refers to another file or address "
-                                                                 "(only #references inside it are allowed)"),
-    (re.compile(r"url\(\s*[\"']?(?!\s*#)|@import", re.I), "the SVG loads a style resource from elsewhere"),
-    (re.compile(r"<!ENTITY", re.I), "the SVG declares XML entities"),
-    (re.compile(r"<\s*foreignObject", re.I), "the SVG embeds HTML (foreignObject)"),
-    (re.compile(r"javascript:", re.I), "the SVG contains a javascript: address"),
-]
-
 
 @dataclass
 class FrameworkInfo:
@@ -67,14 +50,6 @@ class LessonSource:
     body_html: str
     content_hash: str
     questions: list[QuestionSource]
-
-
-@dataclass
-class MediaSource:
-    path: str  # below media/, as in the URL /courses/<slug>/media/<path>
-    content_type: str
-    sha256: str
-    data: bytes
 
 
 @dataclass
@@ -125,34 +100,6 @@ def content_hash(files: dict[str, bytes | None]) -> str:
         digest.update(f"\0{name}\0{len(data)}\0".encode())
         digest.update(data)
     return digest.hexdigest()
-
-
-def check_media(name: str, data: bytes, where: str, problems: Problems) -> MediaSource | None:
-    """A file below media/: an image of an allowed type, size and content, or a problem."""
-    suffix = PurePosixPath(name).suffix.lower()
-    if suffix not in MEDIA_TYPES:
-        problems.warn(where, 1, "ignored: media/ holds images (png, jpg, jpeg, gif, svg, webp)")
-        return None
-    errors_before = len(problems.errors)
-    if len(data) > MAX_MEDIA_BYTES:
-        problems.error(where, 1, f"the image has {len(data) / 1024 / 1024:.1f} MB; at most 2 MB are allowed")
-    elif suffix == ".svg":
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = None
-            problems.error(where, 1, "an SVG must be UTF-8 text")
-        for pattern, message in _SVG_DANGERS if text is not None else ():
-            match = pattern.search(text)
-            if match:
-                problems.error(where, text.count("\n", 0, match.start()) + 1, message)
-    elif not data.startswith(_MAGIC[suffix]) or (suffix == ".webp" and data[8:12] != b"WEBP"):
-        problems.error(where, 1, f"the file is not a {suffix[1:].upper()} image")
-    if len(name) > 306:
-        problems.error(where, 1, "the file name is longer than 300 characters")
-    if len(problems.errors) > errors_before:
-        return None
-    return MediaSource(name[len("media/"):], MEDIA_TYPES[suffix], hashlib.sha256(data).hexdigest(), data)
 
 
 def _is_lesson(name: str) -> bool:

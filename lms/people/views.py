@@ -5,6 +5,7 @@ from flask_login import current_user
 from lms.auth.access import roles_required
 from lms.extensions import db
 from lms.people import services
+from lms.privacy.services import may_see_individual_levels
 
 bp = Blueprint("people", __name__)
 
@@ -14,7 +15,8 @@ bp = Blueprint("people", __name__)
 def my_team():
     page = db.paginate(services.team_query(current_user), per_page=current_app.config["PAGE_SIZE"],
                        error_out=False)
-    return render_template("people/my_team.html", page=page, departments=current_user.headed_departments)
+    return render_template("people/my_team.html", page=page, departments=current_user.headed_departments,
+                           show_profiles=may_see_individual_levels(current_user))
 
 
 @bp.get("/hr/")
