@@ -214,3 +214,13 @@ def test_cli_matrix_export(app, database, town, tmp_path):
     bad = app.test_cli_runner().invoke(args=["skills", "matrix", "--department", "NOPE", "--format", "csv",
                                              "--output", str(output)])
     assert bad.exit_code != 0 and "NOPE" in bad.output
+
+
+@pytest.mark.parametrize("preset, linked", [("levels", True), ("compliance-only", False)])
+def test_my_team_links_to_profiles_only_where_the_preset_allows(client, sign_in, town, app, monkeypatch,
+                                                                preset, linked):
+    monkeypatch.setitem(app.config, "MANAGER_VISIBILITY", preset)
+    sign_in(town["manager"])
+    html = client.get("/team/").get_data(as_text=True)
+    assert (f'/people/{town["staff"][0].id}/profile' in html) is linked
+    assert town["staff"][0].family_name in html
