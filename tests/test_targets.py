@@ -646,3 +646,15 @@ def test_the_target_pages_are_accessible(page, digcomp, make_job_role, make_user
     page.locator("#target-form button[type=submit]").click()
     assert page.locator("#competence_id-error").is_visible()
     assert_accessible(page)
+
+
+def test_viewing_a_persons_individual_targets_is_logged(client, sign_in, make_user, digcomp):
+    from sqlalchemy import select
+
+    from lms.privacy.models import AuditEntry
+
+    person = make_user()
+    sign_in(make_user(roles=["hr"]))
+    assert client.get(f"/targets/people/{person.id}").status_code == 200
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.subject_id == person.id)).scalar_one()
+    assert entry.action == "view_targets"

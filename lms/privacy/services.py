@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "export_matrix": _l("exported the skill matrix"),
     "view_evidence": _l("viewed the evidence of a competence"),
     "assess": _l("confirmed a competence level"),
+    "view_targets": _l("viewed the individual targets"),
     "denied": _l("tried to view data without the right to (refused)"),
 }
 

@@ -5,6 +5,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.auth.access import roles_required
 from lms.extensions import db
+from lms.privacy import services as privacy
 from lms.web import attach_errors
 from lms.i18n import _
 from lms.people import services as people
@@ -112,8 +113,12 @@ def person(user_id: int):
         except IntegrityError:
             _saved_meanwhile()
             return redirect(url_for(".person", user_id=user_id))
-    return render_template(
+    page = render_template(
         "skills/targets/person.html", person=person, framework=framework, form=form, own=own,
         bands={level.level: level.t("band") for level in levels},
         inherited=targets.inherited_targets(person), effective=targets_for([person])[person.id],
         set_by=targets.user_names(t.set_by_id for t in own))
+    # A person's individual targets are their personal data: the look is logged, after rendering.
+    privacy.record(current_user, [person.id], "view_targets", "", request.remote_addr)
+    db.session.commit()
+    return page
