@@ -202,3 +202,15 @@ def test_people_export_writes_csv(app, database, make_user, make_department, mak
 def test_people_export_rejects_an_unknown_format(app, database):
     result = app.test_cli_runner().invoke(args=["people", "export", "--format", "pdf"])
     assert result.exit_code != 0 and "pdf" in result.output
+
+
+def test_departments_and_job_roles_can_be_searched(admin_client, make_department, make_job_role):
+    make_department(code="33.1", name="Bürgerbüro")
+    make_department(code="20.1", name="Kämmerei")
+    make_job_role(code="KASSE", title="Stadtkasse")
+    make_job_role(code="BAU", title="Bauaufsicht")
+    departments = admin_client.get("/admin/departments?q=bürger").get_data(as_text=True)
+    assert "Bürgerbüro" in departments and "Kämmerei" not in departments
+    job_roles = admin_client.get("/admin/job-roles?q=kasse").get_data(as_text=True)
+    assert "Stadtkasse" in job_roles and "Bauaufsicht" not in job_roles
+    assert "Keine Treffer" in admin_client.get("/admin/job-roles?q=zzz").get_data(as_text=True)

@@ -127,8 +127,9 @@ def user_reset_password(user_id: int):
 @bp.get("/departments")
 @admin_only
 def departments():
-    return render_template("people/admin/departments.html",
-                           tree=services.department_tree(with_headcount=True))
+    search = (request.args.get("q") or "").strip()[:100]
+    return render_template("people/admin/departments.html", search=search, tree=services.matching_departments(
+        services.department_tree(with_headcount=True), search))
 
 
 @bp.route("/departments/new", methods=["GET", "POST"], defaults={"department_id": None})
@@ -171,7 +172,9 @@ def department_set_active(department_id: int):
 @bp.get("/job-roles")
 @admin_only
 def job_roles():
-    return render_template("people/admin/job_roles.html", job_roles=services.job_roles_with_headcount())
+    search = (request.args.get("q") or "").strip()[:100]
+    return render_template("people/admin/job_roles.html", search=search,
+                           job_roles=services.job_roles_with_headcount(search))
 
 
 @bp.route("/job-roles/new", methods=["GET", "POST"], defaults={"job_role_id": None})

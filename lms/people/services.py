@@ -226,13 +226,23 @@ def set_job_role_active(job_role: JobRole, active: bool) -> None:
     db.session.flush()
 
 
-def job_roles_with_headcount() -> list[tuple[JobRole, int]]:
+def job_roles_with_headcount(search: str | None = None) -> list[tuple[JobRole, int]]:
     counts = (select(User.job_role_id, func.count(User.id).label("n")).where(User.active.is_(True))
               .group_by(User.job_role_id).subquery())
-    rows = db.session.execute(
-        select(JobRole, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.job_role_id == JobRole.id)
-        .order_by(JobRole.title)).all()
-    return [(job_role, count) for job_role, count in rows]
+    query = (select(JobRole, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.job_role_id == JobRole.id)
+             .order_by(JobRole.title))
+    if search:
+        pattern = f"%{search.strip().lower()}%"
+        query = query.where(or_(func.lower(JobRole.title).like(pattern), func.lower(JobRole.code).like(pattern)))
+    return [(job_role, count) for job_role, count in db.session.execute(query).all()]
+
+
+def matching_departments(nodes: list[DepartmentNode], search: str | None) -> list[DepartmentNode]:
+    """Tree nodes whose code or name contains the search text (all of them without one)."""
+    if not search:
+        return nodes
+    needle = search.strip().lower()
+    return [n for n in nodes if needle in n.department.code.lower() or needle in n.department.name.lower()]
 
 
 # --- who sees whom --------------------------------------------------------------------------
