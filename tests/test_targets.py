@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from lms.extensions import db
 from lms.people.models import ROLES, JobRole, User
 from lms.people.services import ValidationFailed
-from lms.skills import targets
+from lms.skills import target_import, targets
 from lms.skills.models import Competence, CompetenceArea, Framework, JobRoleTarget, PersonalTarget
 from lms.skills.profiles import Target, targets_for
 from tests.browser import assert_accessible
@@ -608,12 +608,12 @@ def test_the_import_has_help(app):
 
 
 def test_parse_and_apply_as_functions(town, tmp_path):
-    rows, problems = targets.parse_targets_csv(write(tmp_path, HEADER + "job_role,SB-BB,1.1,3,12,\n"))
+    rows, problems = target_import.parse_targets_csv(write(tmp_path, HEADER + "job_role,SB-BB,1.1,3,12,\n"))
     assert not problems and [(r.line, r.kind, r.code, r.competence_code, r.level, r.recert_months)
                              for r in rows] == [(2, "job_role", "SB-BB", "1.1", 3, 12)]
-    changes = targets.apply_targets(rows)
+    changes = target_import.apply_targets(rows)
     db.session.commit()
-    assert [c.action for c in changes] == ["add"] and targets.summary(changes, applied=True).startswith("1 added")
+    assert [c.action for c in changes] == ["add"] and target_import.summary(changes, applied=True).startswith("1 added")
     assert role_targets(town["job_role"]) == {"1.1": (3, 12)}
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import click
 
 from lms.extensions import db
-from lms.skills import targets
+from lms.skills import target_import
 from lms.skills.cli import skills_cli  # cli.py defines skills_cli before it imports this module
 
 
@@ -29,7 +29,7 @@ def import_targets(file: Path, apply_changes: bool) -> None:
     are printed as file:line: message; if any line has an error, nothing is imported
     and the exit code is 1. With --apply, everything is written in one transaction.
     """
-    rows, problems = targets.parse_targets_csv(file)
+    rows, problems = target_import.parse_targets_csv(file)
     for problem in problems.items:
         click.echo(str(problem), err=True)
     if problems:
@@ -38,7 +38,7 @@ def import_targets(file: Path, apply_changes: bool) -> None:
         click.echo(f"Nothing was imported: {count} error{'s' if count != 1 else ''}.", err=True)
         raise SystemExit(1)
     try:
-        changes = targets.apply_targets(rows) if apply_changes else targets.plan_targets(rows)
+        changes = target_import.apply_targets(rows) if apply_changes else target_import.plan_targets(rows)
         for change in changes:
             if change.action != "unchanged":
                 click.echo(str(change))
@@ -49,6 +49,6 @@ def import_targets(file: Path, apply_changes: bool) -> None:
     except Exception:
         db.session.rollback()
         raise
-    click.echo(targets.summary(changes, applied=apply_changes))
+    click.echo(target_import.summary(changes, applied=apply_changes))
     if not apply_changes:
         click.echo("Dry run: nothing was written. Run again with --apply to write these changes.")
