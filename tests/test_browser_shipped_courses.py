@@ -34,3 +34,28 @@ def test_every_lesson_of_a_shipped_course_with_images_is_accessible(page, shippe
     page.goto("/courses/phishing-erkennen/02-merkmale")
     image = page.locator(".prose img").first
     assert image.get_attribute("alt") and image.evaluate("img => img.complete && img.naturalWidth > 0")
+
+
+def test_an_employee_completes_a_shipped_course_in_the_browser(page, shipped_courses, make_user):
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from lms.catalog.models import Course, Lesson
+
+    course = db.session.execute(select(Course).where(Course.slug == "videokonferenzen").options(
+        selectinload(Course.lessons).selectinload(Lesson.questions))).scalar_one()
+    browser_sign_in(page, make_user().email, DEFAULT_PASSWORD)
+    page.goto(f"/courses/{course.slug}/")
+    page.get_by_role("link", name="Kurs starten").click()
+    for lesson in course.lessons:
+        assert page.get_by_role("heading", level=1).inner_text() == lesson.title
+        for question in lesson.questions:
+            for index in sorted(question.correct_indexes):
+                page.locator(f"#q-{question.id}-{index}").check()
+        page.get_by_role("button", name="Antworten prüfen").click()
+        total = len(lesson.questions)
+        assert f"{total} von {total} Fragen richtig beantwortet" in page.locator("#quiz-results").inner_text()
+        page.get_by_role("button", name="Als erledigt markieren und weiter").click()
+    assert "Herzlichen Glückwunsch" in page.locator(".kern-alert").first.inner_text()
+    page.get_by_role("link", name="Bescheinigung anzeigen").click()
+    assert course.title in page.locator(".certificate").inner_text()
