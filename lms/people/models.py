@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Optional
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Column, ForeignKey, String, Table, false, func, select, true
+from sqlalchemy import Boolean, Column, ForeignKey, String, Table, false, func, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.db_types import intpk, str200, timestamp, utcnow
@@ -117,6 +117,3 @@ class User(UserMixin, db.Model):
     def __repr__(self) -> str:
         return f"<User {self.email}>"
 
-
-def active_users_query():
-    return select(User).where(User.active.is_(True))

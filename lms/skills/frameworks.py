@@ -1,8 +1,9 @@
 """Loading competency frameworks from YAML files (see docs/competences.md for the format).
 
 Loading is idempotent (same file, same content hash: nothing changes) and versioned (the file's
-`version`); a competence that the file no longer lists is retired when courses still use it,
-and the load is refused if it would silently disappear.
+`version`). A competence that the file no longer lists is retired (kept, hidden from new use);
+if courses, targets or evidence still use it, the load is refused instead, so nothing disappears
+silently.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lms.extensions import db
 from lms.skills.models import Competence, CompetenceArea, Framework, ProficiencyLevel
@@ -226,7 +227,3 @@ def _competences_in_use(competence_ids: list[int]) -> set[int]:
 
 def default_framework() -> Framework | None:
     return db.session.execute(select(Framework).where(Framework.key == DEFAULT_FRAMEWORK_KEY)).scalar_one_or_none()
-
-
-def framework_count() -> int:
-    return db.session.scalar(select(func.count(Framework.id)))

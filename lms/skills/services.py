@@ -1,7 +1,6 @@
 """Skills: self-assessments and confirmed assessments. Functions flush; the caller commits."""
 from __future__ import annotations
 
-from sqlalchemy import select
 
 from lms.extensions import db
 from lms.i18n import _
@@ -54,6 +53,3 @@ def level_choices(include_zero: bool = False) -> list[tuple[int, str]]:
     choices = [(0, _("0 – not yet"))] if include_zero else []
     return choices + [(level.level, f"{level.level} – {level.t('band')}") for level in levels]
 
-
-def competences_by_id(ids) -> dict[int, Competence]:
-    return {c.id: c for c in db.session.execute(select(Competence).where(Competence.id.in_(list(ids)))).scalars()}

@@ -15,6 +15,7 @@ from lms.privacy import services as privacy
 from lms.skills import export, services
 from lms.skills.forms import AssessmentForm, MatrixFilterForm, SelfAssessmentForm
 from lms.skills.matrix import MatrixFilter, aggregate, build_matrix
+from lms.skills.frameworks import default_framework
 from lms.skills.models import Competence
 from lms.skills.profiles import cells_for, framework_outline, profile_of
 
@@ -32,9 +33,10 @@ def my_profile():
 def _render_profile(person: User, own: bool, assessment_form=None, status=200):
     form = SelfAssessmentForm()
     form.level.choices = services.level_choices(include_zero=True)
-    framework_levels = framework_outline()[0].framework.levels if framework_outline() else []
+    framework = default_framework()
     return render_template("skills/profile.html", profile=profile_of(person), person=person, own=own,
-                           self_form=form, levels=framework_levels, assessment_form=assessment_form,
+                           self_form=form, levels=framework.levels if framework else [],
+                           assessment_form=assessment_form,
                            may_assess=not own and _may_assess(person)), status
 
 
