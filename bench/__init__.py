@@ -4,10 +4,11 @@ Every figure is printed as a line `BENCH <name> <value> <unit>` and merged into
 bench/results.json (name → {value, unit, measured_at}), so benchmarks added later keep the
 figures of the others.
 """
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS_FILE = Path(__file__).with_name("results.json")
@@ -17,8 +18,7 @@ def record(name: str, value: float, unit: str, results_file: Path = RESULTS_FILE
     value = value if isinstance(value, int) else round(value, 3)
     print(f"BENCH {name} {value} {unit}", flush=True)
     results = json.loads(results_file.read_text(encoding="utf-8")) if results_file.exists() else {}
-    results[name] = {"value": value, "unit": unit,
-                     "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    results[name] = {"value": value, "unit": unit, "measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
     results_file.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 

@@ -6,6 +6,7 @@
 Each `run()` records its figures (see bench.record) and returns messages for figures over
 budget; the exit code is 1 when there are any.
 """
+
 import importlib
 import pkgutil
 import sys
@@ -20,8 +21,10 @@ def benchmark_names() -> list[str]:
 def main(names: list[str]) -> int:
     unknown = set(names) - set(benchmark_names())
     if unknown:
-        print(f"unknown benchmark: {', '.join(sorted(unknown))} (there are: {', '.join(benchmark_names())})",
-              file=sys.stderr)
+        print(
+            f"unknown benchmark: {', '.join(sorted(unknown))} (there are: {', '.join(benchmark_names())})",
+            file=sys.stderr,
+        )
         return 2
     over_budget = []
     for name in names or benchmark_names():

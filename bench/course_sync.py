@@ -4,6 +4,7 @@ Budgets (issue 4, SQLite): first sync under 10 s, unchanged sync under 2 s. Each
 own temporary SQLite database from the migrations. With BENCH_DATABASE_URL set (a scratch
 PostgreSQL database: its public schema is dropped and rebuilt!) the same is measured there.
 """
+
 from __future__ import annotations
 
 import logging
@@ -78,8 +79,10 @@ answers:
 ```
 """
 
-SVG = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 50" role="img">'
-       '<title>Schema</title><rect width="100" height="50" fill="#e8f0fa"/></svg>')
+SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 50" role="img">'
+    '<title>Schema</title><rect width="100" height="50" fill="#e8f0fa"/></svg>'
+)
 
 
 def generate_courses(directory: Path) -> None:
@@ -87,12 +90,16 @@ def generate_courses(directory: Path) -> None:
         folder = directory / f"bench-kurs-{number:03d}"
         (folder / "media").mkdir(parents=True)
         (folder / "media" / "schema.svg").write_text(SVG, encoding="utf-8")
-        (folder / "course.md").write_text(COURSE.format(
-            number=number, group=number % 10, lessons=LESSONS, competence=COMPETENCES[number % len(COMPETENCES)]),
-            encoding="utf-8")
+        (folder / "course.md").write_text(
+            COURSE.format(
+                number=number, group=number % 10, lessons=LESSONS, competence=COMPETENCES[number % len(COMPETENCES)]
+            ),
+            encoding="utf-8",
+        )
         for lesson in range(1, LESSONS + 1):
-            (folder / f"{lesson:02d}-lektion.md").write_text(LESSON.format(number=number, lesson=lesson),
-                                                             encoding="utf-8")
+            (folder / f"{lesson:02d}-lektion.md").write_text(
+                LESSON.format(number=number, lesson=lesson), encoding="utf-8"
+            )
 
 
 def measure(url: str, courses: Path) -> dict[str, float]:

@@ -4,6 +4,7 @@ Budgets (issue 5): matrix page under 300 ms median, export under 3 s — on SQLi
 PostgreSQL when BENCH_DATABASE_URL is set (a scratch database: its public schema is rebuilt!).
 The page's statement count is printed too; a test asserts that it does not grow with people.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,7 +15,7 @@ import statistics
 import tempfile
 import time
 import tracemalloc
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_migrate import upgrade
@@ -41,19 +42,47 @@ def _populate(people: int, tag: str) -> None:
     roles = [JobRole(code=f"{tag}R{i}", title=f"Tätigkeit {i}") for i in range(12)]
     db.session.add_all(departments + roles)
     db.session.flush()
-    db.session.execute(insert(JobRoleTarget), [
-        {"job_role_id": role.id, "competence_id": c.id, "level": rng.randint(1, 5)}
-        for role in roles for c in rng.sample(competences, 8)])
-    ids = list(db.session.execute(insert(User).returning(User.id, sort_by_parameter_order=True), [
-        {"email": f"b{tag}{i}@bench.example", "given_name": "Bea", "family_name": f"Bench{i:05d}",
-         "personnel_number": f"B{tag}{i}", "active": True, "must_change_password": False,
-         "department_id": departments[i % 10].id, "job_role_id": roles[i % 12].id}
-        for i in range(people)]).scalars())
+    db.session.execute(
+        insert(JobRoleTarget),
+        [
+            {"job_role_id": role.id, "competence_id": c.id, "level": rng.randint(1, 5)}
+            for role in roles
+            for c in rng.sample(competences, 8)
+        ],
+    )
+    ids = list(
+        db.session.execute(
+            insert(User).returning(User.id, sort_by_parameter_order=True),
+            [
+                {
+                    "email": f"b{tag}{i}@bench.example",
+                    "given_name": "Bea",
+                    "family_name": f"Bench{i:05d}",
+                    "personnel_number": f"B{tag}{i}",
+                    "active": True,
+                    "must_change_password": False,
+                    "department_id": departments[i % 10].id,
+                    "job_role_id": roles[i % 12].id,
+                }
+                for i in range(people)
+            ],
+        ).scalars()
+    )
     db.session.execute(insert(UserRole), [{"user_id": user_id, "role": "employee"} for user_id in ids])
-    db.session.execute(insert(Assessment), [
-        {"user_id": user_id, "competence_id": c.id, "level": rng.randint(1, 6), "note": "bench",
-         "assessed_at": datetime.now(timezone.utc)}
-        for user_id in ids for c in rng.sample(competences, 6)])
+    db.session.execute(
+        insert(Assessment),
+        [
+            {
+                "user_id": user_id,
+                "competence_id": c.id,
+                "level": rng.randint(1, 6),
+                "note": "bench",
+                "assessed_at": datetime.now(UTC),
+            }
+            for user_id in ids
+            for c in rng.sample(competences, 6)
+        ],
+    )
     db.session.commit()
 
 
@@ -72,7 +101,7 @@ def _hr_client(app):
 def _export_csv() -> bytes:
     db.session.expunge_all()
     result = build_matrix(None, MatrixFilter(), page=None)
-    return export.csv_bytes(export.header_rows(datetime.now(timezone.utc), "bench", "none"), result)
+    return export.csv_bytes(export.header_rows(datetime.now(UTC), "bench", "none"), result)
 
 
 def _measure(app, label: str) -> list[str]:

@@ -1,4 +1,5 @@
 """Lernpfad: digital-skills learning for the staff of a municipal administration."""
+
 from __future__ import annotations
 
 from flask import Flask
@@ -51,11 +52,21 @@ def _register_blueprints(app: Flask) -> None:
     from lms.people.views import bp as people_bp
     from lms.privacy.views import bp as privacy_bp
     from lms.skills.gap_views import bp as gaps_bp
-    from lms.skills.views import bp as skills_bp
     from lms.skills.target_views import bp as targets_bp
+    from lms.skills.views import bp as skills_bp
 
-    for blueprint in (core_bp, auth_bp, people_bp, people_admin_bp, catalog_bp, learning_bp, skills_bp,
-                      targets_bp, gaps_bp, privacy_bp):
+    for blueprint in (
+        core_bp,
+        auth_bp,
+        people_bp,
+        people_admin_bp,
+        catalog_bp,
+        learning_bp,
+        skills_bp,
+        targets_bp,
+        gaps_bp,
+        privacy_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

@@ -3,6 +3,7 @@
 LMS_ENV selects development (default), production or testing. Everything a deployment
 needs to change is an environment variable; nothing secret lives in the repository.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """Shared column types for the models (see pypi/warehouse's habit of Annotated types)."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 from typing import Annotated
 
 from sqlalchemy import DateTime, String
@@ -12,11 +13,11 @@ timestamp = Annotated[datetime, mapped_column(DateTime(timezone=True))]
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def as_utc(value: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; treat them as UTC so comparisons work on both databases."""
     if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
     return value

@@ -1,4 +1,5 @@
 """One place for translation helpers: `_` for text now, `_l` for text defined at import time."""
+
 from flask import current_app, has_request_context, request, session
 from flask_babel import gettext as _  # noqa: F401
 from flask_babel import lazy_gettext as _l  # noqa: F401

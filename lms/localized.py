@@ -1,4 +1,5 @@
 """Data that exists in German and English (framework titles, descriptions) picks the user's language."""
+
 from flask import has_request_context
 from flask_babel import get_locale
 

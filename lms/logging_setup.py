@@ -1,4 +1,5 @@
 """Logs go to stderr, one line per request at INFO."""
+
 from __future__ import annotations
 
 import logging
@@ -27,6 +28,12 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def log_request(response):
         elapsed_ms = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
-        request_logger.info('%s "%s %s" %s %.1fms', request.remote_addr, request.method,
-                            request.full_path.rstrip("?"), response.status_code, elapsed_ms)
+        request_logger.info(
+            '%s "%s %s" %s %.1fms',
+            request.remote_addr,
+            request.method,
+            request.full_path.rstrip("?"),
+            response.status_code,
+            elapsed_ms,
+        )
         return response

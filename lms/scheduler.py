@@ -5,6 +5,7 @@ Nothing here starts by itself, and `create_app` starts no scheduler: in producti
 their own process (`flask --app wsgi scheduler run`, e.g. as a systemd service), so that several web
 workers do not each run them.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -52,8 +53,15 @@ def add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
     zone = timezone_of(app)
     for job in scheduled_jobs():
         options = {"next_run_time": datetime.now(zone)} if job.run_at_start else {}
-        scheduler.add_job(job.func, CronTrigger(timezone=zone, **job.cron), args=[app], id=job.id, name=job.id,
-                          replace_existing=True, **options)
+        scheduler.add_job(
+            job.func,
+            CronTrigger(timezone=zone, **job.cron),
+            args=[app],
+            id=job.id,
+            name=job.id,
+            replace_existing=True,
+            **options,
+        )
 
 
 def create_scheduler(app: Flask, blocking: bool = False) -> BaseScheduler:

@@ -1,4 +1,5 @@
 """Reading author-written files (YAML, front matter) with line numbers, for `path:line: message` errors."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -142,6 +143,6 @@ def read_front_matter(path: Path, problems: Problems, text: str | None = None) -
             if data is not None and not isinstance(data, dict):
                 problems.error(path, 2, "front matter must be a YAML mapping (key: value lines)")
                 data = None
-            return FrontMatterDocument(data if data is not None else None, "".join(lines[index + 1:]), index + 2)
+            return FrontMatterDocument(data if data is not None else None, "".join(lines[index + 1 :]), index + 2)
     problems.error(path, 1, "front matter starts with --- but has no closing --- line")
     return FrontMatterDocument(None, "", len(lines) + 1)

@@ -1,4 +1,5 @@
 """What every page shares: the menu, the language switch, error pages."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,22 +38,27 @@ MENU = (
 def menu_for(user) -> list[MenuItem]:
     if not user.is_authenticated:
         return []
-    return [item for item in MENU if (not item.roles or user.has_role(*item.roles))
-            and item.endpoint in current_app.view_functions]
+    return [
+        item
+        for item in MENU
+        if (not item.roles or user.has_role(*item.roles)) and item.endpoint in current_app.view_functions
+    ]
 
 
 def active_item(menu: list[MenuItem], endpoint: str) -> MenuItem | None:
     """The menu item for this page: its own endpoint, else the first item of the same blueprint."""
     blueprint = endpoint.split(".")[0]
-    return (next((item for item in menu if item.endpoint == endpoint), None)
-            or next((item for item in menu if item.endpoint.split(".")[0] == blueprint), None))
+    return next((item for item in menu if item.endpoint == endpoint), None) or next(
+        (item for item in menu if item.endpoint.split(".")[0] == blueprint), None
+    )
 
 
 def field_attrs(field, css_class: str) -> dict[str, str]:
     """HTML attributes tying a form field to its hint and error (KERN classes, ARIA)."""
     attrs = {"class": css_class + (f" {css_class}--error" if field.errors else "")}
-    described_by = [f"{field.id}-{part}" for part, present in
-                    (("hint", field.description), ("error", field.errors)) if present]
+    described_by = [
+        f"{field.id}-{part}" for part, present in (("hint", field.description), ("error", field.errors)) if present
+    ]
     if described_by:
         attrs["aria-describedby"] = " ".join(described_by)
     if field.errors:
@@ -116,15 +122,22 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(_error):
-        return error_page(400, _l("Form expired"), _l(
-            "The form could not be sent because its security token was missing or had expired. "
-            "Please go back, reload the page and try again. Nothing was changed."))
+        return error_page(
+            400,
+            _l("Form expired"),
+            _l(
+                "The form could not be sent because its security token was missing or had expired. "
+                "Please go back, reload the page and try again. Nothing was changed."
+            ),
+        )
 
     @app.errorhandler(500)
     def server_error(_error):
         from lms.extensions import db
 
         db.session.rollback()
-        return error_page(500, _l("Something went wrong"), _l(
-            "An unexpected error occurred. Nothing was saved. Please try again later."))
-
+        return error_page(
+            500,
+            _l("Something went wrong"),
+            _l("An unexpected error occurred. Nothing was saved. Please try again later."),
+        )

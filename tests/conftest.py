@@ -4,6 +4,7 @@ Every database test runs on SQLite, and again on PostgreSQL when TEST_DATABASE_U
 The schema is built by the real migrations, once per backend; each test then starts from
 empty tables.
 """
+
 from __future__ import annotations
 
 import contextvars

@@ -1,4 +1,5 @@
 """Factories that take only the fields a test cares about."""
+
 from __future__ import annotations
 
 import itertools
@@ -39,16 +40,29 @@ def make_job_role(database):
 
 @pytest.fixture
 def make_user(database):
-    def make(roles=(), email: str | None = None, password: str = DEFAULT_PASSWORD, active: bool = True,
-             department: Department | None = None, job_role: JobRole | None = None,
-             heads: list[Department] = (), locale: str | None = None, **fields) -> User:
+    def make(
+        roles=(),
+        email: str | None = None,
+        password: str = DEFAULT_PASSWORD,
+        active: bool = True,
+        department: Department | None = None,
+        job_role: JobRole | None = None,
+        heads: list[Department] = (),
+        locale: str | None = None,
+        **fields,
+    ) -> User:
         number = next(_sequence)
         user = User(
             email=email or f"person{number}@musterhausen.example",
-            given_name=fields.pop("given_name", "Erika"), family_name=fields.pop("family_name", f"Muster{number}"),
+            given_name=fields.pop("given_name", "Erika"),
+            family_name=fields.pop("family_name", f"Muster{number}"),
             personnel_number=fields.pop("personnel_number", f"{500000 + number}"),
-            active=active, department=department, job_role=job_role, locale=locale,
-            role_rows=[UserRole(role=r) for r in {"employee", *roles}], **fields,
+            active=active,
+            department=department,
+            job_role=job_role,
+            locale=locale,
+            role_rows=[UserRole(role=r) for r in {"employee", *roles}],
+            **fields,
         )
         user.headed_departments = list(heads)
         auth_services.set_password(user, password)
@@ -67,8 +81,9 @@ def sign_in(client):
     def do(user_or_email, password: str = DEFAULT_PASSWORD, follow: bool = False):
         email = getattr(user_or_email, "email", user_or_email)
         token = csrf_token(client.get("/auth/login"))
-        return client.post("/auth/login", data={"csrf_token": token, "email": email, "password": password},
-                           follow_redirects=follow)
+        return client.post(
+            "/auth/login", data={"csrf_token": token, "email": email, "password": password}, follow_redirects=follow
+        )
 
     return do
 
@@ -94,29 +109,61 @@ def make_course(database, digcomp):
     from lms.catalog.models import Course, CourseCompetence, CourseTag, Lesson, QuizQuestion
     from lms.skills.models import Competence
 
-    def make(slug: str | None = None, title: str | None = None, lessons=None, competences=(("4.1", 3),),
-             tags=("sicherheit",), language="de", duration=20, pass_score=80, valid_months=None) -> Course:
+    def make(
+        slug: str | None = None,
+        title: str | None = None,
+        lessons=None,
+        competences=(("4.1", 3),),
+        tags=("sicherheit",),
+        language="de",
+        duration=20,
+        pass_score=80,
+        valid_months=None,
+    ) -> Course:
         number = next(_sequence)
-        lessons = lessons if lessons is not None else [
-            [("Was ist richtig?", [("Richtig", True), ("Falsch", False)])],
-            [("Und hier?", [("Auch richtig", True), ("Ebenfalls richtig", True), ("Falsch", False)])],
-        ]
-        course = Course(slug=slug or f"kurs-{number}", title=title or f"Kurs {number}", summary="Ein Testkurs.",
-                        language=language, duration_minutes=duration, pass_score=pass_score,
-                        valid_months=valid_months, intro_html="<p>Einführung</p>", content_hash="x" * 64)
+        lessons = (
+            lessons
+            if lessons is not None
+            else [
+                [("Was ist richtig?", [("Richtig", True), ("Falsch", False)])],
+                [("Und hier?", [("Auch richtig", True), ("Ebenfalls richtig", True), ("Falsch", False)])],
+            ]
+        )
+        course = Course(
+            slug=slug or f"kurs-{number}",
+            title=title or f"Kurs {number}",
+            summary="Ein Testkurs.",
+            language=language,
+            duration_minutes=duration,
+            pass_score=pass_score,
+            valid_months=valid_months,
+            intro_html="<p>Einführung</p>",
+            content_hash="x" * 64,
+        )
         course.tag_rows = [CourseTag(tag=tag) for tag in tags]
         for code, level in competences:
-            competence = db.session.execute(select(Competence).where(
-                Competence.framework_id == digcomp.id, Competence.code == code)).scalar_one()
+            competence = db.session.execute(
+                select(Competence).where(Competence.framework_id == digcomp.id, Competence.code == code)
+            ).scalar_one()
             course.competence_rows.append(CourseCompetence(competence=competence, level=level))
         for position, questions in enumerate(lessons, start=1):
-            lesson = Lesson(key=f"{position:02d}-lektion", position=position, title=f"Lektion {position}",
-                            body_html=f"<p>Inhalt {position}</p>", content_hash=f"{position}" * 64)
+            lesson = Lesson(
+                key=f"{position:02d}-lektion",
+                position=position,
+                title=f"Lektion {position}",
+                body_html=f"<p>Inhalt {position}</p>",
+                content_hash=f"{position}" * 64,
+            )
             lesson.questions = [
-                QuizQuestion(position=index, question=text, content_hash=f"{position}-{index}".ljust(64, "q"),
-                             answers=[{"text": a, "correct": c} for a, c in answers],
-                             explanation=f"Erklärung zu {text}")
-                for index, (text, answers) in enumerate(questions, start=1)]
+                QuizQuestion(
+                    position=index,
+                    question=text,
+                    content_hash=f"{position}-{index}".ljust(64, "q"),
+                    answers=[{"text": a, "correct": c} for a, c in answers],
+                    explanation=f"Erklärung zu {text}",
+                )
+                for index, (text, answers) in enumerate(questions, start=1)
+            ]
             course.lessons.append(lesson)
         db.session.add(course)
         db.session.commit()
@@ -142,12 +189,16 @@ def town(digcomp, make_department, make_job_role, make_user):
     office = make_department(code="33.1", name="Bürgerbüro", parent=fb3)
     finance = make_department(code="FB2", name="Finanzen")
     clerk = make_job_role(code="SB-BB", title="Sachbearbeitung Bürgerbüro")
-    db.session.add_all([JobRoleTarget(job_role_id=clerk.id, competence_id=competence("4.1").id, level=3),
-                        JobRoleTarget(job_role_id=clerk.id, competence_id=competence("4.2").id, level=2)])
+    db.session.add_all(
+        [
+            JobRoleTarget(job_role_id=clerk.id, competence_id=competence("4.1").id, level=3),
+            JobRoleTarget(job_role_id=clerk.id, competence_id=competence("4.2").id, level=2),
+        ]
+    )
     db.session.commit()
     staff = [make_user(family_name=f"Buero{i}", department=office, job_role=clerk) for i in range(6)]
     others = [make_user(family_name=f"Kasse{i}", department=finance, job_role=clerk) for i in range(3)]
-    for person, level in zip(staff, [3, 3, 1, 4, 0, 2]):
+    for person, level in zip(staff, [3, 3, 1, 4, 0, 2], strict=True):
         if level:
             db.session.add(Assessment(user_id=person.id, competence_id=competence("4.1").id, level=level, note="x"))
     db.session.commit()

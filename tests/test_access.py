@@ -1,4 +1,5 @@
 """Every view checks its role: anonymous users go to sign-in, users without the role get 403."""
+
 import pytest
 
 from lms.people.models import ROLES
@@ -27,8 +28,11 @@ PROTECTED_PAGES = {
 
 
 def test_every_view_declares_who_may_use_it(app):
-    undeclared = [endpoint for endpoint, view in app.view_functions.items()
-                  if endpoint != "static" and not hasattr(view, "required_roles")]
+    undeclared = [
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if endpoint != "static" and not hasattr(view, "required_roles")
+    ]
     assert not undeclared, f"views without a role check: {undeclared}"
 
 
@@ -52,9 +56,17 @@ def test_each_role_reaches_exactly_its_pages(client, make_user, sign_in, digcomp
         assert client.get(url).status_code == expected, (role, url)
 
 
-@pytest.mark.parametrize("role, home", [("admin", "/admin/"), ("hr", "/hr/"), ("manager", "/team/"),
-                                        ("trainer", "/trainer/"), ("employee", "/learning/"),
-                                        ("dpo", "/privacy/audit")])
+@pytest.mark.parametrize(
+    "role, home",
+    [
+        ("admin", "/admin/"),
+        ("hr", "/hr/"),
+        ("manager", "/team/"),
+        ("trainer", "/trainer/"),
+        ("employee", "/learning/"),
+        ("dpo", "/privacy/audit"),
+    ],
+)
 def test_each_role_starts_on_its_home_page(client, make_user, sign_in, role, home):
     sign_in(make_user(roles=[role]))
     assert client.get("/").headers["Location"] == home

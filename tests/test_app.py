@@ -1,4 +1,5 @@
 """The application shell: health, headers, languages, error pages, logging, configuration."""
+
 import logging
 
 import pytest
@@ -15,8 +16,9 @@ def test_health_reports_database_ok(client):
 
 
 def test_health_answers_503_when_the_database_is_unreachable(tmp_path):
-    app = create_app({"LMS_ENV": "testing", "SQLALCHEMY_DATABASE_URI":
-                      f"sqlite:///{tmp_path}/missing-dir/nope/db.sqlite"})
+    app = create_app(
+        {"LMS_ENV": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing-dir/nope/db.sqlite"}
+    )
     response = app.test_client().get("/health")
     assert response.status_code == 503
     assert response.get_json()["database"] == "unreachable"
@@ -60,8 +62,11 @@ def test_german_is_the_default_and_english_follows_the_browser(client):
 def test_the_language_switch_is_a_post_with_csrf(client):
     page = client.get("/auth/login")
     assert "Anmelden" in page.get_data(as_text=True)
-    response = client.post("/language", data={"csrf_token": csrf_token(page), "language": "en"},
-                           headers={"Referer": "http://localhost/auth/login"})
+    response = client.post(
+        "/language",
+        data={"csrf_token": csrf_token(page), "language": "en"},
+        headers={"Referer": "http://localhost/auth/login"},
+    )
     assert response.status_code == 302
     assert 'lang="en"' in client.get("/auth/login").get_data(as_text=True)
     assert client.post("/language", data={"language": "de"}).status_code == 400

@@ -1,4 +1,5 @@
 """Sign-in, sessions, passwords and throttling."""
+
 import re
 from datetime import timedelta
 
@@ -145,10 +146,18 @@ def test_throttled_sign_in_says_how_long_to_wait(client, make_user, sign_in, app
     assert client.get("/learning/").status_code == 302
 
 
-@pytest.mark.parametrize("candidate, ok", [
-    ("kurz", False), ("x" * 129, False), ("password1", False), ("passwort123", False),
-    ("Sommer auf dem Marktplatz", True), ("x" * 128, True), ("ganz-lange-passphrase", True),
-])
+@pytest.mark.parametrize(
+    "candidate, ok",
+    [
+        ("kurz", False),
+        ("x" * 129, False),
+        ("password1", False),
+        ("passwort123", False),
+        ("Sommer auf dem Marktplatz", True),
+        ("x" * 128, True),
+        ("ganz-lange-passphrase", True),
+    ],
+)
 def test_password_policy(app, candidate, ok):
     with app.test_request_context():
         assert (passwords.password_problem(candidate) is None) is ok
@@ -158,9 +167,15 @@ def test_change_own_password(client, make_user, sign_in):
     user = make_user()
     sign_in(user)
     page = client.get("/auth/password")
-    response = client.post("/auth/password", data={
-        "csrf_token": csrf_token(page), "current_password": DEFAULT_PASSWORD,
-        "new_password": "Neues Passwort im Rathaus", "confirm_password": "Neues Passwort im Rathaus"})
+    response = client.post(
+        "/auth/password",
+        data={
+            "csrf_token": csrf_token(page),
+            "current_password": DEFAULT_PASSWORD,
+            "new_password": "Neues Passwort im Rathaus",
+            "confirm_password": "Neues Passwort im Rathaus",
+        },
+    )
     assert response.status_code == 302
     db.session.refresh(user)
     assert passwords.verify_password(user.password_hash, "Neues Passwort im Rathaus")
@@ -170,9 +185,15 @@ def test_change_password_rejects_a_common_password_next_to_the_field(client, mak
     user = make_user()
     sign_in(user)
     page = client.get("/auth/password")
-    response = client.post("/auth/password", data={
-        "csrf_token": csrf_token(page), "current_password": DEFAULT_PASSWORD,
-        "new_password": "password123", "confirm_password": "password123"})
+    response = client.post(
+        "/auth/password",
+        data={
+            "csrf_token": csrf_token(page),
+            "current_password": DEFAULT_PASSWORD,
+            "new_password": "password123",
+            "confirm_password": "password123",
+        },
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert 'id="new_password-error"' in html
@@ -184,6 +205,8 @@ def test_change_password_rejects_a_common_password_next_to_the_field(client, mak
 def test_open_redirect_after_sign_in_is_refused(client, make_user):
     user = make_user()
     token = csrf_token(client.get("/auth/login"))
-    response = client.post("/auth/login?next=//evil.example/", data={
-        "csrf_token": token, "email": user.email, "password": DEFAULT_PASSWORD})
+    response = client.post(
+        "/auth/login?next=//evil.example/",
+        data={"csrf_token": token, "email": user.email, "password": DEFAULT_PASSWORD},
+    )
     assert response.headers["Location"] == "/"

@@ -1,4 +1,5 @@
 """An employee takes a course in a real browser, by keyboard where it matters; axe on each page."""
+
 import pytest
 
 from tests.browser import assert_accessible
@@ -14,11 +15,18 @@ def sign_in(page, user):
 
 
 def test_employee_completes_a_course_in_the_browser(page, make_user, make_course):
-    make_course(title="Sicher im Netz", lessons=[
-        [("Was hilft gegen Phishing?", [("Absender prüfen", True), ("Sofort klicken", False)])],
-        [("Was ist ein gutes Passwort?", [("Eine lange Passphrase", True), ("123456", False),
-                                          ("Der eigene Vorname", False)])],
-    ])
+    make_course(
+        title="Sicher im Netz",
+        lessons=[
+            [("Was hilft gegen Phishing?", [("Absender prüfen", True), ("Sofort klicken", False)])],
+            [
+                (
+                    "Was ist ein gutes Passwort?",
+                    [("Eine lange Passphrase", True), ("123456", False), ("Der eigene Vorname", False)],
+                )
+            ],
+        ],
+    )
     sign_in(page, make_user())
     assert_accessible(page)
 

@@ -1,4 +1,5 @@
 """Real browser journeys: each demo role signs in and sees its own home page and menu; axe checks."""
+
 import pytest
 
 from lms.demo import services as demo

@@ -1,4 +1,5 @@
 """The shipped courses, imported as `make run` does, pass the accessibility check in a real browser."""
+
 import pytest
 
 from lms.catalog.importer import sync_directory
@@ -42,8 +43,11 @@ def test_an_employee_completes_a_shipped_course_in_the_browser(page, shipped_cou
 
     from lms.catalog.models import Course, Lesson
 
-    course = db.session.execute(select(Course).where(Course.slug == "videokonferenzen").options(
-        selectinload(Course.lessons).selectinload(Lesson.questions))).scalar_one()
+    course = db.session.execute(
+        select(Course)
+        .where(Course.slug == "videokonferenzen")
+        .options(selectinload(Course.lessons).selectinload(Lesson.questions))
+    ).scalar_one()
     browser_sign_in(page, make_user().email, DEFAULT_PASSWORD)
     page.goto(f"/courses/{course.slug}/")
     page.get_by_role("link", name="Kurs starten").click()

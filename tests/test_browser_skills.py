@@ -1,6 +1,8 @@
 """Competence views in a real browser: HR's matrix and export, a manager's limits, an employee's profile."""
+
 import csv
 import io
+
 import pytest
 
 from tests.browser import assert_accessible
@@ -33,8 +35,7 @@ def test_hr_sees_the_whole_matrix_and_exports_what_the_page_shows(page, town):
         page.get_by_role("link", name="Als CSV exportieren").click()
     text = open(download_info.value.path(), encoding="utf-8-sig").read()
     table = list(csv.DictReader(io.StringIO("\n".join(text.splitlines()[5:]))))
-    exported = {f"{r['family_name']}, {r['given_name']}": f"{r['4.1 current']}/{r['4.1 target'] or '–'}"
-                for r in table}
+    exported = {f"{r['family_name']}, {r['given_name']}": f"{r['4.1 current']}/{r['4.1 target'] or '–'}" for r in table}
     assert exported == shown
 
     page.locator('td[data-competence="4.1"] a').first.click()

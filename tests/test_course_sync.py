@@ -1,4 +1,5 @@
 """`flask courses sync`: import, update in place, idempotence, all-or-nothing per course."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,10 +14,12 @@ from lms.extensions import db
 from lms.learning.models import Completion, LessonProgress, QuizResponse
 from tests.test_course_format import COURSE_MD, LESSON_MD, SVG, make_course
 
-QUIZ_B = ("```quiz\nquestion: Zweite Frage?\nanswers:\n"
-          "  - {text: x, correct: true}\n  - {text: y, correct: false}\n```\n")
-QUIZ_C = ("```quiz\nquestion: Dritte Frage?\nanswers:\n"
-          "  - {text: x, correct: false}\n  - {text: y, correct: true}\n```\n")
+QUIZ_B = (
+    "```quiz\nquestion: Zweite Frage?\nanswers:\n  - {text: x, correct: true}\n  - {text: y, correct: false}\n```\n"
+)
+QUIZ_C = (
+    "```quiz\nquestion: Dritte Frage?\nanswers:\n  - {text: x, correct: false}\n  - {text: y, correct: true}\n```\n"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -39,8 +42,14 @@ def count(model) -> int:
 
 def test_sync_imports_a_course_with_everything_it_holds(app, digcomp, tmp_path):
     course_md = COURSE_MD.replace("competences:", "tags: [sicherheit, e-mail]\nvalid_months: 12\ncompetences:")
-    make_course(tmp_path, {"course.md": course_md, "02-zweite.md": f"# Zweite\n\n![Bild](media/bild.svg)\n\n{QUIZ_B}",
-                           "media/bild.svg": SVG})
+    make_course(
+        tmp_path,
+        {
+            "course.md": course_md,
+            "02-zweite.md": f"# Zweite\n\n![Bild](media/bild.svg)\n\n{QUIZ_B}",
+            "media/bild.svg": SVG,
+        },
+    )
     result = sync(app, "courses")
     assert result.exit_code == 0, result.output
     assert result.stdout == "1 created, 0 updated, 0 unchanged, 0 with errors\n"
@@ -50,7 +59,9 @@ def test_sync_imports_a_course_with_everything_it_holds(app, digcomp, tmp_path):
     assert course.tags == ["e-mail", "sicherheit"]
     assert [(row.competence.code, row.level) for row in course.competence_rows] == [("4.2", 3)]
     assert [(lesson.key, lesson.position, lesson.title) for lesson in course.lessons] == [
-        ("01-erste", 1, "Erste Lektion"), ("02-zweite", 2, "Zweite")]
+        ("01-erste", 1, "Erste Lektion"),
+        ("02-zweite", 2, "Zweite"),
+    ]
     assert [q.question for q in course.lessons[1].questions] == ["Zweite Frage?"]
     assert 'src="/courses/testkurs/media/bild.svg"' in course.lessons[1].body_html
     assert [(m.path, m.content_type, m.data) for m in course.media] == [("bild.svg", "image/svg+xml", SVG)]
@@ -71,18 +82,27 @@ def test_a_second_sync_changes_nothing_and_writes_nothing(app, digcomp, tmp_path
 
 
 def test_an_update_keeps_the_course_row_and_learners_progress(app, digcomp, tmp_path, make_user):
-    folder = make_course(tmp_path, {"02-zweite.md": f"# Zweite\n\nText\n\n{QUIZ_B}\n{QUIZ_C}",
-                                    "03-dritte.md": "# Dritte\n\nText\n", "media/bild.svg": SVG})
+    folder = make_course(
+        tmp_path,
+        {
+            "02-zweite.md": f"# Zweite\n\nText\n\n{QUIZ_B}\n{QUIZ_C}",
+            "03-dritte.md": "# Dritte\n\nText\n",
+            "media/bild.svg": SVG,
+        },
+    )
     sync(app, "courses")
     course = course_by_slug("testkurs")
     course_id, lesson_ids = course.id, {lesson.key: lesson.id for lesson in course.lessons}
     kept_question, changed_question = course.lessons[1].questions
     kept_id, changed_id = kept_question.id, changed_question.id
     learner = make_user()
-    db.session.add_all([
-        LessonProgress(user_id=learner.id, lesson_id=lesson_ids["02-zweite"]),
-        QuizResponse(user_id=learner.id, question_id=kept_id, chosen=[0], is_correct=True),
-        Completion(user_id=learner.id, course_id=course_id, course_version=1, score_percent=100)])
+    db.session.add_all(
+        [
+            LessonProgress(user_id=learner.id, lesson_id=lesson_ids["02-zweite"]),
+            QuizResponse(user_id=learner.id, question_id=kept_id, chosen=[0], is_correct=True),
+            Completion(user_id=learner.id, course_id=course_id, course_version=1, score_percent=100),
+        ]
+    )
     db.session.commit()
 
     # Change: new wording of the third question and the lesson text, moved questions, one lesson gone.
@@ -96,7 +116,9 @@ def test_an_update_keeps_the_course_row_and_learners_progress(app, digcomp, tmp_
     course = course_by_slug("testkurs")
     assert (course.id, course.version, course.title) == (course_id, 2, "Testkurs, zweite Fassung")
     assert {lesson.key: lesson.id for lesson in course.lessons} == {
-        "01-erste": lesson_ids["01-erste"], "02-zweite": lesson_ids["02-zweite"]}
+        "01-erste": lesson_ids["01-erste"],
+        "02-zweite": lesson_ids["02-zweite"],
+    }
     second = course.lessons[1]
     assert second.title == "Zweite, neu" and "Anderer Text" in second.body_html
     assert [(q.question, q.position) for q in second.questions] == [("Neue Frage?", 1), ("Zweite Frage?", 2)]
@@ -108,16 +130,24 @@ def test_an_update_keeps_the_course_row_and_learners_progress(app, digcomp, tmp_
 
 
 def test_media_tags_and_competences_follow_the_folder(app, digcomp, tmp_path):
-    folder = make_course(tmp_path, {
-        "course.md": COURSE_MD.replace("competences:", 'tags: [alt, bleibt]\ncompetences:\n  - {id: "1.1", level: 2}'),
-        "media/bild.svg": SVG, "media/weg.svg": SVG})
+    folder = make_course(
+        tmp_path,
+        {
+            "course.md": COURSE_MD.replace(
+                "competences:", 'tags: [alt, bleibt]\ncompetences:\n  - {id: "1.1", level: 2}'
+            ),
+            "media/bild.svg": SVG,
+            "media/weg.svg": SVG,
+        },
+    )
     sync(app, "courses")
     media_id = db.session.execute(select(CourseMedia.id).where(CourseMedia.path == "bild.svg")).scalar_one()
     changed_svg = SVG.replace(b"Bild", b"Neues Bild")
     (folder / "media" / "bild.svg").write_bytes(changed_svg)
     (folder / "media" / "weg.svg").unlink()
-    (folder / "course.md").write_text(COURSE_MD.replace("competences:", "tags: [bleibt, neu]\ncompetences:")
-                                      .replace("level: 3", "level: 5"))
+    (folder / "course.md").write_text(
+        COURSE_MD.replace("competences:", "tags: [bleibt, neu]\ncompetences:").replace("level: 3", "level: 5")
+    )
     assert sync(app, "courses").exit_code == 0
     course = course_by_slug("testkurs")
     assert course.tags == ["bleibt", "neu"]
@@ -128,8 +158,11 @@ def test_media_tags_and_competences_follow_the_folder(app, digcomp, tmp_path):
 def test_a_course_with_an_error_is_not_imported_at_all_while_good_ones_are(app, digcomp, tmp_path):
     make_course(tmp_path, slug="guter-kurs")
     bad_quiz = QUIZ_B.replace("true", "false")
-    make_course(tmp_path, {"02-zweite.md": "# Zweite\n\nText\n", "03-dritte.md": f"# Dritte\n\n{bad_quiz}"},
-                slug="kaputter-kurs")
+    make_course(
+        tmp_path,
+        {"02-zweite.md": "# Zweite\n\nText\n", "03-dritte.md": f"# Dritte\n\n{bad_quiz}"},
+        slug="kaputter-kurs",
+    )
     result = sync(app, "courses")
     assert result.exit_code == 1
     assert result.stderr == "courses/kaputter-kurs/03-dritte.md:5: no answer is marked 'correct: true'\n"
@@ -198,8 +231,10 @@ def test_without_the_framework_every_course_with_competences_says_what_to_do(app
     make_course(tmp_path)
     result = sync(app, "courses")
     assert result.exit_code == 1
-    assert result.stderr == ("courses/testkurs/course.md:4: the competency framework digcomp-2.2 is not loaded: "
-                             "run `flask skills load-framework` first\n")
+    assert result.stderr == (
+        "courses/testkurs/course.md:4: the competency framework digcomp-2.2 is not loaded: "
+        "run `flask skills load-framework` first\n"
+    )
 
 
 def test_a_missing_directory_is_an_error(app, database, tmp_path):

@@ -1,14 +1,21 @@
 """The rule: current level = the highest level among valid verified evidence."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 from lms.skills.evidence import ASSESSMENT, COURSE, SELF, Evidence, current_level, latest_self_level
 
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 def evidence(level, source=COURSE, days_ago=10, expires_in_days=None):
-    return Evidence(1, 1, level, source, NOW - timedelta(days=days_ago),
-                    expires_at=NOW + timedelta(days=expires_in_days) if expires_in_days is not None else None)
+    return Evidence(
+        1,
+        1,
+        level,
+        source,
+        NOW - timedelta(days=days_ago),
+        expires_at=NOW + timedelta(days=expires_in_days) if expires_in_days is not None else None,
+    )
 
 
 def test_no_evidence_is_level_zero():

@@ -1,4 +1,5 @@
 """The demo town."""
+
 from sqlalchemy import func, select
 
 from lms.extensions import db

@@ -1,4 +1,5 @@
 """Loading competency frameworks: validation with file:line, idempotence, versions, retiring."""
+
 from pathlib import Path
 
 import pytest
@@ -49,14 +50,20 @@ def test_a_second_framework_can_be_installed_beside_digcomp(database, tmp_path):
     assert db.session.scalar(select(func.count(Framework.id))) == 2
 
 
-@pytest.mark.parametrize("broken, line, message", [
-    (SMALL.replace('  version: "1"\n', ""), 2, "'framework.version' is missing"),
-    (SMALL.replace("{level: 2,", "{level: 3,"), 6, "without gaps"),
-    (SMALL.replace('id: "A.2"', 'id: "A.1"'), 14, "used twice (first on line 12)"),
-    (SMALL.replace('title: {de: "Passverfahren", en: "Passport software"}', 'title: {de: "Passverfahren"}'), 15,
-     "German and an English"),
-    (SMALL.replace("areas:", "areas: [").replace("competences:", "competences: {"), 9, "invalid YAML"),
-])
+@pytest.mark.parametrize(
+    "broken, line, message",
+    [
+        (SMALL.replace('  version: "1"\n', ""), 2, "'framework.version' is missing"),
+        (SMALL.replace("{level: 2,", "{level: 3,"), 6, "without gaps"),
+        (SMALL.replace('id: "A.2"', 'id: "A.1"'), 14, "used twice (first on line 12)"),
+        (
+            SMALL.replace('title: {de: "Passverfahren", en: "Passport software"}', 'title: {de: "Passverfahren"}'),
+            15,
+            "German and an English",
+        ),
+        (SMALL.replace("areas:", "areas: [").replace("competences:", "competences: {"), 9, "invalid YAML"),
+    ],
+)
 def test_broken_files_are_refused_with_file_and_line(database, tmp_path, broken, line, message):
     path = write(tmp_path, broken)
     with pytest.raises(FrameworkFileError) as failure:
@@ -89,7 +96,8 @@ def test_a_competence_in_use_cannot_silently_disappear(database, tmp_path, make_
     db.session.add(JobRoleTarget(job_role_id=make_job_role().id, competence_id=used.id, level=2))
     db.session.commit()
     dropped = SMALL.replace('version: "1"', 'version: "2"').replace(
-        '      - id: "A.2"\n        title: {de: "Passverfahren", en: "Passport software"}\n', "")
+        '      - id: "A.2"\n        title: {de: "Passverfahren", en: "Passport software"}\n', ""
+    )
     with pytest.raises(FrameworkFileError) as failure:
         load_framework_file(write(tmp_path, dropped))
     assert "competence A.2" in str(failure.value)

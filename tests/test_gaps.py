@@ -1,8 +1,9 @@
 """The gap overview: group figures, privacy suppression, monthly snapshots, trend, CLI, scheduler, page."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -55,21 +56,23 @@ def town(digcomp, make_department, make_job_role, make_user):
     fb2 = make_department(code="FB2", name="Finanzen")
     clerk = make_job_role(code="SB", title="Sachbearbeitung")
     it = make_job_role(code="IT", title="IT-Betreuung")
-    db.session.add_all([
-        JobRoleTarget(job_role_id=clerk.id, competence_id=competence("4.1").id, level=3),
-        JobRoleTarget(job_role_id=clerk.id, competence_id=competence("4.2").id, level=2),
-        JobRoleTarget(job_role_id=it.id, competence_id=competence("4.1").id, level=5),
-    ])
+    db.session.add_all(
+        [
+            JobRoleTarget(job_role_id=clerk.id, competence_id=competence("4.1").id, level=3),
+            JobRoleTarget(job_role_id=clerk.id, competence_id=competence("4.2").id, level=2),
+            JobRoleTarget(job_role_id=it.id, competence_id=competence("4.1").id, level=5),
+        ]
+    )
     db.session.commit()
     office_staff = [make_user(family_name=f"Buero{i}", department=office, job_role=clerk) for i in range(6)]
     it_staff = [make_user(family_name=f"Technik{i}", department=fb3, job_role=it) for i in range(2)]
     finance = [make_user(family_name=f"Kasse{i}", department=fb2, job_role=clerk) for i in range(3)]
     gone = make_user(family_name="Ehemalig", department=office, job_role=clerk, active=False)
     hr = make_user(roles=["hr"], family_name="Personal")
-    for person, level in zip(office_staff, [3, 3, 1, 4, 0, 2]):
+    for person, level in zip(office_staff, [3, 3, 1, 4, 0, 2], strict=True):
         if level:
             assess(person, "4.1", level)
-    for person, level in zip(office_staff, [2, 2, 1]):
+    for person, level in zip(office_staff, [2, 2, 1], strict=False):
         assess(person, "4.2", level)
     assess(it_staff[0], "4.1", 5)
     assess(it_staff[1], "4.1", 4)
@@ -78,8 +81,18 @@ def town(digcomp, make_department, make_job_role, make_user):
     assess(gone, "4.2", 8)
     db.session.add(PersonalTarget(user_id=finance[1].id, competence_id=competence("1.1").id, level=2))
     db.session.commit()
-    return {"fb3": fb3, "office": office, "fb2": fb2, "clerk": clerk, "it": it, "office_staff": office_staff,
-            "it_staff": it_staff, "finance": finance, "hr": hr, "people": office_staff + it_staff + finance}
+    return {
+        "fb3": fb3,
+        "office": office,
+        "fb2": fb2,
+        "clerk": clerk,
+        "it": it,
+        "office_staff": office_staff,
+        "it_staff": it_staff,
+        "finance": finance,
+        "hr": hr,
+        "people": office_staff + it_staff + finance,
+    }
 
 
 def all_competences() -> list[Competence]:
@@ -87,6 +100,7 @@ def all_competences() -> list[Competence]:
 
 
 # --- group figures -----------------------------------------------------------------------------
+
 
 def test_group_figures_on_a_small_town(town):
     groups = gaps.group_figures(all_competences())
@@ -110,8 +124,13 @@ def test_group_figures_on_a_small_town(town):
     assert people[("department", fb3)] == 8 and people[("department", office)] == 6
     # Departments in tree order, then job roles by title.
     assert [(g.scope, g.scope_id) for g in groups] == [
-        ("all", 0), ("department", fb2), ("department", fb3), ("department", office),
-        ("job_role", it), ("job_role", clerk)]
+        ("all", 0),
+        ("department", fb2),
+        ("department", fb3),
+        ("department", office),
+        ("job_role", it),
+        ("job_role", clerk),
+    ]
 
 
 def test_group_figures_agree_with_the_cells_of_the_matrix(town):
@@ -154,8 +173,9 @@ def test_groups_with_fewer_than_the_minimum_are_suppressed(town, app, monkeypatc
     assert not figure_of(groups, "department", town["fb3"].id, "4.1").suppressed  # 8 with 33.1
 
 
-def test_group_figures_take_a_fixed_number_of_statements(digcomp, make_department, make_job_role, make_user,
-                                                         count_queries):
+def test_group_figures_take_a_fixed_number_of_statements(
+    digcomp, make_department, make_job_role, make_user, count_queries
+):
     parent = make_department(code="P")
     child = make_department(code="C", parent=parent)
     role = make_job_role()
@@ -184,13 +204,14 @@ def test_group_figures_take_a_fixed_number_of_statements(digcomp, make_departmen
 
 # --- months and snapshots ------------------------------------------------------------------------
 
+
 def test_months_are_checked_and_counted_in_town_time(app, database):
     assert gaps.parse_month("2026-11") == "2026-11"
     for bad in ("2026-13", "2026-00", "26-11", "2026/11", "november", "", "1999-12"):
         with pytest.raises(ValueError):
             gaps.parse_month(bad)
     # 23:30 UTC on 31 October is already November in Berlin.
-    assert gaps.current_month(datetime(2026, 10, 31, 23, 30, tzinfo=timezone.utc)) == "2026-11"
+    assert gaps.current_month(datetime(2026, 10, 31, 23, 30, tzinfo=UTC)) == "2026-11"
     assert gaps.month_range("2025-11", "2026-02") == ["2025-11", "2025-12", "2026-01", "2026-02"]
 
 
@@ -206,9 +227,13 @@ def test_snapshot_is_idempotent_per_month(town):
     again = gaps.take_snapshot("2025-01")
     db.session.commit()
     assert again.rows == expected_rows and snapshot_rows() == expected_rows  # replaced, not added
-    row = db.session.execute(select(SkillSnapshot).where(
-        SkillSnapshot.month == "2025-01", SkillSnapshot.scope == "all",
-        SkillSnapshot.competence_id == competence("4.1").id)).scalar_one()
+    row = db.session.execute(
+        select(SkillSnapshot).where(
+            SkillSnapshot.month == "2025-01",
+            SkillSnapshot.scope == "all",
+            SkillSnapshot.competence_id == competence("4.1").id,
+        )
+    ).scalar_one()
     assert (row.people_with_target, row.people_at_target) == (11, 6)
 
     gaps.take_snapshot("2025-02")
@@ -220,9 +245,14 @@ def test_snapshot_stores_raw_counts_and_no_person(town):
     gaps.take_snapshot()
     db.session.commit()
     month = gaps.current_month()
-    row = db.session.execute(select(SkillSnapshot).where(
-        SkillSnapshot.month == month, SkillSnapshot.scope == "department",
-        SkillSnapshot.scope_id == town["fb2"].id, SkillSnapshot.competence_id == competence("4.1").id)).scalar_one()
+    row = db.session.execute(
+        select(SkillSnapshot).where(
+            SkillSnapshot.month == month,
+            SkillSnapshot.scope == "department",
+            SkillSnapshot.scope_id == town["fb2"].id,
+            SkillSnapshot.competence_id == competence("4.1").id,
+        )
+    ).scalar_one()
     assert (row.people_with_target, row.people_at_target) == (3, 1)  # suppressed only when shown
     assert {c.name for c in SkillSnapshot.__table__.columns}.isdisjoint({"user_id", "person_id"})
 
@@ -267,6 +297,7 @@ def test_trend_reads_the_snapshots_month_by_month(town, app, monkeypatch):
 
 # --- CLI -----------------------------------------------------------------------------------------
 
+
 def test_cli_takes_a_snapshot(app, town):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["skills", "snapshot", "--month", "2025-06"])
@@ -293,6 +324,7 @@ def test_cli_refuses_a_bad_month(app, town, month, message):
 
 # --- scheduler -----------------------------------------------------------------------------------
 
+
 def test_scheduler_registers_the_snapshot_jobs_without_starting(app, database):
     from lms.scheduler import create_scheduler
 
@@ -303,14 +335,17 @@ def test_scheduler_registers_the_snapshot_jobs_without_starting(app, database):
 
     monthly = jobs["skills.monthly_snapshot"]
     assert monthly.args == (app,) and monthly.trigger.timezone == BERLIN
-    assert monthly.trigger.get_next_fire_time(None, datetime(2026, 1, 15, 12, tzinfo=BERLIN)) == \
-        datetime(2026, 2, 1, 2, 30, tzinfo=BERLIN)
-    assert monthly.trigger.get_next_fire_time(None, datetime(2026, 6, 30, 23, tzinfo=BERLIN)) == \
-        datetime(2026, 7, 1, 2, 30, tzinfo=BERLIN)
+    assert monthly.trigger.get_next_fire_time(None, datetime(2026, 1, 15, 12, tzinfo=BERLIN)) == datetime(
+        2026, 2, 1, 2, 30, tzinfo=BERLIN
+    )
+    assert monthly.trigger.get_next_fire_time(None, datetime(2026, 6, 30, 23, tzinfo=BERLIN)) == datetime(
+        2026, 7, 1, 2, 30, tzinfo=BERLIN
+    )
 
     daily = jobs["skills.snapshot_catch_up"]
-    assert daily.trigger.get_next_fire_time(None, datetime(2026, 3, 10, 12, tzinfo=BERLIN)) == \
-        datetime(2026, 3, 11, 3, 30, tzinfo=BERLIN)
+    assert daily.trigger.get_next_fire_time(None, datetime(2026, 3, 10, 12, tzinfo=BERLIN)) == datetime(
+        2026, 3, 11, 3, 30, tzinfo=BERLIN
+    )
     assert daily.next_run_time is not None  # also once at start
 
 
@@ -359,14 +394,21 @@ def test_create_app_starts_no_scheduler(app):
 
 # --- the page ------------------------------------------------------------------------------------
 
+
 def row_cells(html: str, row_id: str) -> dict[str, tuple[str, str | None, str]]:
     """competence code → (state class, percent or None, cell text) for one table row."""
     row = re.search(rf'<tr[^>]*id="{row_id}">(.*?)</tr>', html, re.S)
     assert row, f"no row {row_id}"
-    cells = re.findall(r'<td class="kern-table__cell gap-cell ([\w-]+)" data-competence="([\d.]+)"'
-                       r'(?: data-percent="(\d+)")?>(.*?)</td>', row.group(1), re.S)
-    return {code: (state, percent or None, re.sub(r"<[^>]+>|\s+", " ", text).strip())
-            for state, code, percent, text in cells}
+    cells = re.findall(
+        r'<td class="kern-table__cell gap-cell ([\w-]+)" data-competence="([\d.]+)"'
+        r'(?: data-percent="(\d+)")?>(.*?)</td>',
+        row.group(1),
+        re.S,
+    )
+    return {
+        code: (state, percent or None, re.sub(r"<[^>]+>|\s+", " ", text).strip())
+        for state, code, percent, text in cells
+    }
 
 
 def test_anonymous_users_are_sent_to_sign_in(client):
@@ -439,13 +481,16 @@ def test_trend_section_shows_the_snapshots(client, sign_in, town):
     gaps.take_snapshot("2025-03")
     db.session.commit()
     html = client.get("/gaps/?area=4").get_data(as_text=True)
-    trend_table = html[html.index('id="gap-trend"'):]
+    trend_table = html[html.index('id="gap-trend"') :]
     assert re.findall(r'<time datetime="([\d-]+)"', trend_table) == ["2025-01", "2025-02", "2025-03"]
     row = re.search(r'id="trend-row-4.1">(.*?)</tr>', trend_table, re.S).group(1)
     assert re.findall(r'gap-cell ([\w-]+)" data-competence="4.1"(?: data-percent="(\d+)")?', row) == [
-        ("gap-step-1", "45"), ("gap-missing", ""), ("gap-step-2", "63")]
+        ("gap-step-1", "45"),
+        ("gap-missing", ""),
+        ("gap-step-2", "63"),
+    ]
     # The chart: an accessible SVG with the same numbers as the table.
-    svg = html[html.index("<svg"):html.index("</svg>")]
+    svg = html[html.index("<svg") : html.index("</svg>")]
     assert 'role="img"' in svg and '<title id="trend-chart-title">' in svg and "<desc" in svg
     assert "4.1" in svg and "45 %" in svg and "63 %" in svg
 
@@ -453,8 +498,9 @@ def test_trend_section_shows_the_snapshots(client, sign_in, town):
     assert "<svg" not in html and 'id="trend-row-1.1"' in html
 
 
-def test_page_takes_a_fixed_number_of_queries(client, sign_in, digcomp, make_department, make_job_role,
-                                              make_user, count_queries):
+def test_page_takes_a_fixed_number_of_queries(
+    client, sign_in, digcomp, make_department, make_job_role, make_user, count_queries
+):
     parent = make_department(code="P")
     child = make_department(code="C", parent=parent)
     roles = [make_job_role(), make_job_role()]

@@ -1,4 +1,5 @@
 """The learner's journey over HTTP: My learning, course, lesson, quiz, completion, certificate."""
+
 import pytest
 from sqlalchemy import func, select
 
@@ -143,8 +144,16 @@ def test_double_submit_gives_one_completion(client, learner, make_course):
 
 def test_completion_race_hits_the_unique_constraint_not_a_second_row(database, make_user, make_course):
     user, course = make_user(), make_course(lessons=[[]])
-    db.session.add(Completion(user_id=user.id, course_id=course.id, sequence=1, course_version=1, score_percent=100,
-                              expires_at=services.add_months(services.utcnow(), -1)))
+    db.session.add(
+        Completion(
+            user_id=user.id,
+            course_id=course.id,
+            sequence=1,
+            course_version=1,
+            score_percent=100,
+            expires_at=services.add_months(services.utcnow(), -1),
+        )
+    )
     db.session.commit()
     db.session.add(Completion(user_id=user.id, course_id=course.id, sequence=2, course_version=1, score_percent=100))
     db.session.flush()
@@ -164,7 +173,10 @@ def test_expired_completion_asks_for_renewal_and_restart_keeps_the_old_certifica
     client.post(f"/courses/{course.slug}/restart", data={"csrf_token": csrf_token(page)})
     assert db.session.scalar(select(func.count()).select_from(LessonProgress)) == 0
     complete(client, course)
-    assert [c.sequence for c in db.session.execute(select(Completion).order_by(Completion.sequence)).scalars()] == [1, 2]
+    assert [c.sequence for c in db.session.execute(select(Completion).order_by(Completion.sequence)).scalars()] == [
+        1,
+        2,
+    ]
 
 
 def test_my_learning_shows_progress_completed_and_newest(client, learner, make_course):
@@ -197,8 +209,9 @@ def test_my_learning_takes_a_fixed_number_of_queries(client, learner, make_cours
 
 def test_lesson_page_takes_a_fixed_number_of_queries(client, learner, make_course, count_queries):
     small = make_course(lessons=[[("a?", [("a", True), ("b", False)])]])
-    big = make_course(lessons=[[(f"Frage {i}?", [("a", True), ("b", False), ("c", False)]) for i in range(8)]
-                               for _ in range(6)])
+    big = make_course(
+        lessons=[[(f"Frage {i}?", [("a", True), ("b", False), ("c", False)]) for i in range(8)] for _ in range(6)]
+    )
 
     def queries(course):
         with count_queries() as counter:
@@ -216,6 +229,8 @@ def test_certificate_is_only_the_learners_own(client, make_user, sign_in, make_c
     other = app.test_client()
     someone = make_user()
     login = other.get("/auth/login")
-    other.post("/auth/login", data={"csrf_token": csrf_token(login), "email": someone.email,
-                                    "password": "Korrekt-Pferd-Batterie-42"})
+    other.post(
+        "/auth/login",
+        data={"csrf_token": csrf_token(login), "email": someone.email, "password": "Korrekt-Pferd-Batterie-42"},
+    )
     assert other.get(f"/courses/{course.slug}/certificate").status_code == 404

@@ -3,6 +3,7 @@
 Escaped text such as `&lt;script&gt;` is harmless and allowed; what must never survive is markup:
 a script element, an event handler, a style attribute or a javascript:/data: address in a tag.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,12 +24,12 @@ PAYLOADS = [
     "<scr<script>ipt>alert(1)</scr</script>ipt>",
     "<img src=x onerror=alert(1)>",
     '<img src="x" onerror="alert(1)"/>',
-    "<iframe src=\"javascript:alert(1)\"></iframe>",
-    "<iframe srcdoc=\"<script>alert(1)</script>\"></iframe>",
+    '<iframe src="javascript:alert(1)"></iframe>',
+    '<iframe srcdoc="<script>alert(1)</script>"></iframe>',
     "<svg onload=alert(1)>",
     "<svg><script>alert(1)</script></svg>",
     "<svg/onload=alert(1)>",
-    "<math><mi xlink:href=\"javascript:alert(1)\">x</mi></math>",
+    '<math><mi xlink:href="javascript:alert(1)">x</mi></math>',
     '<a href="javascript:alert(1)">x</a>',
     '<a href="JaVaScRiPt:alert(1)">x</a>',
     '<a href="https://ok.example" onclick="alert(1)">ok</a>',
@@ -84,9 +85,43 @@ IMAGE_PAYLOADS = [
     '![x](media/bild.svg" onerror="alert(1))',
 ]
 
-ALLOWED_TAGS = {"p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "code", "pre",
-                "blockquote", "ul", "ol", "li", "dl", "dt", "dd", "table", "thead", "tbody", "tr", "th", "td",
-                "caption", "a", "img", "div", "span", "sup", "sub", "abbr"}
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "hr",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "caption",
+    "a",
+    "img",
+    "div",
+    "span",
+    "sup",
+    "sub",
+    "abbr",
+}
 HANDLER_OR_STYLE = re.compile(r"[\s/]on\w+\s*=|[\s/]style\s*=", re.I)
 
 
@@ -123,8 +158,12 @@ def in_tmp_path(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_payload_in_a_lesson_and_in_the_intro_is_neutralised(tmp_path, payload):
-    course, messages = parse(make_course(tmp_path, {
-        "course.md": f"{COURSE_MD}\n{payload}\n", "01-erste.md": f"# Lektion\n\nVorher\n\n{payload}\n\nNachher\n"}))
+    course, messages = parse(
+        make_course(
+            tmp_path,
+            {"course.md": f"{COURSE_MD}\n{payload}\n", "01-erste.md": f"# Lektion\n\nVorher\n\n{payload}\n\nNachher\n"},
+        )
+    )
     assert course is not None, messages
     assert_safe(course.intro_html)
     assert_safe(course.lessons[0].body_html)
@@ -148,8 +187,10 @@ def test_raw_html_is_shown_as_text_not_dropped():
 
 
 def test_safe_markdown_keeps_its_structure():
-    html = render_markdown("## Größe\n\n!!! warning \"Achtung\"\n    Text\n\n| a |\n|---|\n| 1 |\n\n"
-                           "[Link](https://example.org) <https://example.org/b> [Mail](mailto:a@example.org)\n")
+    html = render_markdown(
+        '## Größe\n\n!!! warning "Achtung"\n    Text\n\n| a |\n|---|\n| 1 |\n\n'
+        "[Link](https://example.org) <https://example.org/b> [Mail](mailto:a@example.org)\n"
+    )
     assert '<h2 id="abschnitt-groesse">Größe</h2>' in html
     assert '<div class="admonition warning">\n<p class="admonition-title">Achtung</p>' in html
     assert "<table>" in html and "<td>1</td>" in html
@@ -159,10 +200,11 @@ def test_safe_markdown_keeps_its_structure():
 
 
 def test_stored_html_is_safe(database, digcomp, tmp_path):
-    lessons = {f"{number:02d}-payload.md": f"# Lektion {number}\n\n{payload}\n"
-               for number, payload in enumerate(PAYLOADS, start=1)}
-    make_course(tmp_path, {"course.md": COURSE_MD + "\n" + "\n\n".join(PAYLOADS[:10]) + "\n", **lessons},
-                base=True)
+    lessons = {
+        f"{number:02d}-payload.md": f"# Lektion {number}\n\n{payload}\n"
+        for number, payload in enumerate(PAYLOADS, start=1)
+    }
+    make_course(tmp_path, {"course.md": COURSE_MD + "\n" + "\n\n".join(PAYLOADS[:10]) + "\n", **lessons}, base=True)
     result = sync_directory(tmp_path / "courses")
     db.session.commit()
     assert (result.created, result.failed) == (1, 0), [str(p) for p in result.problems]

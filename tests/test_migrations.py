@@ -1,4 +1,5 @@
 """Every migration runs from empty, the result matches the models, and downgrade works."""
+
 import os
 
 import pytest
@@ -45,5 +46,3 @@ def test_migrations_build_the_schema_of_the_models(empty_database_url):
         upgrade()
         assert schema_differences() == []
         db.engine.dispose()
-
-

@@ -1,4 +1,5 @@
 """People, departments and job roles: the admin area, the rules and the export."""
+
 import csv
 import io
 
@@ -25,10 +26,20 @@ def post_form(client, url, data):
 
 def test_admin_creates_a_person_and_gets_a_one_time_password(admin_client, make_department, make_job_role):
     department, job_role = make_department(code="33.1"), make_job_role(code="SB-BB")
-    response = post_form(admin_client, "/admin/users/new", {
-        "given_name": "Jana", "family_name": "Yılmaz", "email": "Jana.Yilmaz@Musterhausen.example",
-        "personnel_number": "100777", "department_id": department.id, "job_role_id": job_role.id,
-        "locale": "", "roles": ["employee", "trainer"]})
+    response = post_form(
+        admin_client,
+        "/admin/users/new",
+        {
+            "given_name": "Jana",
+            "family_name": "Yılmaz",
+            "email": "Jana.Yilmaz@Musterhausen.example",
+            "personnel_number": "100777",
+            "department_id": department.id,
+            "job_role_id": job_role.id,
+            "locale": "",
+            "roles": ["employee", "trainer"],
+        },
+    )
     assert response.status_code == 302
     user = db.session.execute(select(User).where(User.personnel_number == "100777")).scalar_one()
     assert user.email == "jana.yilmaz@musterhausen.example"
@@ -37,16 +48,26 @@ def test_admin_creates_a_person_and_gets_a_one_time_password(admin_client, make_
     assert "Einmalpasswort" in flashed
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("email", "taken@musterhausen.example", "E-Mail-Adresse"),
-    ("personnel_number", "424242", "Personalnummer"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("email", "taken@musterhausen.example", "E-Mail-Adresse"),
+        ("personnel_number", "424242", "Personalnummer"),
+    ],
+)
 def test_duplicates_are_refused_next_to_the_field(admin_client, make_user, field, value, message):
     make_user(email="taken@musterhausen.example", personnel_number="424242")
     before = db.session.scalar(select(db.func.count(User.id)))
-    data = {"given_name": "Max", "family_name": "Neu", "email": "neu@musterhausen.example",
-            "personnel_number": "111111", "department_id": "", "job_role_id": "", "locale": "",
-            "roles": ["employee"]}
+    data = {
+        "given_name": "Max",
+        "family_name": "Neu",
+        "email": "neu@musterhausen.example",
+        "personnel_number": "111111",
+        "department_id": "",
+        "job_role_id": "",
+        "locale": "",
+        "roles": ["employee"],
+    }
     data[field] = value
     response = post_form(admin_client, "/admin/users/new", data)
     html = response.get_data(as_text=True)
@@ -58,10 +79,21 @@ def test_duplicates_are_refused_next_to_the_field(admin_client, make_user, field
 def test_admin_edits_roles_and_headed_departments(admin_client, make_user, make_department):
     department = make_department(code="FB3")
     person = make_user()
-    response = post_form(admin_client, f"/admin/users/{person.id}", {
-        "given_name": person.given_name, "family_name": person.family_name, "email": person.email,
-        "personnel_number": person.personnel_number, "department_id": "", "job_role_id": "", "locale": "en",
-        "roles": ["manager"], "headed_departments": [department.id]})
+    response = post_form(
+        admin_client,
+        f"/admin/users/{person.id}",
+        {
+            "given_name": person.given_name,
+            "family_name": person.family_name,
+            "email": person.email,
+            "personnel_number": person.personnel_number,
+            "department_id": "",
+            "job_role_id": "",
+            "locale": "en",
+            "roles": ["manager"],
+            "headed_departments": [department.id],
+        },
+    )
     assert response.status_code == 302
     db.session.expire_all()
     person = db.session.get(User, person.id)
@@ -72,10 +104,21 @@ def test_admin_edits_roles_and_headed_departments(admin_client, make_user, make_
 def test_heading_departments_needs_the_manager_role(admin_client, make_user, make_department):
     department = make_department()
     person = make_user()
-    response = post_form(admin_client, f"/admin/users/{person.id}", {
-        "given_name": "A", "family_name": "B", "email": person.email, "personnel_number": "",
-        "department_id": "", "job_role_id": "", "locale": "", "roles": ["employee"],
-        "headed_departments": [department.id]})
+    response = post_form(
+        admin_client,
+        f"/admin/users/{person.id}",
+        {
+            "given_name": "A",
+            "family_name": "B",
+            "email": person.email,
+            "personnel_number": "",
+            "department_id": "",
+            "job_role_id": "",
+            "locale": "",
+            "roles": ["employee"],
+            "headed_departments": [department.id],
+        },
+    )
     assert 'id="headed_departments-error"' in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(User, person.id).family_name != "B"
@@ -106,14 +149,22 @@ def test_password_reset_forces_a_new_password_at_next_sign_in(app, admin_client,
     response = admin_client.post(f"/admin/users/{person.id}/password-reset", data={"csrf_token": token})
     html = admin_client.get(response.headers["Location"]).get_data(as_text=True)
     import re
+
     temporary = re.search(r"Einmalpasswort für [^:]+: (\S+)", html).group(1)
     other = app.test_client()
     login = other.get("/auth/login")
     other.post("/auth/login", data={"csrf_token": csrf_token(login), "email": person.email, "password": temporary})
     assert other.get("/learning/").headers["Location"].endswith("/auth/password")
     page = other.get("/auth/password")
-    other.post("/auth/password", data={"csrf_token": csrf_token(page), "current_password": temporary,
-                                       "new_password": "Mein eigenes Passwort", "confirm_password": "Mein eigenes Passwort"})
+    other.post(
+        "/auth/password",
+        data={
+            "csrf_token": csrf_token(page),
+            "current_password": temporary,
+            "new_password": "Mein eigenes Passwort",
+            "confirm_password": "Mein eigenes Passwort",
+        },
+    )
     assert other.get("/learning/").status_code == 200
     db.session.expire_all()
     assert passwords.verify_password(db.session.get(User, person.id).password_hash, "Mein eigenes Passwort")
@@ -148,8 +199,9 @@ def test_user_list_takes_a_fixed_number_of_queries(admin_client, make_user, coun
 def test_department_tree_refuses_a_cycle(admin_client, make_department):
     top = make_department(code="FB9")
     child = make_department(code="90.1", parent=top)
-    response = post_form(admin_client, f"/admin/departments/{top.id}",
-                         {"code": "FB9", "name": top.name, "parent_id": child.id})
+    response = post_form(
+        admin_client, f"/admin/departments/{top.id}", {"code": "FB9", "name": top.name, "parent_id": child.id}
+    )
     assert 'id="parent_id-error"' in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Department, top.id).parent_id is None
@@ -190,8 +242,13 @@ def test_manager_sees_the_people_of_headed_departments_and_below(client, make_us
 
 
 def test_people_export_writes_csv(app, database, make_user, make_department, make_job_role):
-    make_user(family_name="Export", department=make_department(code="20.1"), job_role=make_job_role(code="KASSE"),
-              roles=["hr"], personnel_number="123456")
+    make_user(
+        family_name="Export",
+        department=make_department(code="20.1"),
+        job_role=make_job_role(code="KASSE"),
+        roles=["hr"],
+        personnel_number="123456",
+    )
     result = app.test_cli_runner().invoke(args=["people", "export", "--format", "csv"])
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.output)))

@@ -1,4 +1,5 @@
 """Competence profiles, the skill matrix, exports, privacy presets and the audit trail."""
+
 import csv
 import io
 import re
@@ -49,12 +50,16 @@ def test_csv_export_has_the_numbers_of_the_page(client, sign_in, town):
     assert len(rows) == len(town["staff"]) + len(town["others"]) + 2  # and the manager and HR themselves
     for row in rows:
         person_cells = re.search(rf"{row['family_name']}, {row['given_name']}</a>.*?</tr>", page, re.S).group(0)
-        shown = re.findall(r'data-competence="([\d.]+)">\s*<a[^>]*>\s*<span class="cell-value">(\d+)/([\d–]+)', person_cells)
+        shown = re.findall(
+            r'data-competence="([\d.]+)">\s*<a[^>]*>\s*<span class="cell-value">(\d+)/([\d–]+)', person_cells
+        )
         for code, current, target in shown:
             assert row[f"{code} current"] == current
             assert row[f"{code} target"] == ("" if target == "–" else target)
-    assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
-        AuditEntry.action == "export_matrix")) == len(rows) - 1  # not for one's own row
+    assert (
+        db.session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "export_matrix"))
+        == len(rows) - 1
+    )  # not for one's own row
 
 
 def test_xlsx_export_holds_numbers_as_numbers(client, sign_in, town):
@@ -127,8 +132,10 @@ def test_self_assessment_is_shown_but_never_counted(client, sign_in, town):
     person = town["staff"][4]  # no evidence for 4.1
     sign_in(person)
     page = client.get("/profile/")
-    response = client.post("/profile/self-assessment", data={
-        "csrf_token": csrf_token(page), "competence_id": competence("4.1").id, "level": "7"})
+    response = client.post(
+        "/profile/self-assessment",
+        data={"csrf_token": csrf_token(page), "competence_id": competence("4.1").id, "level": "7"},
+    )
     assert response.status_code == 302
     row = client.get("/profile/").get_data(as_text=True).split(f'id="competence-{competence("4.1").id}"')[1]
     cells = re.findall(r'kern-table__cell--numeric">\s*([^<\s]+)', row)
@@ -139,16 +146,19 @@ def test_self_assessment_is_shown_but_never_counted(client, sign_in, town):
 def test_self_assessment_out_of_range_is_refused(client, sign_in, town, level):
     sign_in(town["staff"][0])
     page = client.get("/profile/")
-    client.post("/profile/self-assessment", data={
-        "csrf_token": csrf_token(page), "competence_id": competence("4.1").id, "level": level})
+    client.post(
+        "/profile/self-assessment",
+        data={"csrf_token": csrf_token(page), "competence_id": competence("4.1").id, "level": level},
+    )
     assert db.session.scalar(select(func.count()).select_from(SelfAssessment)) == 0
 
 
 def test_self_assessment_of_another_frameworks_competence_is_refused(client, sign_in, town):
     sign_in(town["staff"][0])
     page = client.get("/profile/")
-    client.post("/profile/self-assessment", data={"csrf_token": csrf_token(page), "competence_id": 999999,
-                                                  "level": "3"})
+    client.post(
+        "/profile/self-assessment", data={"csrf_token": csrf_token(page), "competence_id": 999999, "level": "3"}
+    )
     assert db.session.scalar(select(func.count()).select_from(SelfAssessment)) == 0
 
 
@@ -156,15 +166,23 @@ def test_manager_confirms_a_level_and_the_person_sees_who_looked(client, sign_in
     person = town["staff"][4]
     sign_in(town["manager"])
     page = client.get(f"/people/{person.id}/profile")
-    response = client.post(f"/people/{person.id}/assessments", data={
-        "csrf_token": csrf_token(page), "competence_id": competence("4.2").id, "level": "2",
-        "note": "Im Arbeitsalltag beobachtet"})
+    response = client.post(
+        f"/people/{person.id}/assessments",
+        data={
+            "csrf_token": csrf_token(page),
+            "competence_id": competence("4.2").id,
+            "level": "2",
+            "note": "Im Arbeitsalltag beobachtet",
+        },
+    )
     assert response.status_code == 302
     assert db.session.execute(select(Assessment).where(Assessment.user_id == person.id)).scalar_one().level == 2
     own = app.test_client()
     login = own.get("/auth/login")
-    own.post("/auth/login", data={"csrf_token": csrf_token(login), "email": person.email,
-                                  "password": "Korrekt-Pferd-Batterie-42"})
+    own.post(
+        "/auth/login",
+        data={"csrf_token": csrf_token(login), "email": person.email, "password": "Korrekt-Pferd-Batterie-42"},
+    )
     log = own.get("/profile/access-log").get_data(as_text=True)
     assert town["manager"].name in log
 
@@ -174,8 +192,7 @@ def test_cell_evidence_shows_sources_but_no_scores(client, sign_in, town, make_c
 
     person = town["staff"][0]
     course = make_course(title="Geräte schützen", competences=(("4.1", 4),))
-    db.session.add(Completion(user_id=person.id, course_id=course.id, sequence=1, course_version=1,
-                              score_percent=87))
+    db.session.add(Completion(user_id=person.id, course_id=course.id, sequence=1, course_version=1, score_percent=87))
     db.session.commit()
     sign_in(town["hr"])
     html = client.get(f"/matrix/evidence/{person.id}/{competence('4.1').id}").get_data(as_text=True)
@@ -187,8 +204,10 @@ def test_cell_evidence_shows_sources_but_no_scores(client, sign_in, town, make_c
 def test_dpo_reads_and_exports_the_audit_log(client, sign_in, town, make_user, app):
     viewer = app.test_client()
     login = viewer.get("/auth/login")
-    viewer.post("/auth/login", data={"csrf_token": csrf_token(login), "email": town["hr"].email,
-                                     "password": "Korrekt-Pferd-Batterie-42"})
+    viewer.post(
+        "/auth/login",
+        data={"csrf_token": csrf_token(login), "email": town["hr"].email, "password": "Korrekt-Pferd-Batterie-42"},
+    )
     viewer.get(f"/people/{town['staff'][0].id}/profile")
     sign_in(make_user(roles=["dpo"]))
     html = client.get("/privacy/audit").get_data(as_text=True)
@@ -206,21 +225,24 @@ def test_no_ranking_anywhere(client, sign_in, town):
 
 def test_cli_matrix_export(app, database, town, tmp_path):
     output = tmp_path / "matrix.csv"
-    result = app.test_cli_runner().invoke(args=["skills", "matrix", "--department", "FB3", "--format", "csv",
-                                                "--output", str(output)])
+    result = app.test_cli_runner().invoke(
+        args=["skills", "matrix", "--department", "FB3", "--format", "csv", "--output", str(output)]
+    )
     assert result.exit_code == 0, result.output
     rows = output.read_text(encoding="utf-8-sig").splitlines()
     assert rows[3] == "filter,department=FB3" and len(rows) == 6 + len(town["staff"])
-    bad = app.test_cli_runner().invoke(args=["skills", "matrix", "--department", "NOPE", "--format", "csv",
-                                             "--output", str(output)])
+    bad = app.test_cli_runner().invoke(
+        args=["skills", "matrix", "--department", "NOPE", "--format", "csv", "--output", str(output)]
+    )
     assert bad.exit_code != 0 and "NOPE" in bad.output
 
 
 @pytest.mark.parametrize("preset, linked", [("levels", True), ("compliance-only", False)])
-def test_my_team_links_to_profiles_only_where_the_preset_allows(client, sign_in, town, app, monkeypatch,
-                                                                preset, linked):
+def test_my_team_links_to_profiles_only_where_the_preset_allows(
+    client, sign_in, town, app, monkeypatch, preset, linked
+):
     monkeypatch.setitem(app.config, "MANAGER_VISIBILITY", preset)
     sign_in(town["manager"])
     html = client.get("/team/").get_data(as_text=True)
-    assert (f'/people/{town["staff"][0].id}/profile' in html) is linked
+    assert (f"/people/{town['staff'][0].id}/profile" in html) is linked
     assert town["staff"][0].family_name in html

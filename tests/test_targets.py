@@ -1,4 +1,5 @@
 """Target profiles: the service rules, HR's pages, and `flask skills targets import`."""
+
 from __future__ import annotations
 
 import re
@@ -18,43 +19,53 @@ from tests.factories import DEFAULT_PASSWORD
 
 # --- helpers ----------------------------------------------------------------------------------
 
+
 def competence(digcomp, code: str) -> Competence:
-    return db.session.execute(select(Competence).where(
-        Competence.framework_id == digcomp.id, Competence.code == code)).scalar_one()
+    return db.session.execute(
+        select(Competence).where(Competence.framework_id == digcomp.id, Competence.code == code)
+    ).scalar_one()
 
 
 def role_targets(job_role) -> dict[str, tuple[int, int | None]]:
     db.session.expire_all()
-    return {row.competence.code: (row.level, row.recert_months) for row in db.session.execute(
-        select(JobRoleTarget).where(JobRoleTarget.job_role_id == job_role.id)).scalars()}
+    return {
+        row.competence.code: (row.level, row.recert_months)
+        for row in db.session.execute(select(JobRoleTarget).where(JobRoleTarget.job_role_id == job_role.id)).scalars()
+    }
 
 
 def own_targets(user) -> dict[str, tuple[int, int | None, str]]:
     db.session.expire_all()
-    return {row.competence.code: (row.level, row.recert_months, row.note) for row in db.session.execute(
-        select(PersonalTarget).where(PersonalTarget.user_id == user.id)).scalars()}
+    return {
+        row.competence.code: (row.level, row.recert_months, row.note)
+        for row in db.session.execute(select(PersonalTarget).where(PersonalTarget.user_id == user.id)).scalars()
+    }
 
 
 def all_target_rows() -> int:
     db.session.expire_all()
-    return (db.session.scalar(select(func.count()).select_from(JobRoleTarget))
-            + db.session.scalar(select(func.count()).select_from(PersonalTarget)))
+    return db.session.scalar(select(func.count()).select_from(JobRoleTarget)) + db.session.scalar(
+        select(func.count()).select_from(PersonalTarget)
+    )
 
 
 @pytest.fixture
 def other_framework(database):
     """A second framework (the town's own) with one competence: targets must not use it."""
-    framework = Framework(key="musterhausen", version="1", title_de="Eigener Rahmen", title_en="Own framework",
-                          content_hash="0" * 64)
+    framework = Framework(
+        key="musterhausen", version="1", title_de="Eigener Rahmen", title_en="Own framework", content_hash="0" * 64
+    )
     area = CompetenceArea(framework=framework, code="M", title_de="Eigenes", title_en="Own", position=0)
-    own = Competence(framework=framework, area=area, code="1.1", title_de="Eigene Kompetenz",
-                     title_en="Own competence", position=0)
+    own = Competence(
+        framework=framework, area=area, code="1.1", title_de="Eigene Kompetenz", title_en="Own competence", position=0
+    )
     db.session.add_all([framework, area, own])
     db.session.commit()
     return own
 
 
 # --- the service ------------------------------------------------------------------------------
+
 
 def test_a_profile_is_saved_at_once_and_level_zero_removes(digcomp, make_job_role):
     job_role = make_job_role(code="SB-BB")
@@ -177,10 +188,16 @@ def test_personal_targets_are_added_changed_and_removed(digcomp, make_user):
     assert own_targets(person) == {}
 
 
-@pytest.mark.parametrize("level, months, note, field", [
-    (9, None, "", "level"), ("x", None, "", "level"), (3, "0", "", "recert_months"),
-    (3, None, "x" * 501, "note"), (None, None, "", None),
-])
+@pytest.mark.parametrize(
+    "level, months, note, field",
+    [
+        (9, None, "", "level"),
+        ("x", None, "", "level"),
+        (3, "0", "", "recert_months"),
+        (3, None, "x" * 501, "note"),
+        (None, None, "", None),
+    ],
+)
 def test_personal_target_rules(digcomp, make_user, level, months, note, field):
     person = make_user()
     if field is None:  # no level: nothing to add
@@ -271,8 +288,9 @@ def test_the_overview_lists_job_roles_with_their_number_of_targets_and_finds_peo
 
 def test_the_profile_form_has_a_labelled_level_and_months_field_per_competence(hr_client, page_ids, digcomp):
     html = hr_client.get(f"/targets/job-roles/{page_ids['job_role']}").get_data(as_text=True)
-    active = db.session.scalars(select(Competence).where(Competence.framework_id == digcomp.id,
-                                                         Competence.retired.is_(False))).all()
+    active = db.session.scalars(
+        select(Competence).where(Competence.framework_id == digcomp.id, Competence.retired.is_(False))
+    ).all()
     assert len(active) == 21
     for item in active:
         for name in (f"level_{item.id}", f"recert_months_{item.id}"):
@@ -289,9 +307,18 @@ def test_saving_the_profile_writes_every_row_at_once(hr_client, page_ids, digcom
     c11, c41, c51 = competence(digcomp, "1.1"), competence(digcomp, "4.1"), competence(digcomp, "5.1")
     db.session.add(JobRoleTarget(job_role_id=job_role_id, competence_id=c51.id, level=2))
     db.session.commit()
-    response = post_form(hr_client, f"/targets/job-roles/{job_role_id}", {
-        f"level_{c11.id}": "3", f"recert_months_{c11.id}": "", f"level_{c41.id}": "4",
-        f"recert_months_{c41.id}": "12", f"level_{c51.id}": "0", f"recert_months_{c51.id}": ""})
+    response = post_form(
+        hr_client,
+        f"/targets/job-roles/{job_role_id}",
+        {
+            f"level_{c11.id}": "3",
+            f"recert_months_{c11.id}": "",
+            f"level_{c41.id}": "4",
+            f"recert_months_{c41.id}": "12",
+            f"level_{c51.id}": "0",
+            f"recert_months_{c51.id}": "",
+        },
+    )
     assert response.status_code == 302
     assert role_targets(db.session.get(JobRole, job_role_id)) == {"1.1": (3, None), "4.1": (4, 12)}
     assert "2 added, 0 changed, 1 removed" in hr_client.get(response.headers["Location"]).get_data(as_text=True)
@@ -303,13 +330,15 @@ def test_an_invalid_level_is_shown_next_to_its_field_and_nothing_changes(hr_clie
     c11, c12 = competence(digcomp, "1.1"), competence(digcomp, "1.2")
     db.session.add(JobRoleTarget(job_role_id=job_role_id, competence_id=c11.id, level=2))
     db.session.commit()
-    response = post_form(hr_client, f"/targets/job-roles/{job_role_id}", {
-        f"level_{c11.id}": "5", f"level_{c12.id}": level})
+    response = post_form(
+        hr_client, f"/targets/job-roles/{job_role_id}", {f"level_{c11.id}": "5", f"level_{c12.id}": level}
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert f'id="level_{c12.id}-error"' in html
-    assert re.search(rf'<select[^>]*aria-describedby="level_{c12.id}-error"[^>]*aria-invalid="true"', html) or \
-        re.search(rf'<select[^>]*aria-invalid="true"[^>]*aria-describedby="level_{c12.id}-error"', html)
+    assert re.search(
+        rf'<select[^>]*aria-describedby="level_{c12.id}-error"[^>]*aria-invalid="true"', html
+    ) or re.search(rf'<select[^>]*aria-invalid="true"[^>]*aria-describedby="level_{c12.id}-error"', html)
     assert "Choose a level from 1 to 8" in html  # in the user's language (English here)
     assert 'id="error-summary"' in html and f'href="#level_{c12.id}"' in html
     assert re.search(rf'id="level_{c11.id}"[^>]*>(<option[^>]*>[^<]*</option>)*?<option selected value="5">', html)
@@ -318,16 +347,20 @@ def test_an_invalid_level_is_shown_next_to_its_field_and_nothing_changes(hr_clie
 
 def test_an_invalid_months_value_is_shown_next_to_its_field(hr_client, page_ids, digcomp):
     c11 = competence(digcomp, "1.1")
-    response = post_form(hr_client, f"/targets/job-roles/{page_ids['job_role']}", {
-        f"level_{c11.id}": "3", f"recert_months_{c11.id}": "0"})
+    response = post_form(
+        hr_client,
+        f"/targets/job-roles/{page_ids['job_role']}",
+        {f"level_{c11.id}": "3", f"recert_months_{c11.id}": "0"},
+    )
     html = response.get_data(as_text=True)
     assert f'id="recert_months_{c11.id}-error"' in html and 'value="0"' in html
     assert all_target_rows() == 0
 
 
 def test_saving_without_the_csrf_token_is_refused(hr_client, page_ids, digcomp):
-    response = hr_client.post(f"/targets/job-roles/{page_ids['job_role']}",
-                              data={f"level_{competence(digcomp, '1.1').id}": "3"})
+    response = hr_client.post(
+        f"/targets/job-roles/{page_ids['job_role']}", data={f"level_{competence(digcomp, '1.1').id}": "3"}
+    )
     assert response.status_code == 400
     assert all_target_rows() == 0
 
@@ -338,8 +371,9 @@ def test_the_profile_page_needs_a_fixed_number_of_queries(hr_client, page_ids, d
     with count_queries() as without_targets:
         assert hr_client.get(url).status_code == 200
     for item in db.session.scalars(select(Competence).where(Competence.framework_id == digcomp.id)):
-        db.session.add(JobRoleTarget(job_role_id=page_ids["job_role"], competence_id=item.id, level=3,
-                                     recert_months=12))
+        db.session.add(
+            JobRoleTarget(job_role_id=page_ids["job_role"], competence_id=item.id, level=3, recert_months=12)
+        )
     db.session.commit()
     with count_queries() as with_targets:
         assert hr_client.get(url).status_code == 200
@@ -363,17 +397,30 @@ def test_the_overview_needs_a_fixed_number_of_queries(hr_client, digcomp, make_j
 def test_the_person_page_needs_a_fixed_number_of_queries(hr_client, page_ids, digcomp, make_user, count_queries):
     url = f"/targets/people/{page_ids['person']}"
     codes = ["1.1", "1.2", "2.1", "3.1", "4.1", "5.1"]
-    db.session.add(PersonalTarget(user_id=page_ids["person"], competence_id=competence(digcomp, "1.1").id, level=2,
-                                  set_by_id=make_user(roles=["hr"]).id))
+    db.session.add(
+        PersonalTarget(
+            user_id=page_ids["person"],
+            competence_id=competence(digcomp, "1.1").id,
+            level=2,
+            set_by_id=make_user(roles=["hr"]).id,
+        )
+    )
     db.session.commit()
     hr_client.get(url)
     with count_queries() as one:
         assert hr_client.get(url).status_code == 200
     for code in codes[1:]:
-        db.session.add(PersonalTarget(user_id=page_ids["person"], competence_id=competence(digcomp, code).id, level=3,
-                                      set_by_id=make_user(roles=["hr"]).id))
-        db.session.add(JobRoleTarget(job_role_id=page_ids["job_role"], competence_id=competence(digcomp, code).id,
-                                     level=2))
+        db.session.add(
+            PersonalTarget(
+                user_id=page_ids["person"],
+                competence_id=competence(digcomp, code).id,
+                level=3,
+                set_by_id=make_user(roles=["hr"]).id,
+            )
+        )
+        db.session.add(
+            JobRoleTarget(job_role_id=page_ids["job_role"], competence_id=competence(digcomp, code).id, level=2)
+        )
     db.session.commit()
     with count_queries() as many:
         assert hr_client.get(url).status_code == 200
@@ -383,8 +430,9 @@ def test_the_person_page_needs_a_fixed_number_of_queries(hr_client, page_ids, di
 def test_hr_adds_changes_and_removes_an_individual_target(hr_client, page_ids, digcomp):
     person_id, url = page_ids["person"], f"/targets/people/{page_ids['person']}"
     c41 = competence(digcomp, "4.1")
-    response = post_form(hr_client, url, {"competence_id": c41.id, "level": "5", "recert_months": "12",
-                                          "note": "Jahresgespräch 2026"})
+    response = post_form(
+        hr_client, url, {"competence_id": c41.id, "level": "5", "recert_months": "12", "note": "Jahresgespräch 2026"}
+    )
     assert response.status_code == 302
     person = db.session.get(User, person_id)
     assert own_targets(person) == {"4.1": (5, 12, "Jahresgespräch 2026")}
@@ -406,8 +454,9 @@ def test_hr_adds_changes_and_removes_an_individual_target(hr_client, page_ids, d
 
 def test_an_invalid_individual_target_is_shown_next_to_the_field(hr_client, page_ids, digcomp):
     url = f"/targets/people/{page_ids['person']}"
-    response = post_form(hr_client, url, {"competence_id": competence(digcomp, "4.1").id, "level": "3",
-                                          "recert_months": "-1"})
+    response = post_form(
+        hr_client, url, {"competence_id": competence(digcomp, "4.1").id, "level": "3", "recert_months": "-1"}
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and 'id="recert_months-error"' in html
     assert 'aria-describedby="recert_months-hint recert_months-error"' in html
@@ -418,14 +467,17 @@ def test_an_invalid_individual_target_is_shown_next_to_the_field(hr_client, page
 
 def test_the_person_page_shows_the_job_role_targets_read_only(hr_client, page_ids, digcomp):
     c11, c41 = competence(digcomp, "1.1"), competence(digcomp, "4.1")
-    db.session.add_all([
-        JobRoleTarget(job_role_id=page_ids["job_role"], competence_id=c11.id, level=3, recert_months=24),
-        JobRoleTarget(job_role_id=page_ids["job_role"], competence_id=c41.id, level=2),
-        PersonalTarget(user_id=page_ids["person"], competence_id=c41.id, level=5, note="")])
+    db.session.add_all(
+        [
+            JobRoleTarget(job_role_id=page_ids["job_role"], competence_id=c11.id, level=3, recert_months=24),
+            JobRoleTarget(job_role_id=page_ids["job_role"], competence_id=c41.id, level=2),
+            PersonalTarget(user_id=page_ids["person"], competence_id=c41.id, level=5, note=""),
+        ]
+    )
     db.session.commit()
     html = hr_client.get(f"/targets/people/{page_ids['person']}").get_data(as_text=True)
-    inherited = html[html.index('id="inherited-targets"'):]
-    inherited = inherited[:inherited.index("</table>")]
+    inherited = html[html.index('id="inherited-targets"') :]
+    inherited = inherited[: inherited.index("</table>")]
     assert "<input" not in inherited and "<select" not in inherited and "<form" not in inherited
     assert "1.1 " in inherited and "every 24 months" in inherited
     assert "5 – Advanced" in inherited  # 4.1: the individual target raises the job role's level
@@ -480,10 +532,16 @@ def test_apply_writes_and_a_second_run_changes_nothing(app, tmp_path, town):
 
 
 def test_changes_and_level_zero_removals(app, tmp_path, town):
-    run_import(app, write(tmp_path, HEADER + "job_role,SB-BB,1.1,3,24,\njob_role,SB-BB,2.1,2,,\n"
-                                             "person,100777,4.1,5,,alt\n"), "--apply")
-    path = write(tmp_path, HEADER + "job_role,SB-BB,1.1,4,24,\njob_role,SB-BB,2.1,0,,\n"
-                                    "person,100777,4.1,5,,neu\njob_role,sb-bb,3.1,0,,\n", name="second.csv")
+    run_import(
+        app,
+        write(tmp_path, HEADER + "job_role,SB-BB,1.1,3,24,\njob_role,SB-BB,2.1,2,,\nperson,100777,4.1,5,,alt\n"),
+        "--apply",
+    )
+    path = write(
+        tmp_path,
+        HEADER + "job_role,SB-BB,1.1,4,24,\njob_role,SB-BB,2.1,0,,\nperson,100777,4.1,5,,neu\njob_role,sb-bb,3.1,0,,\n",
+        name="second.csv",
+    )
     dry = run_import(app, path)
     assert "~ job_role SB-BB 1.1: level 3, every 24 months -> level 4, every 24 months" in dry.stdout
     assert "- job_role SB-BB 2.1: was level 2" in dry.stdout
@@ -499,9 +557,11 @@ def test_changes_and_level_zero_removals(app, tmp_path, town):
 
 
 def test_a_semicolon_file_from_german_excel(app, tmp_path, town):
-    text = ("type;code;competence;level;recert_months;note\r\n"
-            "job_role;SB-BB;1.1;3;24;\r\n"
-            'person;100777;4.1;5;;"Vereinbart; mit Frau Müller"\r\n')
+    text = (
+        "type;code;competence;level;recert_months;note\r\n"
+        "job_role;SB-BB;1.1;3;24;\r\n"
+        'person;100777;4.1;5;;"Vereinbart; mit Frau Müller"\r\n'
+    )
     path = write(tmp_path, "\ufeff" + text)
     result = run_import(app, path, "--apply")
     assert result.exit_code == 0, result.output
@@ -515,12 +575,18 @@ BAD_INPUT = {
     "unknown competence": ("job_role,SB-BB,9.9,3,,\n", 3, "unknown competence '9.9'"),
     "level too high": ("job_role,SB-BB,1.1,9,,\n", 3, "level must be a whole number from 0 to 8"),
     "level negative": ("job_role,SB-BB,1.1,-1,,\n", 3, "level must be a whole number from 0 to 8"),
-    "level not a number": ("job_role,SB-BB,1.1,drei,,\n", 3,
-                           "level must be a whole number from 0 to 8 (0 removes the target), not 'drei'"),
+    "level not a number": (
+        "job_role,SB-BB,1.1,drei,,\n",
+        3,
+        "level must be a whole number from 0 to 8 (0 removes the target), not 'drei'",
+    ),
     "level missing": ("job_role,SB-BB,1.1,,,\n", 3, "level must be a whole number"),
     "recert_months zero": ("job_role,SB-BB,1.1,3,0,\n", 3, "recert_months must be empty or a whole number"),
-    "recert_months text": ("job_role,SB-BB,1.1,3,ein Jahr,\n", 3,
-                           "recert_months must be empty or a whole number of months from 1 to 240, not 'ein Jahr'"),
+    "recert_months text": (
+        "job_role,SB-BB,1.1,3,ein Jahr,\n",
+        3,
+        "recert_months must be empty or a whole number of months from 1 to 240, not 'ein Jahr'",
+    ),
     "unknown type": ("team,SB-BB,1.1,3,,\n", 3, "type must be 'job_role' or 'person'"),
     "too few fields": ("job_role,SB-BB,1.1\n", 3, "expected 6 fields, found 3"),
     "duplicate": ("job_role,SB-BB,2.1,4,,\n", 3, "duplicate row: line 2 already sets job_role SB-BB 2.1"),
@@ -550,10 +616,15 @@ def test_every_error_of_the_file_is_reported(app, tmp_path, town):
     assert "Nothing was imported: 4 errors." in result.stderr
 
 
-@pytest.mark.parametrize("header", [
-    "typ,code,competence,level,recert_months,note\n", "type,code,competence,level\n",
-    "type,code,competence,level,recert_months,note,extra\n", "\n",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "typ,code,competence,level,recert_months,note\n",
+        "type,code,competence,level\n",
+        "type,code,competence,level,recert_months,note,extra\n",
+        "\n",
+    ],
+)
 def test_a_wrong_header_is_an_error_on_line_one(app, tmp_path, town, header):
     path = write(tmp_path, header + "job_role,SB-BB,1.1,3,,\n")
     result = run_import(app, path, "--apply")
@@ -609,8 +680,9 @@ def test_the_import_has_help(app):
 
 def test_parse_and_apply_as_functions(town, tmp_path):
     rows, problems = target_import.parse_targets_csv(write(tmp_path, HEADER + "job_role,SB-BB,1.1,3,12,\n"))
-    assert not problems and [(r.line, r.kind, r.code, r.competence_code, r.level, r.recert_months)
-                             for r in rows] == [(2, "job_role", "SB-BB", "1.1", 3, 12)]
+    assert not problems and [(r.line, r.kind, r.code, r.competence_code, r.level, r.recert_months) for r in rows] == [
+        (2, "job_role", "SB-BB", "1.1", 3, 12)
+    ]
     changes = target_import.apply_targets(rows)
     db.session.commit()
     assert [c.action for c in changes] == ["add"] and target_import.summary(changes, applied=True).startswith("1 added")
@@ -619,22 +691,31 @@ def test_parse_and_apply_as_functions(town, tmp_path):
 
 # --- in a real browser ------------------------------------------------------------------------
 
+
 @pytest.mark.browser
 def test_the_target_pages_are_accessible(page, digcomp, make_job_role, make_user):
     job_role = make_job_role(code="SB-BB", title="Sachbearbeitung Bürgerbüro")
     person = make_user(job_role=job_role, personnel_number="100777")
     hr = make_user(roles=["hr"])
     c11 = competence(digcomp, "1.1")
-    db.session.add_all([JobRoleTarget(job_role_id=job_role.id, competence_id=c11.id, level=3, recert_months=24),
-                        PersonalTarget(user_id=person.id, competence_id=c11.id, level=5, note="Jahresgespräch")])
+    db.session.add_all(
+        [
+            JobRoleTarget(job_role_id=job_role.id, competence_id=c11.id, level=3, recert_months=24),
+            PersonalTarget(user_id=person.id, competence_id=c11.id, level=5, note="Jahresgespräch"),
+        ]
+    )
     db.session.commit()
     page.goto("/auth/login")
     page.get_by_label("E-Mail-Adresse").fill(hr.email)
     page.get_by_label("Passwort").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Anmelden").click()
     page.wait_for_url("**/hr/")
-    for path in ["/targets/", "/targets/?q=100777", f"/targets/job-roles/{job_role.id}",
-                 f"/targets/people/{person.id}"]:
+    for path in [
+        "/targets/",
+        "/targets/?q=100777",
+        f"/targets/job-roles/{job_role.id}",
+        f"/targets/people/{person.id}",
+    ]:
         page.goto(path)
         assert_accessible(page)
     page.goto(f"/targets/job-roles/{job_role.id}")

@@ -1,4 +1,5 @@
 """Role checks for views. Every view declares who may use it; a test checks none is forgotten."""
+
 from __future__ import annotations
 
 from functools import wraps

@@ -3,6 +3,7 @@
 Policy after NIST SP 800-63B and the BSI: 8 to 128 characters, no composition rules,
 refused when it appears on a list of commonly used passwords.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -61,8 +62,11 @@ def common_passwords() -> frozenset[str]:
     from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
     words = set(FREQUENCY_LISTS["passwords"])
-    words.update(line.strip().lower() for line in _GERMAN_LIST.read_text(encoding="utf-8").splitlines()
-                 if line.strip() and not line.startswith("#"))
+    words.update(
+        line.strip().lower()
+        for line in _GERMAN_LIST.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    )
     return frozenset(words)
 
 

@@ -1,4 +1,5 @@
 """Sign-in, server-side sessions and throttling. Plain functions over the session; callers commit."""
+
 from __future__ import annotations
 
 import hashlib
@@ -29,13 +30,18 @@ def normalise_email(email: str) -> str:
 
 # --- sessions -------------------------------------------------------------------------------
 
+
 def start_session(user: User, ip_address: str | None, user_agent: str | None) -> str:
     """Create a new session for the user and return its token (a fresh id at every sign-in)."""
     token = secrets.token_urlsafe(32)
-    db.session.add(AuthSession(
-        token_hash=_token_hash(token), user_id=user.id,
-        ip_address=(ip_address or "")[:45] or None, user_agent=(user_agent or "")[:300] or None,
-    ))
+    db.session.add(
+        AuthSession(
+            token_hash=_token_hash(token),
+            user_id=user.id,
+            ip_address=(ip_address or "")[:45] or None,
+            user_agent=(user_agent or "")[:300] or None,
+        )
+    )
     user.last_login_at = utcnow()
     user.session_token = token
     db.session.flush()
@@ -78,7 +84,8 @@ def load_session(token: str, now: datetime | None = None) -> SessionLookup:
 def end_session(token: str | None) -> None:
     if token:
         db.session.execute(
-            update(AuthSession).where(AuthSession.token_hash == _token_hash(token), AuthSession.ended_at.is_(None))
+            update(AuthSession)
+            .where(AuthSession.token_hash == _token_hash(token), AuthSession.ended_at.is_(None))
             .values(ended_at=utcnow())
         )
 
@@ -96,6 +103,7 @@ def end_all_sessions(user_id: int, except_token: str | None = None) -> None:
 # attempts each further attempt must wait twice as long as the last, up to a cap. Because the
 # account is keyed together with the address, somebody failing at one desk does not lock a
 # colleague out at another: a delay, never a lockout.
+
 
 def _throttle_keys(email: str, ip_address: str | None) -> list[tuple[str, int]]:
     config = current_app.config
@@ -115,7 +123,7 @@ def seconds_to_wait(email: str, ip_address: str | None, now: datetime | None = N
         excess = row.failures - keys[row.key]
         if excess < 0:
             continue
-        delay = min(2 ** excess, current_app.config["LOGIN_MAX_DELAY_SECONDS"])
+        delay = min(2**excess, current_app.config["LOGIN_MAX_DELAY_SECONDS"])
         remaining = delay - (now - as_utc(row.last_failure_at)).total_seconds()
         longest = max(longest, int(remaining + 0.999))
     return longest
@@ -139,6 +147,7 @@ def _clear_account_failures(email: str, ip_address: str | None) -> None:
 
 
 # --- sign-in --------------------------------------------------------------------------------
+
 
 @dataclass
 class SignInResult:

@@ -1,4 +1,5 @@
 """Wires Flask-Login to the server-side sessions of lms.auth.services."""
+
 from __future__ import annotations
 
 from flask import Flask, flash, g, redirect, request, url_for
@@ -9,8 +10,7 @@ from lms.extensions import db, login_manager
 from lms.i18n import _, _l
 
 # Endpoints a user who must change their password may still reach.
-_ALLOWED_WHILE_PASSWORD_CHANGE = {"auth.change_password", "auth.logout", "static", "core.health",
-                                  "core.set_language"}
+_ALLOWED_WHILE_PASSWORD_CHANGE = {"auth.change_password", "auth.logout", "static", "core.health", "core.set_language"}
 
 
 def init_login(app: Flask) -> None:
@@ -38,8 +38,11 @@ def init_login(app: Flask) -> None:
 
     @app.before_request
     def require_password_change():
-        if (current_user.is_authenticated and current_user.must_change_password
-                and request.endpoint not in _ALLOWED_WHILE_PASSWORD_CHANGE):
+        if (
+            current_user.is_authenticated
+            and current_user.must_change_password
+            and request.endpoint not in _ALLOWED_WHILE_PASSWORD_CHANGE
+        ):
             flash(_("Please choose a new password before you continue."), "info")
             return redirect(url_for("auth.change_password"))
         return None

@@ -39,9 +39,11 @@ def login():
             return redirect(next_url or url_for("core.home"))
         db.session.commit()  # keep the failure count
         if result.error == "throttled":
-            error = ngettext("Too many failed attempts. Please wait %(num)d second and try again.",
-                             "Too many failed attempts. Please wait %(num)d seconds and try again.",
-                             result.wait_seconds)
+            error = ngettext(
+                "Too many failed attempts. Please wait %(num)d second and try again.",
+                "Too many failed attempts. Please wait %(num)d seconds and try again.",
+                result.wait_seconds,
+            )
         elif result.error == "inactive":
             error = _("Your account has been deactivated. Please contact your administrator.")
         else:

@@ -1,4 +1,5 @@
 """`flask courses ...`: course import from Markdown folders."""
+
 from __future__ import annotations
 
 import sys

@@ -3,6 +3,7 @@
 Every problem is reported as `path:line: message` through `Problems`; a course with any error
 yields None, so nothing of it is ever written.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,13 +17,13 @@ from lms.catalog.media import MediaSource, check_media
 from lms.sourcefile import FrontMatterDocument, LineList, LineMap, Problems, load_yaml, read_front_matter
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-COURSE_KEYS = {"title", "summary", "language", "duration_minutes", "tags", "pass_score", "valid_months",
-               "competences"}
+COURSE_KEYS = {"title", "summary", "language", "duration_minutes", "tags", "pass_score", "valid_months", "competences"}
 LESSON_KEYS = {"title"}
 QUIZ_KEYS = {"question", "answers", "explanation"}
 LANGUAGES = ("de", "en")
 # Part of the content hash: raise it when rendering changes, and the next sync re-imports every course.
 FORMAT_VERSION = b"lernpfad-course-format-1"
+
 
 @dataclass
 class FrameworkInfo:
@@ -106,8 +107,9 @@ def _is_lesson(name: str) -> bool:
     return name.endswith(".md") and "/" not in name and name != "course.md"
 
 
-def parse_course(folder: Path, files: dict[str, bytes | None], framework: FrameworkInfo,
-                 problems: Problems) -> CourseSource | None:
+def parse_course(
+    folder: Path, files: dict[str, bytes | None], framework: FrameworkInfo, problems: Problems
+) -> CourseSource | None:
     """Validate a whole course folder; the parsed course, or None when it has any error."""
     return _CourseReader(folder, files, framework, problems).read()
 
@@ -128,8 +130,12 @@ class _CourseReader:
     def read(self) -> CourseSource | None:
         errors_before = len(self.problems.errors)
         if not SLUG.fullmatch(self.slug) or len(self.slug) > 80:
-            self.problems.error(self.shown, 1, f"folder name '{self.slug}' is not a valid course slug: use lowercase "
-                                               "letters a-z, digits and single hyphens, e.g. phishing-erkennen")
+            self.problems.error(
+                self.shown,
+                1,
+                f"folder name '{self.slug}' is not a valid course slug: use lowercase "
+                "letters a-z, digits and single hyphens, e.g. phishing-erkennen",
+            )
         for name in sorted(set(self.all_files) - set(self.files)):
             self.problems.error(self.where(name), 1, "a link to a file outside the course folder")
         for name in self.files:
@@ -138,8 +144,9 @@ class _CourseReader:
                 if media:
                     self.media[media.path] = media
             elif name != "course.md" and not _is_lesson(name):
-                self.problems.warn(self.where(name), 1, "ignored: not a lesson (*.md beside course.md) and not "
-                                                        "an image in media/")
+                self.problems.warn(
+                    self.where(name), 1, "ignored: not a lesson (*.md beside course.md) and not an image in media/"
+                )
         lesson_names = [name for name in self.files if _is_lesson(name)]
         lessons = [self.lesson(name) for name in lesson_names]
         if "course.md" not in self.files:
@@ -147,12 +154,18 @@ class _CourseReader:
             return None
         course = self.course_file()
         if not lesson_names:
-            self.problems.error(self.where("course.md"), 1, "the course has no lessons: add 01-….md files beside "
-                                                            "course.md")
+            self.problems.error(
+                self.where("course.md"), 1, "the course has no lessons: add 01-….md files beside course.md"
+            )
         if course is None or len(self.problems.errors) > errors_before:
             return None
-        return CourseSource(slug=self.slug, lessons=lessons, media=list(self.media.values()),
-                            content_hash=content_hash(self.all_files), **course)
+        return CourseSource(
+            slug=self.slug,
+            lessons=lessons,
+            media=list(self.media.values()),
+            content_hash=content_hash(self.all_files),
+            **course,
+        )
 
     # -- text files
 
@@ -162,7 +175,7 @@ class _CourseReader:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as error:
-            line = data[:error.start].count(b"\n") + 1
+            line = data[: error.start].count(b"\n") + 1
             self.problems.error(self.where(name), line, "not UTF-8 text: save the file as UTF-8")
             return None
         self.lines[name] = text.splitlines()
@@ -198,22 +211,29 @@ class _CourseReader:
         meta = document.front_matter
         if meta is None:
             if len(self.problems.errors) == errors_before:  # else the front matter's own error says it
-                self.problems.error(where, 1, "course.md must start with front matter between --- lines, "
-                                              "with at least title and summary")
+                self.problems.error(
+                    where,
+                    1,
+                    "course.md must start with front matter between --- lines, with at least title and summary",
+                )
             return None
         self.check_keys(meta, COURSE_KEYS, where, "course.md")
         body = split_body(document.body)
         for fence_index, _ in body.quizzes:
-            self.problems.error(where, document.body_first_line + fence_index,
-                                "quiz blocks belong in lesson files, not in course.md")
+            self.problems.error(
+                where, document.body_first_line + fence_index, "quiz blocks belong in lesson files, not in course.md"
+            )
         return dict(
-            title=self.text(meta, "title", where, 300), summary=self.text(meta, "summary", where, 1000),
+            title=self.text(meta, "title", where, 300),
+            summary=self.text(meta, "summary", where, 1000),
             language=self.language(meta, where),
             duration_minutes=self.whole_number(meta, "duration_minutes", where, 1, None, "minutes"),
             pass_score=self.whole_number(meta, "pass_score", where, 0, 100, "percent", default=80),
             valid_months=self.whole_number(meta, "valid_months", where, 1, None, "months"),
-            tags=self.tags(meta, where), competences=self.competences(meta, where),
-            intro_html=self.render(body.markdown, "course.md", document.body_first_line))
+            tags=self.tags(meta, where),
+            competences=self.competences(meta, where),
+            intro_html=self.render(body.markdown, "course.md", document.body_first_line),
+        )
 
     def text(self, meta: LineMap, key: str, where: str, max_length: int) -> str | None:
         value = meta.get(key)
@@ -230,16 +250,29 @@ class _CourseReader:
             self.problems.error(where, meta.line_of("language"), f"'language' must be de or en, not {value!r}")
         return value
 
-    def whole_number(self, meta: LineMap, key: str, where: str, minimum: int, maximum: int | None, unit: str,
-                     default: int | None = None) -> int | None:
+    def whole_number(
+        self,
+        meta: LineMap,
+        key: str,
+        where: str,
+        minimum: int,
+        maximum: int | None,
+        unit: str,
+        default: int | None = None,
+    ) -> int | None:
         value = meta.get(key)
         if value is None:
             return default
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (
-                maximum is not None and value > maximum):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or value < minimum
+            or (maximum is not None and value > maximum)
+        ):
             allowed = f"from {minimum} to {maximum}" if maximum is not None else "above 0"
-            self.problems.error(where, meta.line_of(key),
-                                f"'{key}' must be a whole number {allowed} ({unit}), not {value!r}")
+            self.problems.error(
+                where, meta.line_of(key), f"'{key}' must be a whole number {allowed} ({unit}), not {value!r}"
+            )
             return default
         return value
 
@@ -266,30 +299,42 @@ class _CourseReader:
         if raw is None:
             return {}
         if not isinstance(raw, LineList):
-            self.problems.error(where, meta.line_of("competences"),
-                                "'competences' must be a list of {id: \"4.2\", level: 3}")
+            self.problems.error(
+                where, meta.line_of("competences"), "'competences' must be a list of {id: \"4.2\", level: 3}"
+            )
             return {}
         if not framework.loaded:
-            self.problems.error(where, meta.line_of("competences"), f"the competency framework {framework.key} is "
-                                "not loaded: run `flask skills load-framework` first")
+            self.problems.error(
+                where,
+                meta.line_of("competences"),
+                f"the competency framework {framework.key} is not loaded: run `flask skills load-framework` first",
+            )
             return {}
         levels = f"{min(framework.levels)}–{max(framework.levels)}" if framework.levels else "none"
         for index, item in enumerate(raw):
             if not isinstance(item, LineMap):
-                self.problems.error(where, raw.line_of(index), "each competence is {id: \"4.2\", level: 3}")
+                self.problems.error(where, raw.line_of(index), 'each competence is {id: "4.2", level: 3}')
                 continue
             self.check_keys(item, {"id", "level"}, where, "a competence")
             code, level = item.get("id"), item.get("level")
             code = str(code).strip() if isinstance(code, (str, int, float)) and not isinstance(code, bool) else ""
             competence_id = framework.competence_ids.get(code)
             if competence_id is None:
-                self.problems.error(where, item.line_of("id"), f"unknown competence id '{code}': the framework "
-                                    f"{framework.key} has no such competence" if code else "competence 'id' is missing")
+                self.problems.error(
+                    where,
+                    item.line_of("id"),
+                    f"unknown competence id '{code}': the framework {framework.key} has no such competence"
+                    if code
+                    else "competence 'id' is missing",
+                )
             elif code in framework.retired:
                 self.problems.warn(where, item.line_of("id"), f"competence {code} is retired in {framework.key}")
             if isinstance(level, bool) or level not in framework.levels:
-                self.problems.error(where, item.line_of("level"),
-                                    f"competence {code}: level {level!r} is not a level of {framework.key} ({levels})")
+                self.problems.error(
+                    where,
+                    item.line_of("level"),
+                    f"competence {code}: level {level!r} is not a level of {framework.key} ({levels})",
+                )
             elif competence_id in reached:
                 self.problems.error(where, raw.line_of(index), f"competence {code} is listed twice")
             elif competence_id is not None:
@@ -301,8 +346,11 @@ class _CourseReader:
     def lesson(self, name: str) -> LessonSource | None:
         where, key = self.where(name), name[:-3]
         if not SLUG.fullmatch(key) or len(key) > 120:
-            self.problems.error(where, 1, "lesson file names use lowercase letters a-z, digits and single "
-                                          "hyphens, e.g. 01-einfuehrung.md")
+            self.problems.error(
+                where,
+                1,
+                "lesson file names use lowercase letters a-z, digits and single hyphens, e.g. 01-einfuehrung.md",
+            )
         document = self.document(name)
         if document is None:
             return None
@@ -316,20 +364,26 @@ class _CourseReader:
         if not isinstance(title, str) and body.heading:
             title, markdown_text = body.heading[1], body.without_heading()  # the page shows the title as h1
         if not isinstance(title, str) or not title.strip():
-            self.problems.error(where, 1, "the lesson has no title: add 'title:' to its front matter or start it "
-                                          "with a '# ' heading")
+            self.problems.error(
+                where, 1, "the lesson has no title: add 'title:' to its front matter or start it with a '# ' heading"
+            )
             title = ""
         elif len(title.strip()) > 300:
             self.problems.error(where, meta.line_of("title"), "the title is longer than 300 characters")
         if body.unclosed_quiz is not None:
-            self.problems.error(where, document.body_first_line + body.unclosed_quiz,
-                                "this ```quiz block is never closed")
+            self.problems.error(
+                where, document.body_first_line + body.unclosed_quiz, "this ```quiz block is never closed"
+            )
         if not markdown_text.strip() and not body.quizzes:
             self.problems.error(where, 1, "the lesson is empty")
         questions = [self.question(where, document.body_first_line + index, text) for index, text in body.quizzes]
-        return LessonSource(key=key, title=title.strip(), questions=[q for q in questions if q],
-                            body_html=self.render(markdown_text, name, document.body_first_line),
-                            content_hash=hashlib.sha256(self.files[name]).hexdigest())
+        return LessonSource(
+            key=key,
+            title=title.strip(),
+            questions=[q for q in questions if q],
+            body_html=self.render(markdown_text, name, document.body_first_line),
+            content_hash=hashlib.sha256(self.files[name]).hexdigest(),
+        )
 
     def question(self, where: str, fence_line: int, text: str) -> QuestionSource | None:
         form = "a ```quiz block holds YAML: question, answers (a list of {text, correct}), optional explanation"
@@ -346,11 +400,18 @@ class _CourseReader:
         if explanation is not None and not isinstance(explanation, str):
             self.problems.error(where, data.line_of("explanation"), "'explanation' must be a text")
         answers = self.answers(where, data)
-        if answers is None or not isinstance(question, str) or not question.strip() or (
-                explanation is not None and not isinstance(explanation, str)):
+        if (
+            answers is None
+            or not isinstance(question, str)
+            or not question.strip()
+            or (explanation is not None and not isinstance(explanation, str))
+        ):
             return None
-        content = {"question": question.strip(), "answers": answers,
-                   "explanation": explanation.strip() if explanation else None}
+        content = {
+            "question": question.strip(),
+            "answers": answers,
+            "explanation": explanation.strip() if explanation else None,
+        }
         digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
         return QuestionSource(content_hash=digest, **content)
 
@@ -362,8 +423,9 @@ class _CourseReader:
         answers, valid = [], True
         for index, item in enumerate(raw):
             if not isinstance(item, LineMap):
-                self.problems.error(where, raw.line_of(index), f"answer {index + 1} must be {{text: \"…\", correct: "
-                                                               "true/false}")
+                self.problems.error(
+                    where, raw.line_of(index), f'answer {index + 1} must be {{text: "…", correct: true/false}}'
+                )
                 valid = False
                 continue
             self.check_keys(item, {"text", "correct"}, where, "an answer")
@@ -372,8 +434,11 @@ class _CourseReader:
                 self.problems.error(where, item.line_of("text"), f"answer {index + 1} has no 'text'")
                 valid = False
             if not isinstance(correct, bool):
-                self.problems.error(where, item.line_of("correct"),
-                                    f"answer {index + 1}: 'correct' must be true or false, not {correct!r}")
+                self.problems.error(
+                    where,
+                    item.line_of("correct"),
+                    f"answer {index + 1}: 'correct' must be true or false, not {correct!r}",
+                )
                 valid = False
             answers.append({"text": str(text).strip(), "correct": correct is True})
         if len(raw) < 2:

@@ -5,12 +5,13 @@ so it is imported whole or not at all. Rows are updated in place, never deleted 
 completions (course id), lesson progress (lesson id, matched by file name) and quiz answers
 (question id, matched by content hash) survive a change of the course.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -35,8 +36,7 @@ class SyncResult:
     problems: list[Problem] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
-                f"{self.failed} with errors")
+        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, {self.failed} with errors"
 
     def sorted_problems(self) -> list[Problem]:
         return sorted(self.problems, key=lambda problem: (problem.path, problem.line))  # stable: same line keeps order
@@ -52,20 +52,24 @@ def framework_info() -> FrameworkInfo:
     framework = default_framework()
     if framework is None:
         return FrameworkInfo(DEFAULT_FRAMEWORK_KEY, {}, loaded=False)
-    rows = db.session.execute(select(Competence.code, Competence.id, Competence.retired).where(
-        Competence.framework_id == framework.id)).all()
-    levels = db.session.execute(select(ProficiencyLevel.level).where(
-        ProficiencyLevel.framework_id == framework.id)).scalars()
-    return FrameworkInfo(framework.key, {code: id_ for code, id_, _ in rows},
-                         {code for code, _, retired in rows if retired}, set(levels))
+    rows = db.session.execute(
+        select(Competence.code, Competence.id, Competence.retired).where(Competence.framework_id == framework.id)
+    ).all()
+    levels = db.session.execute(
+        select(ProficiencyLevel.level).where(ProficiencyLevel.framework_id == framework.id)
+    ).scalars()
+    return FrameworkInfo(
+        framework.key, {code: id_ for code, id_, _ in rows}, {code for code, _, retired in rows if retired}, set(levels)
+    )
 
 
 def sync_directory(directory: Path, *, check: bool = False) -> SyncResult:
     return sync_courses(course_folders(directory), check=check)
 
 
-def sync_courses(folders: Iterable[Path], *, check: bool = False,
-                 on_progress: Callable[[Path], None] | None = None) -> SyncResult:
+def sync_courses(
+    folders: Iterable[Path], *, check: bool = False, on_progress: Callable[[Path], None] | None = None
+) -> SyncResult:
     """Validate each course folder and create or update its course (only validate with `check`).
 
     Outside `check`, a folder whose content hash matches the stored course is skipped unparsed.
@@ -86,8 +90,11 @@ def sync_courses(folders: Iterable[Path], *, check: bool = False,
             if source is None:
                 result.failed += 1
             elif check:
-                status = "created" if folder.name not in stored else (
-                    "unchanged" if stored[folder.name] == digest else "updated")
+                status = (
+                    "created"
+                    if folder.name not in stored
+                    else ("unchanged" if stored[folder.name] == digest else "updated")
+                )
                 setattr(result, status, getattr(result, status) + 1)
             else:
                 _write_or_report(source, folder, result)
@@ -100,8 +107,11 @@ def _write_or_report(source: CourseSource, folder: Path, result: SyncResult) -> 
     try:
         status = write_course(source, _source_path(folder))
     except SQLAlchemyError as error:  # the savepoint is rolled back: nothing of this course was written
-        result.problems.append(Problem(display_path(folder), 1, f"could not be saved: {error.__class__.__name__}: "
-                                                                f"{str(error).splitlines()[0]}"))
+        result.problems.append(
+            Problem(
+                display_path(folder), 1, f"could not be saved: {error.__class__.__name__}: {str(error).splitlines()[0]}"
+            )
+        )
         result.failed += 1
         return
     setattr(result, status, getattr(result, status) + 1)
@@ -117,10 +127,16 @@ def _source_path(folder: Path) -> str:
 
 def write_course(source: CourseSource, source_path: str | None = None) -> str:
     """Create or update the course of `source` inside a savepoint; returns "created" or "updated"."""
-    course = db.session.execute(select(Course).where(Course.slug == source.slug).options(
-        selectinload(Course.lessons).selectinload(Lesson.questions), selectinload(Course.tag_rows),
-        selectinload(Course.competence_rows), selectinload(Course.media).defer(CourseMedia.data),
-    )).scalar_one_or_none()
+    course = db.session.execute(
+        select(Course)
+        .where(Course.slug == source.slug)
+        .options(
+            selectinload(Course.lessons).selectinload(Lesson.questions),
+            selectinload(Course.tag_rows),
+            selectinload(Course.competence_rows),
+            selectinload(Course.media).defer(CourseMedia.data),
+        )
+    ).scalar_one_or_none()
     status = "created" if course is None else "updated"
     with db.session.begin_nested():
         if course is None:
@@ -179,9 +195,16 @@ def _sync_questions(lesson: Lesson, items) -> None:
     questions = []
     for position, item in enumerate(items, start=1):
         same = reusable.get(item.content_hash)
-        question = same.pop(0) if same else QuizQuestion(
-            question=item.question, answers=item.answers, explanation=item.explanation,
-            content_hash=item.content_hash)
+        question = (
+            same.pop(0)
+            if same
+            else QuizQuestion(
+                question=item.question,
+                answers=item.answers,
+                explanation=item.explanation,
+                content_hash=item.content_hash,
+            )
+        )
         question.position = position
         questions.append(question)
     lesson.questions = questions

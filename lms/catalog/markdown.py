@@ -10,13 +10,14 @@ Two layers keep author text from running in a learner's browser:
 Images are checked by the caller's `resolve_image(src)`: it returns the URL to use, or None to drop
 the image (the caller reports why).
 """
+
 from __future__ import annotations
 
 import posixpath
 import re
 import xml.etree.ElementTree as etree
+from collections.abc import Callable, Container
 from dataclasses import dataclass
-from typing import Callable, Container
 from urllib.parse import quote, unquote, urlsplit
 
 import markdown
@@ -29,9 +30,41 @@ EXTENSIONS = ["tables", "fenced_code", "toc", "admonition", "sane_lists"]
 HEADING_ID_PREFIX = "abschnitt-"  # heading ids never clash with the page's own ids
 
 ALLOWED_TAGS = {
-    "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "code", "pre", "blockquote",
-    "ul", "ol", "li", "dl", "dt", "dd", "table", "thead", "tbody", "tr", "th", "td", "caption", "a", "img",
-    "div", "span", "sup", "sub", "abbr",
+    "p",
+    "br",
+    "hr",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "caption",
+    "a",
+    "img",
+    "div",
+    "span",
+    "sup",
+    "sub",
+    "abbr",
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
@@ -41,8 +74,7 @@ ALLOWED_ATTRIBUTES = {
     "abbr": {"title"},
     **{f"h{level}": {"id"} for level in range(2, 7)},
 }
-ADMONITION_TYPES = {"note", "tip", "hint", "important", "warning", "caution", "danger", "attention", "error",
-                    "info"}
+ADMONITION_TYPES = {"note", "tip", "hint", "important", "warning", "caution", "danger", "attention", "error", "info"}
 # Class is allowed only with these values (nh3 wants `class` absent from ALLOWED_ATTRIBUTES for this).
 ALLOWED_CLASSES = {
     "div": {"admonition", "toc", *ADMONITION_TYPES},
@@ -152,8 +184,9 @@ class _LernpfadMarkdown(Extension):
         md.treeprocessors.register(_PageStructure(md, self.resolve_image), "lernpfad_page_structure", 15)
 
 
-def course_image_url(src: str, slug: str, media: Container[str],
-                     files: Container[str]) -> tuple[str | None, str | None]:
+def course_image_url(
+    src: str, slug: str, media: Container[str], files: Container[str]
+) -> tuple[str | None, str | None]:
     """Where a course's image is served, or None and why not.
 
     Images must be the course's own files in media/ (no external requests); `media` holds their
@@ -170,17 +203,23 @@ def course_image_url(src: str, slug: str, media: Container[str],
         return None, f"image '{src}' escapes the course folder: images must be files in media/"
     if not path.startswith("media/"):
         return None, f"image '{src}' must be in the course's media/ folder"
-    if path[len("media/"):] not in media:
+    if path[len("media/") :] not in media:
         if path in files:
             return None, f"image '{src}' cannot be used: see the problem reported for that file"
         return None, f"image '{src}' does not exist"
-    return f"/courses/{slug}/media/{quote(path[len('media/'):])}", None
+    return f"/courses/{slug}/media/{quote(path[len('media/') :])}", None
 
 
 def sanitise(html: str) -> str:
     return nh3.clean(
-        html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, allowed_classes=ALLOWED_CLASSES,
-        url_schemes=URL_SCHEMES, link_rel="noopener noreferrer", strip_comments=True)
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        allowed_classes=ALLOWED_CLASSES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
 
 
 def render_markdown(text: str, resolve_image: Callable[[str], str | None] | None = None) -> str:
@@ -188,5 +227,6 @@ def render_markdown(text: str, resolve_image: Callable[[str], str | None] | None
     md = markdown.Markdown(
         extensions=[*EXTENSIONS, _LernpfadMarkdown(resolve_image)],
         extension_configs={"toc": {"slugify": heading_id}},
-        output_format="html")
+        output_format="html",
+    )
     return sanitise(md.convert(text))

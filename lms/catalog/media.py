@@ -1,4 +1,5 @@
 """Images beside a course (`media/…`): allowed types, size, and SVGs that cannot script or load anything."""
+
 from __future__ import annotations
 
 import hashlib
@@ -8,17 +9,30 @@ from pathlib import PurePosixPath
 
 from lms.sourcefile import Problems
 
-MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
-               ".svg": "image/svg+xml", ".webp": "image/webp"}
+MEDIA_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".svg": "image/svg+xml",
+    ".webp": "image/webp",
+}
 MAX_MEDIA_BYTES = 2 * 1024 * 1024
-_MAGIC = {".png": (b"\x89PNG\r\n\x1a\n",), ".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd8\xff",),
-          ".gif": (b"GIF87a", b"GIF89a"), ".webp": (b"RIFF",)}
+_MAGIC = {
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".gif": (b"GIF87a", b"GIF89a"),
+    ".webp": (b"RIFF",),
+}
 # An SVG may be opened on its own, so it must not script, load anything, or define entities.
 _SVG_DANGERS = [
     (re.compile(r"<\s*script", re.I), "the SVG contains a <script> element"),
     (re.compile(r"[\s/\"']on[a-z]+\s*=", re.I), "the SVG contains an event handler attribute (on…=)"),
-    (re.compile(r"\b(?:href|src)\s*=\s*[\"']?(?!\s*#)", re.I), "the SVG refers to another file or address "
-                                                                 "(only #references inside it are allowed)"),
+    (
+        re.compile(r"\b(?:href|src)\s*=\s*[\"']?(?!\s*#)", re.I),
+        "the SVG refers to another file or address (only #references inside it are allowed)",
+    ),
     (re.compile(r"url\(\s*[\"']?(?!\s*#)|@import", re.I), "the SVG loads a style resource from elsewhere"),
     (re.compile(r"<!ENTITY", re.I), "the SVG declares XML entities"),
     (re.compile(r"<\s*foreignObject", re.I), "the SVG embeds HTML (foreignObject)"),
@@ -59,4 +73,4 @@ def check_media(name: str, data: bytes, where: str, problems: Problems) -> Media
         problems.error(where, 1, "the file name is longer than 300 characters")
     if len(problems.errors) > errors_before:
         return None
-    return MediaSource(name[len("media/"):], MEDIA_TYPES[suffix], hashlib.sha256(data).hexdigest(), data)
+    return MediaSource(name[len("media/") :], MEDIA_TYPES[suffix], hashlib.sha256(data).hexdigest(), data)

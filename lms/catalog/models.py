@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Optional
-
 from markupsafe import Markup
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, false, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -21,23 +19,24 @@ class Course(db.Model):
     title: Mapped[str] = mapped_column(String(300))
     summary: Mapped[str] = mapped_column(String(1000))
     language: Mapped[str] = mapped_column(String(5), default="de")
-    duration_minutes: Mapped[Optional[int]] = mapped_column(Integer)
+    duration_minutes: Mapped[int | None] = mapped_column(Integer)
     pass_score: Mapped[int] = mapped_column(Integer, default=80)
-    valid_months: Mapped[Optional[int]] = mapped_column(Integer)
+    valid_months: Mapped[int | None] = mapped_column(Integer)
     intro_html: Mapped[str] = mapped_column(Text, default="")
     # Raised on every change of content; completions remember the version they were earned on.
     version: Mapped[int] = mapped_column(Integer, default=1)
     content_hash: Mapped[str] = mapped_column(String(64))
-    source_path: Mapped[Optional[str]] = mapped_column(String(500))
+    source_path: Mapped[str | None] = mapped_column(String(500))
     archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[timestamp] = mapped_column(default=utcnow, server_default=func.now())
     updated_at: Mapped[timestamp] = mapped_column(default=utcnow, server_default=func.now())
 
-    lessons: Mapped[list["Lesson"]] = relationship(
-        back_populates="course", order_by="Lesson.position", cascade="all, delete-orphan")
-    tag_rows: Mapped[list["CourseTag"]] = relationship(cascade="all, delete-orphan", order_by="CourseTag.tag")
-    competence_rows: Mapped[list["CourseCompetence"]] = relationship(cascade="all, delete-orphan")
-    media: Mapped[list["CourseMedia"]] = relationship(cascade="all, delete-orphan")
+    lessons: Mapped[list[Lesson]] = relationship(
+        back_populates="course", order_by="Lesson.position", cascade="all, delete-orphan"
+    )
+    tag_rows: Mapped[list[CourseTag]] = relationship(cascade="all, delete-orphan", order_by="CourseTag.tag")
+    competence_rows: Mapped[list[CourseCompetence]] = relationship(cascade="all, delete-orphan")
+    media: Mapped[list[CourseMedia]] = relationship(cascade="all, delete-orphan")
 
     @property
     def intro(self) -> Markup:
@@ -88,8 +87,10 @@ class Lesson(db.Model):
     def body(self) -> Markup:
         """The lesson as HTML; safe because it was sanitised with nh3 when it was imported."""
         return Markup(self.body_html)
-    questions: Mapped[list["QuizQuestion"]] = relationship(
-        back_populates="lesson", order_by="QuizQuestion.position", cascade="all, delete-orphan")
+
+    questions: Mapped[list[QuizQuestion]] = relationship(
+        back_populates="lesson", order_by="QuizQuestion.position", cascade="all, delete-orphan"
+    )
 
 
 class QuizQuestion(db.Model):
@@ -102,7 +103,7 @@ class QuizQuestion(db.Model):
     position: Mapped[int] = mapped_column(Integer)
     question: Mapped[str] = mapped_column(Text)
     answers: Mapped[list] = mapped_column(JSON)
-    explanation: Mapped[Optional[str]] = mapped_column(Text)
+    explanation: Mapped[str | None] = mapped_column(Text)
     # Same hash, same question: learners' answers to it survive a re-import.
     content_hash: Mapped[str] = mapped_column(String(64))
 

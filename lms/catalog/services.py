@@ -1,4 +1,5 @@
 """The catalogue: finding courses. Queries load what a page shows in a fixed number of statements."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,8 +43,9 @@ def search_catalogue(criteria: CatalogueFilter) -> list[Course]:
     statement = published_courses()
     if criteria.query:
         pattern = f"%{criteria.query.strip().lower()}%"
-        statement = statement.where(or_(func.lower(Course.title).like(pattern),
-                                        func.lower(Course.summary).like(pattern)))
+        statement = statement.where(
+            or_(func.lower(Course.title).like(pattern), func.lower(Course.summary).like(pattern))
+        )
     if criteria.competence or criteria.area:
         teaching = select(CourseCompetence.course_id).join(Competence).join(CompetenceArea)
         if criteria.competence:
@@ -63,36 +65,43 @@ def search_catalogue(criteria: CatalogueFilter) -> list[Course]:
 
 
 def newest_courses(limit: int = 3) -> list[Course]:
-    statement = with_card_data(published_courses().order_by(Course.created_at.desc(), Course.id.desc())
-                                .limit(limit))
+    statement = with_card_data(published_courses().order_by(Course.created_at.desc(), Course.id.desc()).limit(limit))
     return list(db.session.execute(statement).scalars())
 
 
 def filter_choices() -> dict:
     """What the catalogue's filters offer: areas with their competences in use, tags and languages."""
-    areas = list(db.session.execute(
-        select(CompetenceArea).options(selectinload(CompetenceArea.competences))
-        .where(CompetenceArea.id.in_(select(Competence.area_id).join(CourseCompetence)))
-        .order_by(CompetenceArea.position)).scalars())
+    areas = list(
+        db.session.execute(
+            select(CompetenceArea)
+            .options(selectinload(CompetenceArea.competences))
+            .where(CompetenceArea.id.in_(select(Competence.area_id).join(CourseCompetence)))
+            .order_by(CompetenceArea.position)
+        ).scalars()
+    )
     used = set(db.session.execute(select(CourseCompetence.competence_id)).scalars())
     tags = list(db.session.execute(select(CourseTag.tag).distinct().order_by(CourseTag.tag)).scalars())
     languages = list(db.session.execute(select(Course.language).distinct().order_by(Course.language)).scalars())
-    return {"areas": [(area, [c for c in area.competences if c.id in used]) for area in areas],
-            "tags": tags, "languages": languages}
+    return {
+        "areas": [(area, [c for c in area.competences if c.id in used]) for area in areas],
+        "tags": tags,
+        "languages": languages,
+    }
 
 
 def course_with_outline(slug: str) -> Course | None:
     """A course with its lessons, questions and competences (for the course and lesson pages)."""
     statement = with_card_data(published_courses().where(Course.slug == slug)).options(
         selectinload(Course.lessons).selectinload(Lesson.questions),
-        selectinload(Course.competence_rows).selectinload(CourseCompetence.competence)
-        .selectinload(Competence.area))
+        selectinload(Course.competence_rows).selectinload(CourseCompetence.competence).selectinload(Competence.area),
+    )
     return db.session.execute(statement).scalar_one_or_none()
 
 
 def media_file(slug: str, path: str) -> CourseMedia | None:
     return db.session.execute(
-        select(CourseMedia).join(Course).where(Course.slug == slug, CourseMedia.path == path)).scalar_one_or_none()
+        select(CourseMedia).join(Course).where(Course.slug == slug, CourseMedia.path == path)
+    ).scalar_one_or_none()
 
 
 @dataclass
@@ -109,12 +118,19 @@ def course_figures() -> list[CourseFigures]:
     from lms.learning.models import Completion, Enrollment
 
     lessons = dict(db.session.execute(select(Lesson.course_id, func.count(Lesson.id)).group_by(Lesson.course_id)).all())
-    questions = dict(db.session.execute(
-        select(Lesson.course_id, func.count(QuizQuestion.id)).join(QuizQuestion).group_by(Lesson.course_id)).all())
-    started = dict(db.session.execute(
-        select(Enrollment.course_id, func.count()).group_by(Enrollment.course_id)).all())
-    completed = dict(db.session.execute(
-        select(Completion.course_id, func.count(func.distinct(Completion.user_id))).group_by(Completion.course_id)).all())
+    questions = dict(
+        db.session.execute(
+            select(Lesson.course_id, func.count(QuizQuestion.id)).join(QuizQuestion).group_by(Lesson.course_id)
+        ).all()
+    )
+    started = dict(db.session.execute(select(Enrollment.course_id, func.count()).group_by(Enrollment.course_id)).all())
+    completed = dict(
+        db.session.execute(
+            select(Completion.course_id, func.count(func.distinct(Completion.user_id))).group_by(Completion.course_id)
+        ).all()
+    )
     courses = db.session.execute(with_card_data(published_courses().order_by(Course.title))).scalars()
-    return [CourseFigures(c, lessons.get(c.id, 0), questions.get(c.id, 0), started.get(c.id, 0),
-                          completed.get(c.id, 0)) for c in courses]
+    return [
+        CourseFigures(c, lessons.get(c.id, 0), questions.get(c.id, 0), started.get(c.id, 0), completed.get(c.id, 0))
+        for c in courses
+    ]

@@ -1,4 +1,5 @@
 """The catalogue, course media, and the trainers' course overview."""
+
 from flask import Blueprint, abort, current_app, render_template, request
 
 from lms.auth.access import roles_required, signed_in
@@ -15,10 +16,19 @@ def catalogue():
     form.fill_choices(services.filter_choices())
     form.validate()
     criteria = services.CatalogueFilter(
-        query=form.q.data or None, area=form.area.data or None, competence=form.competence.data or None,
-        duration=form.duration.data or None, language=form.language.data or None, tag=form.tag.data or None)
-    return render_template("catalog/catalogue.html", form=form, courses=services.search_catalogue(criteria),
-                           filtered=any(vars(criteria).values()))
+        query=form.q.data or None,
+        area=form.area.data or None,
+        competence=form.competence.data or None,
+        duration=form.duration.data or None,
+        language=form.language.data or None,
+        tag=form.tag.data or None,
+    )
+    return render_template(
+        "catalog/catalogue.html",
+        form=form,
+        courses=services.search_catalogue(criteria),
+        filtered=any(vars(criteria).values()),
+    )
 
 
 @bp.get("/courses/<slug>/media/<path:path>")
@@ -37,5 +47,8 @@ def media(slug: str, path: str):
 @bp.get("/trainer/")
 @roles_required("trainer")
 def trainer_courses():
-    return render_template("catalog/trainer_courses.html", figures=services.course_figures(),
-                           min_group=current_app.config["PRIVACY_MIN_GROUP_SIZE"])
+    return render_template(
+        "catalog/trainer_courses.html",
+        figures=services.course_figures(),
+        min_group=current_app.config["PRIVACY_MIN_GROUP_SIZE"],
+    )

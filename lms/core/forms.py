@@ -6,5 +6,4 @@ from lms.i18n import _l
 
 
 class LanguageForm(FlaskForm):
-    language = SelectField(_l("Language"), choices=[("de", "Deutsch"), ("en", "English")],
-                           validators=[DataRequired()])
+    language = SelectField(_l("Language"), choices=[("de", "Deutsch"), ("en", "English")], validators=[DataRequired()])

@@ -1,4 +1,5 @@
 """`flask demo ...`: demo data for trying Lernpfad out."""
+
 from pathlib import Path
 
 import click
@@ -14,10 +15,17 @@ demo_cli = AppGroup("demo", help="Demo data for a fictional town administration.
 @demo_cli.command("seed")
 @click.option("--password", default=None, help="Use this password for every demo login instead of random ones.")
 @click.option("--if-empty", is_flag=True, help="Seed only when the database holds no users; otherwise do nothing.")
-@click.option("--save-logins", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Also write the login lines to this file (readable by its owner only).")
-@click.option("--force", is_flag=True, help="Run even though the database already holds users "
-                                            "(adds what is missing, resets the demo logins' passwords).")
+@click.option(
+    "--save-logins",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Also write the login lines to this file (readable by its owner only).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Run even though the database already holds users (adds what is missing, resets the demo logins' passwords).",
+)
 def seed(password: str | None, if_empty: bool, save_logins: str | None, force: bool) -> None:
     """Create the demo town and print one line per login: <role> <e-mail> <password>."""
     if password is not None and (problem := password_problem(password)):

@@ -1,5 +1,6 @@
 """Demo learning history: the demo employee has one course in progress and one completed; the
 other people have completions spread over the courses, so every page has something to show."""
+
 from __future__ import annotations
 
 import random
@@ -23,26 +24,53 @@ EMPLOYEE_IN_PROGRESS = "passwoerter-und-2fa"
 def _record(user: User, course: Course, lessons_done: int, completed_days_ago: int | None, rng: random.Random):
     now = utcnow()
     started = now - timedelta(days=(completed_days_ago or 0) + rng.randint(1, 20))
-    db.session.add(Enrollment(user_id=user.id, course_id=course.id, started_at=started,
-                              last_activity_at=now - timedelta(days=completed_days_ago or rng.randint(0, 10))))
+    db.session.add(
+        Enrollment(
+            user_id=user.id,
+            course_id=course.id,
+            started_at=started,
+            last_activity_at=now - timedelta(days=completed_days_ago or rng.randint(0, 10)),
+        )
+    )
     for lesson in course.lessons[:lessons_done]:
         db.session.add(LessonProgress(user_id=user.id, lesson_id=lesson.id, completed_at=started))
         for question in lesson.questions:
             chosen = sorted(question.correct_indexes)
-            db.session.add(QuizResponse(user_id=user.id, question_id=question.id, chosen=chosen,
-                                        is_correct=True, attempts=rng.choice((1, 1, 2)), answered_at=started))
+            db.session.add(
+                QuizResponse(
+                    user_id=user.id,
+                    question_id=question.id,
+                    chosen=chosen,
+                    is_correct=True,
+                    attempts=rng.choice((1, 1, 2)),
+                    answered_at=started,
+                )
+            )
     if completed_days_ago is not None:
         completed_at = now - timedelta(days=completed_days_ago)
-        db.session.add(Completion(
-            user_id=user.id, course_id=course.id, sequence=1, course_version=course.version,
-            completed_at=completed_at, score_percent=rng.choice((80, 90, 100)),
-            expires_at=add_months(completed_at, course.valid_months) if course.valid_months else None))
+        db.session.add(
+            Completion(
+                user_id=user.id,
+                course_id=course.id,
+                sequence=1,
+                course_version=course.version,
+                completed_at=completed_at,
+                score_percent=rng.choice((80, 90, 100)),
+                expires_at=add_months(completed_at, course.valid_months) if course.valid_months else None,
+            )
+        )
 
 
 def seed_learning(employee: User, others: list[User], rng: random.Random) -> int:
     """Returns the number of completions created; does nothing when no courses are imported."""
-    courses = list(db.session.execute(select(Course).where(Course.archived.is_(False)).options(
-        selectinload(Course.lessons).selectinload(Lesson.questions)).order_by(Course.slug)).scalars())
+    courses = list(
+        db.session.execute(
+            select(Course)
+            .where(Course.archived.is_(False))
+            .options(selectinload(Course.lessons).selectinload(Lesson.questions))
+            .order_by(Course.slug)
+        ).scalars()
+    )
     if not courses:
         return 0
     already = set(db.session.execute(select(Enrollment.user_id).distinct()).scalars())

@@ -1,4 +1,5 @@
 """Builds the demo town. Idempotent by code, e-mail and personnel number; the caller commits."""
+
 from __future__ import annotations
 
 import random
@@ -12,10 +13,10 @@ from lms.auth import services as auth_services
 from lms.demo import data
 from lms.demo.learning import seed_learning
 from lms.demo.skills import seed_skills
-from lms.skills.frameworks import default_framework
-from lms.skills.gaps import take_snapshot
 from lms.extensions import db
 from lms.people.models import Department, JobRole, User, UserRole
+from lms.skills.frameworks import default_framework
+from lms.skills.gaps import take_snapshot
 
 EMPLOYEE_COUNT = 80
 
@@ -75,8 +76,15 @@ def seed(password: str | None = None, rng_seed: int = 2026) -> list[DemoLogin]:
     logins = []
     for number, (key, roles, given, family, department, job_role, heads) in enumerate(data.LOGINS, start=1):
         email = f"{key}@{data.DOMAIN}"
-        user = _upsert_user(email, given_name=given, family_name=family, personnel_number=f"{900000 + number}",
-                            department=departments[department], job_role=job_roles[job_role], locale="de")
+        user = _upsert_user(
+            email,
+            given_name=given,
+            family_name=family,
+            personnel_number=f"{900000 + number}",
+            department=departments[department],
+            job_role=job_roles[job_role],
+            locale="de",
+        )
         for role in roles:
             if role not in user.roles:
                 user.role_rows.append(UserRole(role=role))
@@ -95,11 +103,18 @@ def seed(password: str | None = None, rng_seed: int = 2026) -> list[DemoLogin]:
             email, suffix = f"{base}{suffix}@{data.DOMAIN}", suffix + 1
         used_emails.add(email)
         job_code, department_codes = placements[index % len(placements)]
-        _upsert_user(email, given_name=given, family_name=family, personnel_number=f"{100100 + index}",
-                     department=departments[rng.choice(department_codes)], job_role=job_roles[job_code])
+        _upsert_user(
+            email,
+            given_name=given,
+            family_name=family,
+            personnel_number=f"{100100 + index}",
+            department=departments[rng.choice(department_codes)],
+            job_role=job_roles[job_code],
+        )
     db.session.flush()
-    employees = list(db.session.execute(select(User).where(User.email.like(f"%@{data.DOMAIN}"))
-                                        .order_by(User.id)).scalars())
+    employees = list(
+        db.session.execute(select(User).where(User.email.like(f"%@{data.DOMAIN}")).order_by(User.id)).scalars()
+    )
     demo_employee = next(u for u in employees if u.email == f"employee@{data.DOMAIN}")
     seed_learning(demo_employee, employees, rng)
     seed_skills(employees, [u for u in employees if u.has_role("manager")], rng)

@@ -1,5 +1,6 @@
 """Demo competence data: target profiles per job role, a few individual targets, confirmed
 assessments by managers and self-assessments, so profiles, the matrix and the gaps show something."""
+
 from __future__ import annotations
 
 import random
@@ -36,26 +37,52 @@ def seed_skills(employees: list[User], managers: list[User], rng: random.Random)
     framework = default_framework()
     if framework is None or db.session.scalar(select(func.count()).select_from(JobRoleTarget)):
         return
-    competences = {c.code: c for c in db.session.execute(
-        select(Competence).where(Competence.framework_id == framework.id)).scalars()}
+    competences = {
+        c.code: c
+        for c in db.session.execute(select(Competence).where(Competence.framework_id == framework.id)).scalars()
+    }
     for job_role in db.session.execute(select(JobRole)).scalars():
         targets = {**COMMON_TARGETS, **ROLE_TARGETS.get(job_role.code, {})}
         for code, level in targets.items():
-            db.session.add(JobRoleTarget(job_role_id=job_role.id, competence_id=competences[code].id, level=level,
-                                         recert_months=RECERT.get(code)))
+            db.session.add(
+                JobRoleTarget(
+                    job_role_id=job_role.id,
+                    competence_id=competences[code].id,
+                    level=level,
+                    recert_months=RECERT.get(code),
+                )
+            )
     now = utcnow()
     assessor = managers[0] if managers else None
     for index, person in enumerate(employees):
         if index % 9 == 0:
-            db.session.add(PersonalTarget(user_id=person.id, competence_id=competences["5.4"].id, level=3,
-                                          note="Vereinbart im Mitarbeitendengespräch",
-                                          set_by_id=assessor.id if assessor else None))
+            db.session.add(
+                PersonalTarget(
+                    user_id=person.id,
+                    competence_id=competences["5.4"].id,
+                    level=3,
+                    note="Vereinbart im Mitarbeitendengespräch",
+                    set_by_id=assessor.id if assessor else None,
+                )
+            )
         for code in rng.sample(sorted(competences), k=rng.randint(1, 4)):
-            db.session.add(Assessment(user_id=person.id, competence_id=competences[code].id,
-                                      level=rng.choice((2, 3, 3, 4, 5)), note="Im Arbeitsalltag beobachtet",
-                                      assessed_by_id=assessor.id if assessor else None,
-                                      assessed_at=now - timedelta(days=rng.randint(10, 600))))
+            db.session.add(
+                Assessment(
+                    user_id=person.id,
+                    competence_id=competences[code].id,
+                    level=rng.choice((2, 3, 3, 4, 5)),
+                    note="Im Arbeitsalltag beobachtet",
+                    assessed_by_id=assessor.id if assessor else None,
+                    assessed_at=now - timedelta(days=rng.randint(10, 600)),
+                )
+            )
         for code in rng.sample(sorted(competences), k=rng.randint(0, 6)):
-            db.session.add(SelfAssessment(user_id=person.id, competence_id=competences[code].id,
-                                          level=rng.randint(1, 6), assessed_at=now - timedelta(days=rng.randint(1, 90))))
+            db.session.add(
+                SelfAssessment(
+                    user_id=person.id,
+                    competence_id=competences[code].id,
+                    level=rng.randint(1, 6),
+                    assessed_at=now - timedelta(days=rng.randint(1, 90)),
+                )
+            )
     db.session.flush()

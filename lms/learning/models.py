@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Optional
-
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -16,8 +14,7 @@ class Enrollment(db.Model):
     __tablename__ = "enrollments"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True,
-                                           index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True, index=True)
     started_at: Mapped[timestamp] = mapped_column(default=utcnow, server_default=func.now())
     last_activity_at: Mapped[timestamp] = mapped_column(default=utcnow, server_default=func.now())
 
@@ -28,8 +25,7 @@ class LessonProgress(db.Model):
     __tablename__ = "lesson_progress"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"), primary_key=True,
-                                           index=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"), primary_key=True, index=True)
     completed_at: Mapped[timestamp] = mapped_column(default=utcnow)
 
 
@@ -39,8 +35,9 @@ class QuizResponse(db.Model):
     __tablename__ = "quiz_responses"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    question_id: Mapped[int] = mapped_column(ForeignKey("quiz_questions.id", ondelete="CASCADE"),
-                                             primary_key=True, index=True)
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("quiz_questions.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     chosen: Mapped[list] = mapped_column(JSON)
     is_correct: Mapped[bool] = mapped_column(Boolean)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
@@ -64,6 +61,6 @@ class Completion(db.Model):
     course_version: Mapped[int] = mapped_column(Integer)
     completed_at: Mapped[timestamp] = mapped_column(default=utcnow)
     score_percent: Mapped[int] = mapped_column(Integer)  # the learner's own; never shown to others
-    expires_at: Mapped[Optional[timestamp]]
+    expires_at: Mapped[timestamp | None]
 
     course: Mapped[Course] = relationship()

@@ -1,4 +1,5 @@
 """The learner's journey: progress, quiz answers, completion. Functions flush; the view commits."""
+
 from __future__ import annotations
 
 import calendar
@@ -35,6 +36,7 @@ def is_valid(completion: Completion | None, now: datetime | None = None) -> bool
 
 # --- reading progress -----------------------------------------------------------------------
 
+
 @dataclass
 class CourseProgress:
     course: Course
@@ -64,19 +66,26 @@ def progress_for(user: User, courses: list[Course]) -> dict[int, CourseProgress]
     if not ids:
         return result
     for course_id, total in db.session.execute(
-            select(Lesson.course_id, func.count(Lesson.id)).where(Lesson.course_id.in_(ids))
-            .group_by(Lesson.course_id)):
+        select(Lesson.course_id, func.count(Lesson.id)).where(Lesson.course_id.in_(ids)).group_by(Lesson.course_id)
+    ):
         result[course_id].lessons_total = total
     for course_id, done in db.session.execute(
-            select(Lesson.course_id, func.count(LessonProgress.lesson_id)).join(Lesson)
-            .where(LessonProgress.user_id == user.id, Lesson.course_id.in_(ids)).group_by(Lesson.course_id)):
+        select(Lesson.course_id, func.count(LessonProgress.lesson_id))
+        .join(Lesson)
+        .where(LessonProgress.user_id == user.id, Lesson.course_id.in_(ids))
+        .group_by(Lesson.course_id)
+    ):
         result[course_id].lessons_done = done
-    for enrollment in db.session.execute(select(Enrollment).where(
-            Enrollment.user_id == user.id, Enrollment.course_id.in_(ids))).scalars():
+    for enrollment in db.session.execute(
+        select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id.in_(ids))
+    ).scalars():
         result[enrollment.course_id].started_at = enrollment.started_at
         result[enrollment.course_id].last_activity_at = enrollment.last_activity_at
-    for completion in db.session.execute(select(Completion).where(
-            Completion.user_id == user.id, Completion.course_id.in_(ids)).order_by(Completion.sequence)).scalars():
+    for completion in db.session.execute(
+        select(Completion)
+        .where(Completion.user_id == user.id, Completion.course_id.in_(ids))
+        .order_by(Completion.sequence)
+    ).scalars():
         result[completion.course_id].completion = completion  # ordered: the latest wins
     return result
 
@@ -91,8 +100,9 @@ class MyLearning:
 def my_learning(user: User) -> MyLearning:
     enrolled = select(Enrollment.course_id).where(Enrollment.user_id == user.id)
     completed = select(Completion.course_id).where(Completion.user_id == user.id)
-    courses = list(db.session.execute(with_card_data(select(Course).where(
-        Course.id.in_(enrolled.union(completed))))).scalars())
+    courses = list(
+        db.session.execute(with_card_data(select(Course).where(Course.id.in_(enrolled.union(completed))))).scalars()
+    )
     view = MyLearning()
     for progress in progress_for(user, courses).values():
         if progress.completed:
@@ -120,19 +130,40 @@ def course_state(user: User, course: Course) -> LessonState:
     """Where the learner stands in a course whose lessons and questions are loaded."""
     lesson_ids = [lesson.id for lesson in course.lessons]
     question_ids = [q.id for lesson in course.lessons for q in lesson.questions]
-    done = set(db.session.execute(select(LessonProgress.lesson_id).where(
-        LessonProgress.user_id == user.id, LessonProgress.lesson_id.in_(lesson_ids))).scalars()) if lesson_ids else set()
-    responses = {r.question_id: r for r in db.session.execute(select(QuizResponse).where(
-        QuizResponse.user_id == user.id, QuizResponse.question_id.in_(question_ids))).scalars()} if question_ids else {}
+    done = (
+        set(
+            db.session.execute(
+                select(LessonProgress.lesson_id).where(
+                    LessonProgress.user_id == user.id, LessonProgress.lesson_id.in_(lesson_ids)
+                )
+            ).scalars()
+        )
+        if lesson_ids
+        else set()
+    )
+    responses = (
+        {
+            r.question_id: r
+            for r in db.session.execute(
+                select(QuizResponse).where(QuizResponse.user_id == user.id, QuizResponse.question_id.in_(question_ids))
+            ).scalars()
+        }
+        if question_ids
+        else {}
+    )
     right = sum(1 for r in responses.values() if r.is_correct)
     score = 100 if not question_ids else (100 * right) // len(question_ids)
-    completion = db.session.execute(select(Completion).where(
-        Completion.user_id == user.id, Completion.course_id == course.id)
-        .order_by(Completion.sequence.desc()).limit(1)).scalar_one_or_none()
+    completion = db.session.execute(
+        select(Completion)
+        .where(Completion.user_id == user.id, Completion.course_id == course.id)
+        .order_by(Completion.sequence.desc())
+        .limit(1)
+    ).scalar_one_or_none()
     return LessonState(done, responses, score, len(question_ids), right, completion)
 
 
 # --- changing progress ----------------------------------------------------------------------
+
 
 def _touch_enrollment(user: User, course: Course) -> None:
     enrollment = db.session.get(Enrollment, (user.id, course.id))
@@ -178,8 +209,16 @@ def submit_quiz(user: User, lesson: Lesson, chosen: dict[int, list[int]]) -> Qui
         correct = set(picked) == question.correct_indexes
         response = db.session.get(QuizResponse, (user.id, question_id))
         if response is None:
-            db.session.add(QuizResponse(user_id=user.id, question_id=question_id, chosen=picked,
-                                        is_correct=correct, attempts=1, answered_at=now))
+            db.session.add(
+                QuizResponse(
+                    user_id=user.id,
+                    question_id=question_id,
+                    chosen=picked,
+                    is_correct=correct,
+                    attempts=1,
+                    answered_at=now,
+                )
+            )
         else:
             response.chosen, response.is_correct, response.answered_at = picked, correct, now
             response.attempts += 1
@@ -202,9 +241,14 @@ def complete_if_passed(user: User, course: Course) -> Completion | None:
         return None
     now = utcnow()
     completion = Completion(
-        user_id=user.id, course_id=course.id, sequence=(state.completion.sequence + 1) if state.completion else 1,
-        course_version=course.version, completed_at=now, score_percent=state.score_percent,
-        expires_at=add_months(now, course.valid_months) if course.valid_months else None)
+        user_id=user.id,
+        course_id=course.id,
+        sequence=(state.completion.sequence + 1) if state.completion else 1,
+        course_version=course.version,
+        completed_at=now,
+        score_percent=state.score_percent,
+        expires_at=add_months(now, course.valid_months) if course.valid_months else None,
+    )
     try:
         with db.session.begin_nested():
             db.session.add(completion)
@@ -218,15 +262,20 @@ def restart_course(user: User, course: Course) -> None:
     completions stay, with their dates and versions."""
     lesson_ids = select(Lesson.id).where(Lesson.course_id == course.id)
     question_ids = select(QuizQuestion.id).join(Lesson).where(Lesson.course_id == course.id)
-    db.session.execute(delete(LessonProgress).where(LessonProgress.user_id == user.id,
-                                                    LessonProgress.lesson_id.in_(lesson_ids)))
-    db.session.execute(delete(QuizResponse).where(QuizResponse.user_id == user.id,
-                                                  QuizResponse.question_id.in_(question_ids)))
+    db.session.execute(
+        delete(LessonProgress).where(LessonProgress.user_id == user.id, LessonProgress.lesson_id.in_(lesson_ids))
+    )
+    db.session.execute(
+        delete(QuizResponse).where(QuizResponse.user_id == user.id, QuizResponse.question_id.in_(question_ids))
+    )
     _touch_enrollment(user, course)
     db.session.flush()
 
 
 def own_completion(user: User, course: Course) -> Completion | None:
-    return db.session.execute(select(Completion).where(
-        Completion.user_id == user.id, Completion.course_id == course.id)
-        .order_by(Completion.sequence.desc()).limit(1)).scalar_one_or_none()
+    return db.session.execute(
+        select(Completion)
+        .where(Completion.user_id == user.id, Completion.course_id == course.id)
+        .order_by(Completion.sequence.desc())
+        .limit(1)
+    ).scalar_one_or_none()

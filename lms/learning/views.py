@@ -1,4 +1,5 @@
 """The learner's pages: My learning, a course, a lesson with its quiz, the certificate."""
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -23,8 +24,9 @@ def _lesson_or_404(course, key: str):
 @bp.get("/learning/")
 @signed_in
 def my_learning():
-    return render_template("learning/my_learning.html", view=services.my_learning(current_user),
-                           newest=catalog.newest_courses(3))
+    return render_template(
+        "learning/my_learning.html", view=services.my_learning(current_user), newest=catalog.newest_courses(3)
+    )
 
 
 @bp.get("/courses/<slug>/")
@@ -32,10 +34,17 @@ def my_learning():
 def course(slug: str):
     course = _course_or_404(slug)
     state = services.course_state(current_user, course)
-    next_lesson = next((lesson for lesson in course.lessons if lesson.id not in state.done_lesson_ids),
-                       course.lessons[0] if course.lessons else None)
-    return render_template("learning/course.html", course=course, state=state, next_lesson=next_lesson,
-                           completed=services.is_valid(state.completion))
+    next_lesson = next(
+        (lesson for lesson in course.lessons if lesson.id not in state.done_lesson_ids),
+        course.lessons[0] if course.lessons else None,
+    )
+    return render_template(
+        "learning/course.html",
+        course=course,
+        state=state,
+        next_lesson=next_lesson,
+        completed=services.is_valid(state.completion),
+    )
 
 
 @bp.get("/courses/<slug>/<key>")
@@ -51,11 +60,19 @@ def _render_lesson(course, lesson, retry=False, chosen=None, missing=(), status=
     answered = all(q.id in state.responses for q in lesson.questions) and bool(lesson.questions)
     lesson_right = sum(1 for q in lesson.questions if q.id in state.responses and state.responses[q.id].is_correct)
     return render_template(
-        "learning/lesson.html", course=course, lesson=lesson, state=state, position=position,
+        "learning/lesson.html",
+        course=course,
+        lesson=lesson,
+        state=state,
+        position=position,
         previous=course.lessons[position - 1] if position > 0 else None,
         next=course.lessons[position + 1] if position + 1 < len(course.lessons) else None,
-        lesson_right=lesson_right, show_results=answered and not retry and chosen is None, chosen=chosen or {}, missing=set(missing),
-        completed=services.is_valid(state.completion)), status
+        lesson_right=lesson_right,
+        show_results=answered and not retry and chosen is None,
+        chosen=chosen or {},
+        missing=set(missing),
+        completed=services.is_valid(state.completion),
+    ), status
 
 
 def _after_progress(course, completion):
@@ -109,7 +126,8 @@ def submit_quiz(slug: str, key: str):
         return _render_lesson(course, lesson, chosen=chosen, missing=outcome.missing, status=422)
     db.session.commit()
     return _after_progress(course, outcome.completion) or redirect(
-        url_for(".lesson", slug=slug, key=key, _anchor="quiz-results"))
+        url_for(".lesson", slug=slug, key=key, _anchor="quiz-results")
+    )
 
 
 @bp.post("/courses/<slug>/restart")
@@ -118,8 +136,13 @@ def restart(slug: str):
     course = _course_or_404(slug)
     services.restart_course(current_user, course)
     db.session.commit()
-    flash(_("Your progress in this course has been reset. Your earlier certificates remain valid "
-            "until their expiry date."), "success")
+    flash(
+        _(
+            "Your progress in this course has been reset. Your earlier certificates remain valid "
+            "until their expiry date."
+        ),
+        "success",
+    )
     return redirect(url_for(".course", slug=slug))
 
 
@@ -130,5 +153,6 @@ def certificate(slug: str):
     completion = services.own_completion(current_user, course)
     if completion is None:
         abort(404)
-    return render_template("learning/certificate.html", course=course, completion=completion,
-                           valid=services.is_valid(completion))
+    return render_template(
+        "learning/certificate.html", course=course, completion=completion, valid=services.is_valid(completion)
+    )

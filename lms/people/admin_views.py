@@ -1,4 +1,5 @@
 """Administration of people, departments and job roles (role: admin)."""
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -6,18 +7,14 @@ from sqlalchemy import select
 from lms.auth import services as auth_services
 from lms.auth.access import roles_required
 from lms.extensions import db
-from lms.web import attach_errors
 from lms.i18n import _
 from lms.people import services
 from lms.people.forms import DepartmentForm, JobRoleForm, UserForm, UserSearchForm, department_choices
 from lms.people.models import Department, JobRole, User
+from lms.web import attach_errors
 
 bp = Blueprint("people_admin", __name__, url_prefix="/admin")
 admin_only = roles_required("admin")
-
-
-
-
 
 
 @bp.get("/")
@@ -28,22 +25,25 @@ def dashboard():
 
 # --- users ----------------------------------------------------------------------------------
 
+
 @bp.get("/users")
 @admin_only
 def users():
     form = UserSearchForm(request.args)
     form.validate()
     status = form.status.data if form.status.data in {"active", "inactive", "all"} else "active"
-    page = db.paginate(services.users_query(form.q.data, status), per_page=current_app.config["PAGE_SIZE"],
-                       error_out=False)
+    page = db.paginate(
+        services.users_query(form.q.data, status), per_page=current_app.config["PAGE_SIZE"], error_out=False
+    )
     return render_template("people/admin/users.html", form=form, page=page)
 
 
 def _user_form(user: User | None) -> UserForm:
     form = UserForm(obj=user) if user else UserForm()
-    form.fill_choices(services.department_tree(include_inactive=False),
-                      db.session.execute(select(JobRole).where(JobRole.active.is_(True))
-                                         .order_by(JobRole.title)).scalars())
+    form.fill_choices(
+        services.department_tree(include_inactive=False),
+        db.session.execute(select(JobRole).where(JobRole.active.is_(True)).order_by(JobRole.title)).scalars(),
+    )
     if user and request.method == "GET":
         form.roles.data = sorted(user.roles)
         form.headed_departments.data = [d.id for d in user.headed_departments]
@@ -53,10 +53,16 @@ def _user_form(user: User | None) -> UserForm:
 
 def _user_data(form: UserForm) -> services.UserData:
     return services.UserData(
-        given_name=form.given_name.data, family_name=form.family_name.data, email=form.email.data,
-        personnel_number=form.personnel_number.data, department_id=form.department_id.data,
-        job_role_id=form.job_role_id.data, locale=form.locale.data, roles=form.roles.data or [],
-        headed_department_ids=form.headed_departments.data or [])
+        given_name=form.given_name.data,
+        family_name=form.family_name.data,
+        email=form.email.data,
+        personnel_number=form.personnel_number.data,
+        department_id=form.department_id.data,
+        job_role_id=form.job_role_id.data,
+        locale=form.locale.data,
+        roles=form.roles.data or [],
+        headed_department_ids=form.headed_departments.data or [],
+    )
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -68,8 +74,15 @@ def user_new():
             user = services.create_user(_user_data(form))
             temporary = auth_services.issue_temporary_password(user)
             db.session.commit()
-            flash(_("%(name)s was created. Their one-time password is: %(password)s — hand it over in person; "
-                    "it is shown only now.", name=user.name, password=temporary), "success")
+            flash(
+                _(
+                    "%(name)s was created. Their one-time password is: %(password)s — hand it over in person; "
+                    "it is shown only now.",
+                    name=user.name,
+                    password=temporary,
+                ),
+                "success",
+            )
             return redirect(url_for(".user_edit", user_id=user.id))
         except services.ValidationFailed as failed:
             db.session.rollback()
@@ -105,8 +118,12 @@ def user_set_active(user_id: int):
         return redirect(url_for(".user_edit", user_id=user.id))
     services.set_user_active(user, activate)
     db.session.commit()
-    flash(_("%(name)s was activated.", name=user.name) if activate
-          else _("%(name)s was deactivated and signed out everywhere.", name=user.name), "success")
+    flash(
+        _("%(name)s was activated.", name=user.name)
+        if activate
+        else _("%(name)s was deactivated and signed out everywhere.", name=user.name),
+        "success",
+    )
     return redirect(url_for(".user_edit", user_id=user.id))
 
 
@@ -116,20 +133,30 @@ def user_reset_password(user_id: int):
     user = db.get_or_404(User, user_id)
     temporary = auth_services.issue_temporary_password(user)
     db.session.commit()
-    flash(_("New one-time password for %(name)s: %(password)s — hand it over in person; it is shown only now. "
-            "They must choose their own password at the next sign-in.", name=user.name, password=temporary),
-          "success")
+    flash(
+        _(
+            "New one-time password for %(name)s: %(password)s — hand it over in person; it is shown only now. "
+            "They must choose their own password at the next sign-in.",
+            name=user.name,
+            password=temporary,
+        ),
+        "success",
+    )
     return redirect(url_for(".user_edit", user_id=user.id))
 
 
 # --- departments ----------------------------------------------------------------------------
 
+
 @bp.get("/departments")
 @admin_only
 def departments():
     search = (request.args.get("q") or "").strip()[:100]
-    return render_template("people/admin/departments.html", search=search, tree=services.matching_departments(
-        services.department_tree(with_headcount=True), search))
+    return render_template(
+        "people/admin/departments.html",
+        search=search,
+        tree=services.matching_departments(services.department_tree(with_headcount=True), search),
+    )
 
 
 @bp.route("/departments/new", methods=["GET", "POST"], defaults={"department_id": None})
@@ -139,7 +166,8 @@ def department_edit(department_id: int | None):
     department = db.get_or_404(Department, department_id) if department_id else None
     form = DepartmentForm(obj=department)
     form.parent_id.choices = [(None, _("– top level –"))] + department_choices(
-        services.department_tree(include_inactive=False))
+        services.department_tree(include_inactive=False)
+    )
     if form.validate_on_submit():
         try:
             saved = services.save_department(department, form.code.data, form.name.data, form.parent_id.data)
@@ -169,12 +197,14 @@ def department_set_active(department_id: int):
 
 # --- job roles ------------------------------------------------------------------------------
 
+
 @bp.get("/job-roles")
 @admin_only
 def job_roles():
     search = (request.args.get("q") or "").strip()[:100]
-    return render_template("people/admin/job_roles.html", search=search,
-                           job_roles=services.job_roles_with_headcount(search))
+    return render_template(
+        "people/admin/job_roles.html", search=search, job_roles=services.job_roles_with_headcount(search)
+    )
 
 
 @bp.route("/job-roles/new", methods=["GET", "POST"], defaults={"job_role_id": None})

@@ -13,8 +13,7 @@ def _optional_int(value):
 def department_choices(department_nodes) -> list[tuple[int, str]]:
     """Departments as select options, indented by depth so the tree shows in a plain select."""
     indent = "\u2003"
-    return [(n.department.id, f"{indent * n.depth}{n.department.code} – {n.department.name}")
-            for n in department_nodes]
+    return [(n.department.id, f"{indent * n.depth}{n.department.code} – {n.department.name}") for n in department_nodes]
 
 
 class CheckboxListField(SelectMultipleField):
@@ -23,26 +22,41 @@ class CheckboxListField(SelectMultipleField):
 
 
 class UserForm(FlaskForm):
-    given_name = StringField(_l("Given name"), validators=[DataRequired(), Length(max=100)],
-                             render_kw={"autocomplete": "off"})
-    family_name = StringField(_l("Family name"), validators=[DataRequired(), Length(max=100)],
-                              render_kw={"autocomplete": "off"})
-    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(), Length(max=254)],
-                       render_kw={"autocomplete": "off"})
+    given_name = StringField(
+        _l("Given name"), validators=[DataRequired(), Length(max=100)], render_kw={"autocomplete": "off"}
+    )
+    family_name = StringField(
+        _l("Family name"), validators=[DataRequired(), Length(max=100)], render_kw={"autocomplete": "off"}
+    )
+    email = EmailField(
+        _l("E-mail address"), validators=[DataRequired(), Email(), Length(max=254)], render_kw={"autocomplete": "off"}
+    )
     personnel_number = StringField(
-        _l("Personnel number"), validators=[Optional(), Length(max=20),
-                                            Regexp(r"^[A-Za-z0-9./-]+$", message=_l(
-                                                "Use only letters, digits, dots, slashes and hyphens."))])
+        _l("Personnel number"),
+        validators=[
+            Optional(),
+            Length(max=20),
+            Regexp(r"^[A-Za-z0-9./-]+$", message=_l("Use only letters, digits, dots, slashes and hyphens.")),
+        ],
+    )
     department_id = SelectField(_l("Department"), coerce=_optional_int, validators=[Optional()])
     job_role_id = SelectField(_l("Job role"), coerce=_optional_int, validators=[Optional()])
-    locale = SelectField(_l("Preferred language"),
-                         choices=[("", _l("As set in the browser")), ("de", "Deutsch"), ("en", "English")],
-                         validators=[Optional()])
-    roles = CheckboxListField(_l("Roles"), choices=[(k, v) for k, v in ROLE_LABELS.items()],
-                              description=_l("Every person is an employee; other roles add rights."))
+    locale = SelectField(
+        _l("Preferred language"),
+        choices=[("", _l("As set in the browser")), ("de", "Deutsch"), ("en", "English")],
+        validators=[Optional()],
+    )
+    roles = CheckboxListField(
+        _l("Roles"),
+        choices=[(k, v) for k, v in ROLE_LABELS.items()],
+        description=_l("Every person is an employee; other roles add rights."),
+    )
     headed_departments = CheckboxListField(
-        _l("Heads these departments"), coerce=int, validators=[Optional()],
-        description=_l("Managers see the people of these departments and their sub-departments."))
+        _l("Heads these departments"),
+        coerce=int,
+        validators=[Optional()],
+        description=_l("Managers see the people of these departments and their sub-departments."),
+    )
 
     def fill_choices(self, department_nodes, job_roles):
         departments = department_choices(department_nodes)
@@ -52,16 +66,28 @@ class UserForm(FlaskForm):
 
 
 class DepartmentForm(FlaskForm):
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20), Regexp(
-        r"^[A-Za-z0-9.\-]+$", message=_l("Use only letters, digits, dots and hyphens, e.g. FB3 or 32.1."))],
-        description=_l("A short unique code, e.g. FB3 or 32.1."))
+    code = StringField(
+        _l("Code"),
+        validators=[
+            DataRequired(),
+            Length(max=20),
+            Regexp(r"^[A-Za-z0-9.\-]+$", message=_l("Use only letters, digits, dots and hyphens, e.g. FB3 or 32.1.")),
+        ],
+        description=_l("A short unique code, e.g. FB3 or 32.1."),
+    )
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     parent_id = SelectField(_l("Part of"), coerce=_optional_int, validators=[Optional()])
 
 
 class JobRoleForm(FlaskForm):
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40), Regexp(
-        r"^[A-Za-z0-9._\-]+$", message=_l("Use only letters, digits, dots, underscores and hyphens."))])
+    code = StringField(
+        _l("Code"),
+        validators=[
+            DataRequired(),
+            Length(max=40),
+            Regexp(r"^[A-Za-z0-9._\-]+$", message=_l("Use only letters, digits, dots, underscores and hyphens.")),
+        ],
+    )
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
 
 
@@ -69,7 +95,11 @@ class UserSearchForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 
-    q = SearchField(_l("Search"), validators=[Optional(), Length(max=100)],
-                    description=_l("Name, e-mail or personnel number"))
-    status = SelectField(_l("Status"), choices=[("active", _l("Active")), ("inactive", _l("Deactivated")),
-                                                ("all", _l("All"))], default="active")
+    q = SearchField(
+        _l("Search"), validators=[Optional(), Length(max=100)], description=_l("Name, e-mail or personnel number")
+    )
+    status = SelectField(
+        _l("Status"),
+        choices=[("active", _l("Active")), ("inactive", _l("Deactivated")), ("all", _l("All"))],
+        default="active",
+    )

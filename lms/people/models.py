@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Optional
-
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Column, ForeignKey, String, Table, false, func, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -35,12 +33,12 @@ class Department(db.Model):
     id: Mapped[intpk]
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str200]
-    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("departments.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
-    parent: Mapped[Optional["Department"]] = relationship(remote_side="Department.id", back_populates="children")
-    children: Mapped[list["Department"]] = relationship(back_populates="parent", order_by="Department.code")
-    heads: Mapped[list["User"]] = relationship(secondary=department_heads, back_populates="headed_departments")
+    parent: Mapped[Department | None] = relationship(remote_side="Department.id", back_populates="children")
+    children: Mapped[list[Department]] = relationship(back_populates="parent", order_by="Department.code")
+    heads: Mapped[list[User]] = relationship(secondary=department_heads, back_populates="headed_departments")
 
     def __repr__(self) -> str:
         return f"<Department {self.code}>"
@@ -72,18 +70,18 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     given_name: Mapped[str] = mapped_column(String(100))
     family_name: Mapped[str] = mapped_column(String(100))
-    personnel_number: Mapped[Optional[str]] = mapped_column(String(20), unique=True)
+    personnel_number: Mapped[str | None] = mapped_column(String(20), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
-    locale: Mapped[Optional[str]] = mapped_column(String(5))
-    password_hash: Mapped[Optional[str]] = mapped_column(String(200))
+    locale: Mapped[str | None] = mapped_column(String(5))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    department_id: Mapped[Optional[int]] = mapped_column(ForeignKey("departments.id"), index=True)
-    job_role_id: Mapped[Optional[int]] = mapped_column(ForeignKey("job_roles.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    job_role_id: Mapped[int | None] = mapped_column(ForeignKey("job_roles.id"), index=True)
     created_at: Mapped[timestamp] = mapped_column(default=utcnow, server_default=func.now())
-    last_login_at: Mapped[Optional[timestamp]]
+    last_login_at: Mapped[timestamp | None]
 
-    department: Mapped[Optional[Department]] = relationship()
-    job_role: Mapped[Optional[JobRole]] = relationship()
+    department: Mapped[Department | None] = relationship()
+    job_role: Mapped[JobRole | None] = relationship()
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     headed_departments: Mapped[list[Department]] = relationship(
         secondary=department_heads, back_populates="heads", order_by=Department.code
@@ -116,4 +114,3 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
-

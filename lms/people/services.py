@@ -1,4 +1,5 @@
 """People, departments and job roles: the domain rules. Functions flush; the caller commits."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
@@ -22,6 +23,7 @@ class ValidationFailed(Exception):
 
 
 # --- users ----------------------------------------------------------------------------------
+
 
 @dataclass
 class UserData:
@@ -47,12 +49,14 @@ def users_query(search: str | None = None, status: str = "active", department_id
         query = query.where(User.department_id == department_id)
     if search:
         pattern = f"%{search.strip().lower()}%"
-        query = query.where(or_(
-            func.lower(User.given_name + " " + User.family_name).like(pattern),
-            func.lower(User.family_name).like(pattern),
-            func.lower(User.email).like(pattern),
-            func.lower(func.coalesce(User.personnel_number, "")).like(pattern),
-        ))
+        query = query.where(
+            or_(
+                func.lower(User.given_name + " " + User.family_name).like(pattern),
+                func.lower(User.family_name).like(pattern),
+                func.lower(User.email).like(pattern),
+                func.lower(func.coalesce(User.personnel_number, "")).like(pattern),
+            )
+        )
     return query.order_by(User.family_name, User.given_name, User.id)
 
 
@@ -76,8 +80,9 @@ def _apply_user_data(user: User, data: UserData) -> None:
     unknown = roles - set(ROLES)
     if unknown:
         errors["roles"] = _("Unknown role: %(roles)s", roles=", ".join(sorted(unknown)))
-    headed = list(db.session.execute(
-        select(Department).where(Department.id.in_(list(data.headed_department_ids)))).scalars())
+    headed = list(
+        db.session.execute(select(Department).where(Department.id.in_(list(data.headed_department_ids)))).scalars()
+    )
     if headed and "manager" not in roles:
         errors["headed_departments"] = _("Only a person with the manager role can head departments.")
     if errors:
@@ -90,7 +95,8 @@ def _apply_user_data(user: User, data: UserData) -> None:
     user.job_role_id = data.job_role_id or None
     user.locale = data.locale or None
     user.role_rows = [row for row in user.role_rows if row.role in roles] + [
-        UserRole(role=role) for role in sorted(roles - user.roles)]
+        UserRole(role=role) for role in sorted(roles - user.roles)
+    ]
     user.headed_departments = headed
 
 
@@ -118,6 +124,7 @@ def set_user_active(user: User, active: bool) -> None:
 
 # --- departments ----------------------------------------------------------------------------
 
+
 @dataclass
 class DepartmentNode:
     department: Department
@@ -133,9 +140,13 @@ def department_tree(include_inactive: bool = True, with_headcount: bool = False)
     departments = list(db.session.execute(query).scalars())
     counts: dict[int, int] = {}
     if with_headcount:
-        counts = dict(db.session.execute(
-            select(User.department_id, func.count(User.id)).where(User.active.is_(True))
-            .group_by(User.department_id)).all())
+        counts = dict(
+            db.session.execute(
+                select(User.department_id, func.count(User.id))
+                .where(User.active.is_(True))
+                .group_by(User.department_id)
+            ).all()
+        )
     by_parent: dict[int | None, list[Department]] = {}
     known = {d.id for d in departments}
     for department in departments:
@@ -193,19 +204,29 @@ def save_department(department: Department | None, code: str, name: str, parent_
 
 def set_department_active(department: Department, active: bool) -> None:
     if not active:
-        members = db.session.scalar(select(func.count(User.id)).where(
-            User.department_id == department.id, User.active.is_(True)))
-        open_children = db.session.scalar(select(func.count(Department.id)).where(
-            Department.parent_id == department.id, Department.active.is_(True)))
+        members = db.session.scalar(
+            select(func.count(User.id)).where(User.department_id == department.id, User.active.is_(True))
+        )
+        open_children = db.session.scalar(
+            select(func.count(Department.id)).where(Department.parent_id == department.id, Department.active.is_(True))
+        )
         if members or open_children:
-            raise ValidationFailed({"active": _(
-                "This department still has %(people)d active people and %(children)d active sub-departments. "
-                "Move them first.", people=members, children=open_children)})
+            raise ValidationFailed(
+                {
+                    "active": _(
+                        "This department still has %(people)d active people and %(children)d active sub-departments. "
+                        "Move them first.",
+                        people=members,
+                        children=open_children,
+                    )
+                }
+            )
     department.active = active
     db.session.flush()
 
 
 # --- job roles ------------------------------------------------------------------------------
+
 
 def save_job_role(job_role: JobRole | None, code: str, title: str) -> JobRole:
     job_role = job_role or JobRole()
@@ -227,10 +248,17 @@ def set_job_role_active(job_role: JobRole, active: bool) -> None:
 
 
 def job_roles_with_headcount(search: str | None = None) -> list[tuple[JobRole, int]]:
-    counts = (select(User.job_role_id, func.count(User.id).label("n")).where(User.active.is_(True))
-              .group_by(User.job_role_id).subquery())
-    query = (select(JobRole, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.job_role_id == JobRole.id)
-             .order_by(JobRole.title))
+    counts = (
+        select(User.job_role_id, func.count(User.id).label("n"))
+        .where(User.active.is_(True))
+        .group_by(User.job_role_id)
+        .subquery()
+    )
+    query = (
+        select(JobRole, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.job_role_id == JobRole.id)
+        .order_by(JobRole.title)
+    )
     if search:
         pattern = f"%{search.strip().lower()}%"
         query = query.where(or_(func.lower(JobRole.title).like(pattern), func.lower(JobRole.code).like(pattern)))
@@ -247,18 +275,24 @@ def matching_departments(nodes: list[DepartmentNode], search: str | None) -> lis
 
 # --- who sees whom --------------------------------------------------------------------------
 
+
 def team_query(manager: User) -> Select:
     """Active people in the departments a manager heads, sub-departments included."""
     department_ids = descendant_ids(d.id for d in manager.headed_departments)
-    return (select(User).options(joinedload(User.department), joinedload(User.job_role))
-            .where(User.department_id.in_(department_ids), User.active.is_(True))
-            .order_by(User.family_name, User.given_name, User.id))
+    return (
+        select(User)
+        .options(joinedload(User.department), joinedload(User.job_role))
+        .where(User.department_id.in_(department_ids), User.active.is_(True))
+        .order_by(User.family_name, User.given_name, User.id)
+    )
 
 
 def people_for_export() -> Iterator[User]:
-    query = (select(User).options(joinedload(User.department), joinedload(User.job_role),
-                                  selectinload(User.role_rows))
-             .order_by(User.personnel_number, User.family_name, User.id))
+    query = (
+        select(User)
+        .options(joinedload(User.department), joinedload(User.job_role), selectinload(User.role_rows))
+        .order_by(User.personnel_number, User.family_name, User.id)
+    )
     yield from db.session.execute(query).scalars()
 
 

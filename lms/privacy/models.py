@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Optional
-
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -17,11 +15,11 @@ class AuditEntry(db.Model):
 
     id: Mapped[intpk]
     at: Mapped[timestamp] = mapped_column(default=utcnow, index=True)
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
-    subject_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     action: Mapped[str] = mapped_column(String(40))  # view_profile, view_matrix, export_matrix, denied, ...
     detail: Mapped[str] = mapped_column(String(500), default="")
-    ip_address: Mapped[Optional[str]] = mapped_column(String(45))
+    ip_address: Mapped[str | None] = mapped_column(String(45))
 
-    actor: Mapped[Optional[User]] = relationship(foreign_keys=[actor_id])
-    subject: Mapped[Optional[User]] = relationship(foreign_keys=[subject_id])
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+    subject: Mapped[User | None] = relationship(foreign_keys=[subject_id])

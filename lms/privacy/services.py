@@ -5,6 +5,7 @@
   `compliance-only` preset only their completions of courses, competence data only as aggregates.
 - HR sees everyone. A trainer sees no individual data. The data-protection officer reads the log.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -14,11 +15,10 @@ from sqlalchemy import Select, insert, select
 
 from lms.db_types import utcnow
 from lms.extensions import db
+from lms.i18n import _l
 from lms.people.models import User
 from lms.people.services import descendant_ids
 from lms.privacy.models import AuditEntry
-
-from lms.i18n import _l
 
 LEVELS, COMPLIANCE_ONLY = "levels", "compliance-only"
 
@@ -35,6 +35,8 @@ ACTION_LABELS = {
 
 def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
+
+
 MANAGER_PRESETS = (LEVELS, COMPLIANCE_ONLY)
 
 
@@ -52,8 +54,11 @@ def may_see_levels_of(viewer: User, subject: User) -> bool:
     """May `viewer` see `subject`'s individual competence levels and evidence?"""
     if viewer.id == subject.id or viewer.has_role("hr"):
         return True
-    return (manager_preset() == LEVELS and subject.department_id is not None
-            and subject.department_id in managed_department_ids(viewer))
+    return (
+        manager_preset() == LEVELS
+        and subject.department_id is not None
+        and subject.department_id in managed_department_ids(viewer)
+    )
 
 
 def may_see_individual_levels(viewer: User) -> bool:
@@ -77,20 +82,34 @@ def visible_people(viewer: User | None, department_id: int | None = None, job_ro
     return query.order_by(User.family_name, User.given_name, User.id)
 
 
-def record(actor: User | None, subject_ids: Iterable[int], action: str, detail: str = "",
-           ip_address: str | None = None) -> None:
+def record(
+    actor: User | None, subject_ids: Iterable[int], action: str, detail: str = "", ip_address: str | None = None
+) -> None:
     """Write one audit entry per person whose data was looked at (never for one's own data)."""
     actor_id = actor.id if actor is not None else None
-    rows = [{"actor_id": actor_id, "subject_id": subject_id, "action": action, "detail": detail[:500],
-             "ip_address": ip_address, "at": utcnow()} for subject_id in subject_ids if subject_id != actor_id]
+    rows = [
+        {
+            "actor_id": actor_id,
+            "subject_id": subject_id,
+            "action": action,
+            "detail": detail[:500],
+            "ip_address": ip_address,
+            "at": utcnow(),
+        }
+        for subject_id in subject_ids
+        if subject_id != actor_id
+    ]
     if rows:  # one executemany, however many people were shown
         db.session.execute(insert(AuditEntry), rows)
 
 
 def record_denied(actor: User, detail: str, ip_address: str | None = None, subject_id: int | None = None) -> None:
     """A refused attempt to see data outside one's rights: logged too."""
-    db.session.add(AuditEntry(actor_id=actor.id, subject_id=subject_id, action="denied", detail=detail[:500],
-                              ip_address=ip_address))
+    db.session.add(
+        AuditEntry(
+            actor_id=actor.id, subject_id=subject_id, action="denied", detail=detail[:500], ip_address=ip_address
+        )
+    )
     db.session.flush()
 
 
@@ -98,9 +117,15 @@ def accesses_to(user: User, limit: int = 200) -> list[AuditEntry]:
     """Who looked at this person's data, newest first (the person's own view of the log)."""
     from sqlalchemy.orm import joinedload
 
-    return list(db.session.execute(
-        select(AuditEntry).options(joinedload(AuditEntry.actor)).where(AuditEntry.subject_id == user.id)
-        .order_by(AuditEntry.at.desc()).limit(limit)).scalars())
+    return list(
+        db.session.execute(
+            select(AuditEntry)
+            .options(joinedload(AuditEntry.actor))
+            .where(AuditEntry.subject_id == user.id)
+            .order_by(AuditEntry.at.desc())
+            .limit(limit)
+        ).scalars()
+    )
 
 
 def audit_log(action: str | None = None) -> Select:

@@ -1,4 +1,5 @@
 """The audit log, for the data-protection officer."""
+
 import csv
 import io
 
@@ -26,9 +27,16 @@ def audit_export():
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["at", "actor_email", "subject_email", "action", "detail", "ip_address"])
     for entry in db.session.execute(services.audit_log(request.args.get("action") or None)).scalars():
-        writer.writerow([entry.at.isoformat(), entry.actor.email if entry.actor else "",
-                         entry.subject.email if entry.subject else "", entry.action, entry.detail,
-                         entry.ip_address or ""])
+        writer.writerow(
+            [
+                entry.at.isoformat(),
+                entry.actor.email if entry.actor else "",
+                entry.subject.email if entry.subject else "",
+                entry.action,
+                entry.detail,
+                entry.ip_address or "",
+            ]
+        )
     response = current_app.response_class(buffer.getvalue(), mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
     return response

@@ -1,4 +1,5 @@
 """`flask skills snapshot`: store this month's gap figures (the scheduler does the same each month)."""
+
 import click
 
 from lms.extensions import db
@@ -16,9 +17,13 @@ def _month(_ctx, _param, value: str | None) -> str | None:
 
 
 @skills_cli.command("snapshot")
-@click.option("--month", metavar="YYYY-MM", callback=_month,
-              help="The month to store the figures under (default: the current month). "
-                   "The figures are always today's; an existing snapshot of that month is replaced.")
+@click.option(
+    "--month",
+    metavar="YYYY-MM",
+    callback=_month,
+    help="The month to store the figures under (default: the current month). "
+    "The figures are always today's; an existing snapshot of that month is replaced.",
+)
 def snapshot(month: str | None) -> None:
     """Store the share of people at or above target per group and competence for this month."""
     try:

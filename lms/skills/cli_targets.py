@@ -1,4 +1,5 @@
 """`flask skills targets ...`: target profiles from a CSV file (see docs/competences.md)."""
+
 from pathlib import Path
 
 import click
@@ -15,8 +16,12 @@ def targets_cli() -> None:
 
 @targets_cli.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--apply", "apply_changes", is_flag=True,
-              help="Write the changes. Without it, only show what would change (a dry run).")
+@click.option(
+    "--apply",
+    "apply_changes",
+    is_flag=True,
+    help="Write the changes. Without it, only show what would change (a dry run).",
+)
 def import_targets(file: Path, apply_changes: bool) -> None:
     """Import targets from a CSV file (a dry run unless --apply).
 

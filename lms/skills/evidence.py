@@ -4,6 +4,7 @@ Verified evidence: a valid course completion (at the level the course teaches) a
 assessment confirmed by the person's manager or a trainer. A self-assessment is evidence too,
 but never verified: it is shown beside the current level and never raises it.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -42,8 +43,9 @@ class Evidence:
         return self.expires_at is not None and as_utc(self.expires_at) <= (now or utcnow())
 
 
-def current_level(evidence: Iterable[Evidence], now: datetime | None = None,
-                  shown_within_months: int | None = None) -> int:
+def current_level(
+    evidence: Iterable[Evidence], now: datetime | None = None, shown_within_months: int | None = None
+) -> int:
     """The highest level among valid verified evidence; 0 when there is none.
 
     Expired completions do not count. With `shown_within_months` (a target that must be shown
@@ -51,8 +53,10 @@ def current_level(evidence: Iterable[Evidence], now: datetime | None = None,
     """
     now = now or utcnow()
     levels = [
-        item.level for item in evidence
-        if item.verified and not item.expired(now)
+        item.level
+        for item in evidence
+        if item.verified
+        and not item.expired(now)
         and (shown_within_months is None or add_months(as_utc(item.date), shown_within_months) > now)
     ]
     return max(levels, default=0)
@@ -74,16 +78,26 @@ def evidence_for(user_ids: Iterable[int], competence_ids: Iterable[int] | None =
         return result
     wanted = list(competence_ids) if competence_ids is not None else None
 
-    completions = (select(Completion.user_id, CourseCompetence.competence_id, CourseCompetence.level,
-                          Completion.completed_at, Completion.expires_at, Course.title)
-                   .join(CourseCompetence, CourseCompetence.course_id == Completion.course_id)
-                   .join(Course, Course.id == Completion.course_id)
-                   .where(Completion.user_id.in_(user_ids)))
+    completions = (
+        select(
+            Completion.user_id,
+            CourseCompetence.competence_id,
+            CourseCompetence.level,
+            Completion.completed_at,
+            Completion.expires_at,
+            Course.title,
+        )
+        .join(CourseCompetence, CourseCompetence.course_id == Completion.course_id)
+        .join(Course, Course.id == Completion.course_id)
+        .where(Completion.user_id.in_(user_ids))
+    )
     # Plain columns, not ORM objects: the matrix export reads tens of thousands of rows.
-    assessments = select(Assessment.user_id, Assessment.competence_id, Assessment.level, Assessment.assessed_at,
-                         Assessment.note).where(Assessment.user_id.in_(user_ids))
-    self_assessments = select(SelfAssessment.user_id, SelfAssessment.competence_id, SelfAssessment.level,
-                              SelfAssessment.assessed_at).where(SelfAssessment.user_id.in_(user_ids))
+    assessments = select(
+        Assessment.user_id, Assessment.competence_id, Assessment.level, Assessment.assessed_at, Assessment.note
+    ).where(Assessment.user_id.in_(user_ids))
+    self_assessments = select(
+        SelfAssessment.user_id, SelfAssessment.competence_id, SelfAssessment.level, SelfAssessment.assessed_at
+    ).where(SelfAssessment.user_id.in_(user_ids))
     if wanted is not None:
         completions = completions.where(CourseCompetence.competence_id.in_(wanted))
         assessments = assessments.where(Assessment.competence_id.in_(wanted))
@@ -91,10 +105,12 @@ def evidence_for(user_ids: Iterable[int], competence_ids: Iterable[int] | None =
 
     for user_id, competence_id, level, completed_at, expires_at, title in db.session.execute(completions):
         result[user_id][competence_id].append(
-            Evidence(user_id, competence_id, level, COURSE, completed_at, title, expires_at=expires_at))
+            Evidence(user_id, competence_id, level, COURSE, completed_at, title, expires_at=expires_at)
+        )
     for user_id, competence_id, level, assessed_at, note in db.session.execute(assessments):
         result[user_id][competence_id].append(
-            Evidence(user_id, competence_id, level, ASSESSMENT, assessed_at, note=note))
+            Evidence(user_id, competence_id, level, ASSESSMENT, assessed_at, note=note)
+        )
     for user_id, competence_id, level, assessed_at in db.session.execute(self_assessments):
         result[user_id][competence_id].append(Evidence(user_id, competence_id, level, SELF, assessed_at))
     return result

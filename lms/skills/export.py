@@ -1,5 +1,6 @@
 """CSV and XLSX exports of the skill matrix: the page's numbers, as numbers, with a header saying
 when, by whom and with which filter they were exported."""
+
 from __future__ import annotations
 
 import csv
@@ -11,13 +12,20 @@ from openpyxl import Workbook
 
 from lms.skills.matrix import Matrix
 
-FORMATS = {"csv": "text/csv; charset=utf-8",
-           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 def header_rows(exported_at: datetime, exported_by: str, filter_text: str) -> list[list]:
-    return [["Lernpfad skill matrix"], ["exported_at", exported_at.strftime("%Y-%m-%d %H:%M:%S UTC")],
-            ["exported_by", exported_by], ["filter", filter_text], []]
+    return [
+        ["Lernpfad skill matrix"],
+        ["exported_at", exported_at.strftime("%Y-%m-%d %H:%M:%S UTC")],
+        ["exported_by", exported_by],
+        ["filter", filter_text],
+        [],
+    ]
 
 
 def table_rows(matrix: Matrix) -> Iterator[list]:
@@ -27,8 +35,13 @@ def table_rows(matrix: Matrix) -> Iterator[list]:
         columns += [f"{competence.code} current", f"{competence.code} target"]
     yield columns
     for person in matrix.people:
-        row = [person.personnel_number or "", person.family_name, person.given_name,
-               person.department.code if person.department else "", person.job_role.code if person.job_role else ""]
+        row = [
+            person.personnel_number or "",
+            person.family_name,
+            person.given_name,
+            person.department.code if person.department else "",
+            person.job_role.code if person.job_role else "",
+        ]
         for competence in matrix.competences:
             cell = matrix.cells[person.id][competence.id]
             row += [cell.current, cell.target.level if cell.target else None]

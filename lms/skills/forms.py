@@ -28,5 +28,8 @@ class SelfAssessmentForm(FlaskForm):
 class AssessmentForm(FlaskForm):
     competence_id = SelectField(_l("Competence"), coerce=int, validators=[InputRequired()], validate_choice=False)
     level = SelectField(_l("Confirmed level"), coerce=int, validators=[InputRequired(), NumberRange(1, 8)])
-    note = TextAreaField(_l("Note"), validators=[DataRequired(), Length(max=500)],
-                         description=_l("What the level is based on, e.g. observed in daily work."))
+    note = TextAreaField(
+        _l("Note"),
+        validators=[DataRequired(), Length(max=500)],
+        description=_l("What the level is based on, e.g. observed in daily work."),
+    )

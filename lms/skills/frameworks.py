@@ -5,6 +5,7 @@ Loading is idempotent (same file, same content hash: nothing changes) and versio
 if courses, targets or evidence still use it, the load is refused instead, so nothing disappears
 silently.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -42,8 +43,9 @@ def _texts(node, key: str, path, problems: Problems, required: bool = True) -> t
         if required:
             problems.error(path, getattr(node, "line", 1), f"'{key}' is missing")
         return None
-    if not isinstance(value, dict) or not all(isinstance(value.get(lang), str) and value.get(lang).strip()
-                                              for lang in ("de", "en")):
+    if not isinstance(value, dict) or not all(
+        isinstance(value.get(lang), str) and value.get(lang).strip() for lang in ("de", "en")
+    ):
         problems.error(path, node.line_of(key), f"'{key}' needs a German and an English text: {{de: ..., en: ...}}")
         return None
     return value["de"].strip(), value["en"].strip()
@@ -81,15 +83,25 @@ def parse_framework_file(path: Path) -> tuple[_Parsed | None, Problems]:
     if not isinstance(meta, LineMap):
         problems.error(path, data.line_of("framework"), "'framework' must be a mapping with id, version and title")
     else:
-        _check_keys(meta, {"id", "version", "title", "publisher", "licence", "source", "attribution"}, path,
-                    problems, "'framework'")
+        _check_keys(
+            meta,
+            {"id", "version", "title", "publisher", "licence", "source", "attribution"},
+            path,
+            problems,
+            "'framework'",
+        )
         for key in ("id", "version"):
             if not isinstance(meta.get(key), (str, int, float)) or not str(meta.get(key)).strip():
                 problems.error(path, meta.line_of(key), f"'framework.{key}' is missing")
-        header = {"key": str(meta.get("id", "")).strip(), "version": str(meta.get("version", "")).strip(),
-                  "title": _texts(meta, "title", path, problems),
-                  "attribution": _texts(meta, "attribution", path, problems, required=False),
-                  "publisher": meta.get("publisher"), "licence": meta.get("licence"), "source": meta.get("source")}
+        header = {
+            "key": str(meta.get("id", "")).strip(),
+            "version": str(meta.get("version", "")).strip(),
+            "title": _texts(meta, "title", path, problems),
+            "attribution": _texts(meta, "attribution", path, problems, required=False),
+            "publisher": meta.get("publisher"),
+            "licence": meta.get("licence"),
+            "source": meta.get("source"),
+        }
 
     levels = []
     raw_levels = data.get("levels")
@@ -98,12 +110,21 @@ def parse_framework_file(path: Path) -> tuple[_Parsed | None, Problems]:
     else:
         for index, item in enumerate(raw_levels):
             line = raw_levels.line_of(index)
-            if not isinstance(item, LineMap) or not isinstance(item.get("level"), int) or isinstance(
-                    item.get("level"), bool):
+            if (
+                not isinstance(item, LineMap)
+                or not isinstance(item.get("level"), int)
+                or isinstance(item.get("level"), bool)
+            ):
                 problems.error(path, line, "each level needs a whole number 'level'")
                 continue
-            levels.append({"level": item["level"], "band": _texts(item, "band", path, problems),
-                           "description": _texts(item, "description", path, problems), "line": line})
+            levels.append(
+                {
+                    "level": item["level"],
+                    "band": _texts(item, "band", path, problems),
+                    "description": _texts(item, "description", path, problems),
+                    "line": line,
+                }
+            )
         numbers = [level["level"] for level in levels]
         if len(set(numbers)) != len(numbers):
             problems.error(path, raw_levels.line, "level numbers must be unique")
@@ -135,14 +156,26 @@ def parse_framework_file(path: Path) -> tuple[_Parsed | None, Problems]:
                 _check_keys(competence, {"id", "title", "description"}, path, problems, "a competence")
                 code = str(competence["id"]).strip()
                 if code in seen_codes:
-                    problems.error(path, c_line, f"competence id '{code}' is used twice (first on line "
-                                                 f"{seen_codes[code]})")
+                    problems.error(
+                        path, c_line, f"competence id '{code}' is used twice (first on line {seen_codes[code]})"
+                    )
                 seen_codes[code] = c_line
-                competences.append({"code": code, "title": _texts(competence, "title", path, problems),
-                                    "description": _texts(competence, "description", path, problems,
-                                                          required=False), "line": c_line})
-            areas.append({"code": str(area["id"]).strip(), "title": _texts(area, "title", path, problems),
-                          "competences": competences, "line": line})
+                competences.append(
+                    {
+                        "code": code,
+                        "title": _texts(competence, "title", path, problems),
+                        "description": _texts(competence, "description", path, problems, required=False),
+                        "line": c_line,
+                    }
+                )
+            areas.append(
+                {
+                    "code": str(area["id"]).strip(),
+                    "title": _texts(area, "title", path, problems),
+                    "competences": competences,
+                    "line": line,
+                }
+            )
     if problems:
         return None, problems
     return _Parsed(header, levels, areas), problems
@@ -160,15 +193,25 @@ def load_framework_file(path: Path) -> LoadResult:
     if framework is not None and framework.content_hash == content_hash:
         return LoadResult(framework, "unchanged", [], problems.warnings)
     status = "updated" if framework else "created"
-    existing = {} if framework is None else {
-        c.code: c for c in db.session.execute(select(Competence).where(Competence.framework_id == framework.id)).scalars()}
+    existing = (
+        {}
+        if framework is None
+        else {
+            c.code: c
+            for c in db.session.execute(select(Competence).where(Competence.framework_id == framework.id)).scalars()
+        }
+    )
     wanted_codes = {c["code"] for area in parsed.areas for c in area["competences"]}
     dropped = [code for code in existing if code not in wanted_codes and not existing[code].retired]
     in_use = _competences_in_use([existing[code].id for code in dropped])
     if in_use:
         for code in sorted(in_use_code for in_use_code in dropped if existing[in_use_code].id in in_use):
-            problems.error(path, 1, f"competence {code} is no longer in the file but courses, targets or evidence "
-                                    f"still use it; keep it in the file, or move them to another competence first")
+            problems.error(
+                path,
+                1,
+                f"competence {code} is no longer in the file but courses, targets or evidence "
+                f"still use it; keep it in the file, or move them to another competence first",
+            )
         raise FrameworkFileError(problems)
 
     if framework is None:
@@ -219,8 +262,13 @@ def _competences_in_use(competence_ids: list[int]) -> set[int]:
     from lms.skills.models import Assessment, JobRoleTarget, PersonalTarget, SelfAssessment
 
     used: set[int] = set()
-    for column in (CourseCompetence.competence_id, JobRoleTarget.competence_id, PersonalTarget.competence_id,
-                   Assessment.competence_id, SelfAssessment.competence_id):
+    for column in (
+        CourseCompetence.competence_id,
+        JobRoleTarget.competence_id,
+        PersonalTarget.competence_id,
+        Assessment.competence_id,
+        SelfAssessment.competence_id,
+    ):
         used.update(db.session.execute(select(column).where(column.in_(competence_ids)).distinct()).scalars())
     return used
 

@@ -1,4 +1,5 @@
 """HR's gap overview: share of people at or above target, per department and job role, and its trend."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,8 +29,9 @@ def overview():
     months = {month: month_label(month) for month in trend.months}
     # A line chart is readable for one area's few competences; with every area the table alone is clearer.
     chart = trend_chart(trend, data.competences, months) if data.area and len(trend.months) > 1 else None
-    return render_template("skills/gaps/overview.html", data=data, trend=trend, months=months, chart=chart,
-                           symbols=SYMBOLS)
+    return render_template(
+        "skills/gaps/overview.html", data=data, trend=trend, months=months, chart=chart, symbols=SYMBOLS
+    )
 
 
 def month_label(month: str) -> str:
@@ -38,6 +40,7 @@ def month_label(month: str) -> str:
 
 
 # --- the trend as an SVG line chart (the same numbers are in the table below it) -------------
+
 
 @dataclass
 class ChartPoint:
@@ -68,8 +71,9 @@ class Chart:
     x_ticks: list[tuple[float, str]]  # (x, month label)
 
 
-def trend_chart(trend: gaps.Trend, competences: list[Competence], labels: dict[str, str],
-                width: int = 720, height: int = 280) -> Chart:
+def trend_chart(
+    trend: gaps.Trend, competences: list[Competence], labels: dict[str, str], width: int = 720, height: int = 280
+) -> Chart:
     left, right, top, bottom = 48, width - 56, 16, height - 40
     count = len(trend.months)
 
@@ -88,8 +92,11 @@ def trend_chart(trend: gaps.Trend, competences: list[Competence], labels: dict[s
                     segments.append(" ".join(run))
                 run = []
                 continue
-            point = ChartPoint(x_of(index), y_of(figure.percent),
-                               f"{competence.code}, {labels[trend.months[index]]}: {figure.percent} %")
+            point = ChartPoint(
+                x_of(index),
+                y_of(figure.percent),
+                f"{competence.code}, {labels[trend.months[index]]}: {figure.percent} %",
+            )
             points.append(point)
             run.append(f"{point.x},{point.y}")
         if len(run) > 1:  # a lone month is only its dot
@@ -97,5 +104,4 @@ def trend_chart(trend: gaps.Trend, competences: list[Competence], labels: dict[s
         lines.append(ChartLine(competence, number % 6, segments, points, points[-1] if points else None))
     step = max(1, -(-count // 8))  # at most about eight month labels, counted back from the latest
     x_ticks = [(x_of(i), labels[m]) for i, m in enumerate(trend.months) if (count - 1 - i) % step == 0]
-    return Chart(width, height, left, top, bottom, right, lines,
-                 [(y_of(p), p) for p in (0, 25, 50, 75, 100)], x_ticks)
+    return Chart(width, height, left, top, bottom, right, lines, [(y_of(p), p) for p in (0, 25, 50, 75, 100)], x_ticks)

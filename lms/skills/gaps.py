@@ -11,6 +11,7 @@ minimum applies to past months too.
 
 Functions flush, never commit; the caller (view, CLI command, scheduled task) commits.
 """
+
 from __future__ import annotations
 
 import re
@@ -41,6 +42,7 @@ def min_group_size() -> int:
 
 
 # --- figures ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Figure:
@@ -94,12 +96,16 @@ class Group:
 def _active_people() -> list[User]:
     # Roles are not needed here: lazy instead of selectin (which would add a statement per 500 people),
     # so this is one statement however many people there are.
-    return list(db.session.execute(
-        select(User).where(User.active.is_(True)).options(lazyload(User.role_rows)).order_by(User.id)).scalars())
+    return list(
+        db.session.execute(
+            select(User).where(User.active.is_(True)).options(lazyload(User.role_rows)).order_by(User.id)
+        ).scalars()
+    )
 
 
-def group_figures(competences: Sequence[Competence], scopes: Iterable[str] = SCOPES,
-                  minimum: int | None = None) -> list[Group]:
+def group_figures(
+    competences: Sequence[Competence], scopes: Iterable[str] = SCOPES, minimum: int | None = None
+) -> list[Group]:
     """Per group (all, then departments in tree order, then job roles by title) and competence:
     people with a target and people at or above it. A fixed number of statements."""
     scopes = set(scopes)
@@ -128,15 +134,21 @@ def group_figures(competences: Sequence[Competence], scopes: Iterable[str] = SCO
                 seen.add(department_id)
                 members[(DEPARTMENT, department_id)].append(person.id)
                 department_id = parent_of.get(department_id)
-        groups.extend(Group(DEPARTMENT, node.department.id, depth=node.depth, department=node.department)
-                      for node in tree if node.department.active or members.get((DEPARTMENT, node.department.id)))
+        groups.extend(
+            Group(DEPARTMENT, node.department.id, depth=node.depth, department=node.department)
+            for node in tree
+            if node.department.active or members.get((DEPARTMENT, node.department.id))
+        )
     if JOB_ROLE in scopes:
         for person in people:
             if person.job_role_id:
                 members[(JOB_ROLE, person.job_role_id)].append(person.id)
         job_roles = db.session.execute(select(JobRole).order_by(JobRole.title, JobRole.id)).scalars()
-        groups.extend(Group(JOB_ROLE, role.id, job_role=role)
-                      for role in job_roles if role.active or members.get((JOB_ROLE, role.id)))
+        groups.extend(
+            Group(JOB_ROLE, role.id, job_role=role)
+            for role in job_roles
+            if role.active or members.get((JOB_ROLE, role.id))
+        )
 
     for group in groups:
         ids = members.get((group.scope, group.scope_id), [])
@@ -177,6 +189,7 @@ def overview(by: str = DEPARTMENT, area_code: str | None = None) -> GapOverview:
 
 # --- months ----------------------------------------------------------------------------------
 
+
 def current_month(now: datetime | None = None) -> str:
     """YYYY-MM in the town's time zone (at 00:30 on the 1st in Berlin it is already the new month)."""
     zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Europe/Berlin")
@@ -204,6 +217,7 @@ def month_range(first: str, last: str) -> list[str]:
 
 # --- snapshots -------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class SnapshotResult:
     month: str
@@ -225,10 +239,17 @@ def take_snapshot(month: str | None = None) -> SnapshotResult:
     groups = group_figures(competences, SCOPES, minimum=0)
     taken_at = utcnow()
     rows = [
-        {"month": month, "scope": group.scope, "scope_id": group.scope_id, "competence_id": competence_id,
-         "people_with_target": figure.people_with_target, "people_at_target": figure.people_at_target,
-         "taken_at": taken_at}
-        for group in groups for competence_id, figure in group.figures.items()
+        {
+            "month": month,
+            "scope": group.scope,
+            "scope_id": group.scope_id,
+            "competence_id": competence_id,
+            "people_with_target": figure.people_with_target,
+            "people_at_target": figure.people_at_target,
+            "taken_at": taken_at,
+        }
+        for group in groups
+        for competence_id, figure in group.figures.items()
     ]
     db.session.execute(delete(SkillSnapshot).where(SkillSnapshot.month == month))
     if rows:
@@ -256,11 +277,19 @@ def trend(scope: str, scope_id: int, competence_ids: Iterable[int], minimum: int
     if not competence_ids:
         return Trend([], {})
     rows = db.session.execute(
-        select(SkillSnapshot.month, SkillSnapshot.competence_id, SkillSnapshot.people_with_target,
-               SkillSnapshot.people_at_target)
-        .where(SkillSnapshot.scope == scope, SkillSnapshot.scope_id == (0 if scope == ALL else scope_id),
-               SkillSnapshot.competence_id.in_(competence_ids))
-        .order_by(SkillSnapshot.month)).all()
+        select(
+            SkillSnapshot.month,
+            SkillSnapshot.competence_id,
+            SkillSnapshot.people_with_target,
+            SkillSnapshot.people_at_target,
+        )
+        .where(
+            SkillSnapshot.scope == scope,
+            SkillSnapshot.scope_id == (0 if scope == ALL else scope_id),
+            SkillSnapshot.competence_id.in_(competence_ids),
+        )
+        .order_by(SkillSnapshot.month)
+    ).all()
     if not rows:
         return Trend([], {cid: [] for cid in competence_ids})
     months = month_range(rows[0].month, rows[-1].month)
@@ -269,4 +298,3 @@ def trend(scope: str, scope_id: int, competence_ids: Iterable[int], minimum: int
     for month, competence_id, with_target, at_target in rows:
         series[competence_id][position[month]] = Figure(with_target, at_target, minimum)
     return Trend(months, series)
-

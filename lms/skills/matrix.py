@@ -3,6 +3,7 @@
 Filters narrow it down; paging keeps 500 people usable. The export uses the same rows, so the
 file and the page show the same numbers.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -53,13 +54,19 @@ class Matrix:
         return any(self.cells[user.id][c.id].gap for c in self.competences)
 
 
-def build_matrix(viewer: User | None, criteria: MatrixFilter, page: int | None = 1, page_size: int = PAGE_SIZE) -> Matrix:
+def build_matrix(
+    viewer: User | None, criteria: MatrixFilter, page: int | None = 1, page_size: int = PAGE_SIZE
+) -> Matrix:
     """The matrix as this viewer may see it; page=None gives everyone (for exports)."""
     areas = framework_outline(area_code=criteria.area_code)
     competences = [c for area in areas for c in area.active_competences]
-    people = list(db.session.execute(
-        privacy.visible_people(viewer, criteria.department_id, criteria.job_role_id)
-        .options(joinedload(User.department), joinedload(User.job_role))).scalars())
+    people = list(
+        db.session.execute(
+            privacy.visible_people(viewer, criteria.department_id, criteria.job_role_id).options(
+                joinedload(User.department), joinedload(User.job_role)
+            )
+        ).scalars()
+    )
     cells = cells_for(people, competences)
     matrix = Matrix(areas, competences, people, cells, total=len(people), all_people=people)
     if criteria.gaps_only:
@@ -71,7 +78,7 @@ def build_matrix(viewer: User | None, criteria: MatrixFilter, page: int | None =
     matrix.pages = max(1, -(-len(people) // page_size))
     matrix.page = min(max(1, page), matrix.pages)
     start = (matrix.page - 1) * page_size
-    matrix.people = people[start:start + page_size]
+    matrix.people = people[start : start + page_size]
     return matrix
 
 

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Optional
-
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -20,18 +18,20 @@ class Framework(Localized, db.Model):
     version: Mapped[str] = mapped_column(String(40))
     title_de: Mapped[str] = mapped_column(String(300))
     title_en: Mapped[str] = mapped_column(String(300))
-    publisher: Mapped[Optional[str]] = mapped_column(String(300))
-    licence: Mapped[Optional[str]] = mapped_column(String(60))
-    source: Mapped[Optional[str]] = mapped_column(Text)
-    attribution_de: Mapped[Optional[str]] = mapped_column(Text)
-    attribution_en: Mapped[Optional[str]] = mapped_column(Text)
+    publisher: Mapped[str | None] = mapped_column(String(300))
+    licence: Mapped[str | None] = mapped_column(String(60))
+    source: Mapped[str | None] = mapped_column(Text)
+    attribution_de: Mapped[str | None] = mapped_column(Text)
+    attribution_en: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
     loaded_at: Mapped[timestamp] = mapped_column(default=utcnow, server_default=func.now())
 
-    areas: Mapped[list["CompetenceArea"]] = relationship(
-        back_populates="framework", order_by="CompetenceArea.position", cascade="all, delete-orphan")
-    levels: Mapped[list["ProficiencyLevel"]] = relationship(
-        order_by="ProficiencyLevel.level", cascade="all, delete-orphan")
+    areas: Mapped[list[CompetenceArea]] = relationship(
+        back_populates="framework", order_by="CompetenceArea.position", cascade="all, delete-orphan"
+    )
+    levels: Mapped[list[ProficiencyLevel]] = relationship(
+        order_by="ProficiencyLevel.level", cascade="all, delete-orphan"
+    )
 
 
 class ProficiencyLevel(Localized, db.Model):
@@ -59,8 +59,7 @@ class CompetenceArea(Localized, db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     framework: Mapped[Framework] = relationship(back_populates="areas")
-    competences: Mapped[list["Competence"]] = relationship(
-        back_populates="area", order_by="Competence.position")
+    competences: Mapped[list[Competence]] = relationship(back_populates="area", order_by="Competence.position")
 
 
 class Competence(Localized, db.Model):
@@ -73,8 +72,8 @@ class Competence(Localized, db.Model):
     code: Mapped[str] = mapped_column(String(20))
     title_de: Mapped[str] = mapped_column(String(300))
     title_en: Mapped[str] = mapped_column(String(300))
-    description_de: Mapped[Optional[str]] = mapped_column(Text)
-    description_en: Mapped[Optional[str]] = mapped_column(Text)
+    description_de: Mapped[str | None] = mapped_column(Text)
+    description_en: Mapped[str | None] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer, default=0)
     # A competence dropped from a newer framework file is retired, never deleted, while anything refers to it.
     retired: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -93,7 +92,7 @@ class Assessment(db.Model):
     competence_id: Mapped[int] = mapped_column(ForeignKey("competences.id"), index=True)
     level: Mapped[int] = mapped_column(Integer)
     note: Mapped[str] = mapped_column(String(500), default="")
-    assessed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    assessed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     assessed_at: Mapped[timestamp] = mapped_column(default=utcnow)
 
     competence: Mapped[Competence] = relationship()
@@ -121,7 +120,7 @@ class JobRoleTarget(db.Model):
     job_role_id: Mapped[int] = mapped_column(ForeignKey("job_roles.id", ondelete="CASCADE"), primary_key=True)
     competence_id: Mapped[int] = mapped_column(ForeignKey("competences.id"), primary_key=True, index=True)
     level: Mapped[int] = mapped_column(Integer)
-    recert_months: Mapped[Optional[int]] = mapped_column(Integer)
+    recert_months: Mapped[int | None] = mapped_column(Integer)
 
     competence: Mapped[Competence] = relationship()
 
@@ -134,9 +133,9 @@ class PersonalTarget(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     competence_id: Mapped[int] = mapped_column(ForeignKey("competences.id"), primary_key=True, index=True)
     level: Mapped[int] = mapped_column(Integer)
-    recert_months: Mapped[Optional[int]] = mapped_column(Integer)
+    recert_months: Mapped[int | None] = mapped_column(Integer)
     note: Mapped[str] = mapped_column(String(500), default="")
-    set_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     set_at: Mapped[timestamp] = mapped_column(default=utcnow)
 
     competence: Mapped[Competence] = relationship()

@@ -3,6 +3,7 @@
 A person's targets are their job role's target profile plus their individual targets; where both
 name the same competence the higher level counts, and the shorter "show again every N months".
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -50,7 +51,8 @@ def targets_for(users: Iterable[User]) -> dict[int, dict[int, Target]]:
     if ids:
         for row in db.session.execute(select(PersonalTarget).where(PersonalTarget.user_id.in_(ids))).scalars():
             result[row.user_id][row.competence_id] = _merge(
-                result[row.user_id].get(row.competence_id), Target(row.level, row.recert_months, personal=True))
+                result[row.user_id].get(row.competence_id), Target(row.level, row.recert_months, personal=True)
+            )
     return result
 
 
@@ -89,7 +91,10 @@ def cells_for(users: list[User], competences: list[Competence]) -> dict[int, dic
             target = own_targets.get(competence_id)
             row[competence_id] = Cell(
                 current=current_level(items, now, target.recert_months if target else None) if items else 0,
-                target=target, self_level=latest_self_level(items) if items else None, evidence=items)
+                target=target,
+                self_level=latest_self_level(items) if items else None,
+                evidence=items,
+            )
     return cells
 
 
@@ -98,8 +103,12 @@ def framework_outline(framework: Framework | None = None, area_code: str | None 
     framework = framework or default_framework()
     if framework is None:
         return []
-    query = (select(CompetenceArea).where(CompetenceArea.framework_id == framework.id)
-             .options(selectinload(CompetenceArea.competences)).order_by(CompetenceArea.position))
+    query = (
+        select(CompetenceArea)
+        .where(CompetenceArea.framework_id == framework.id)
+        .options(selectinload(CompetenceArea.competences))
+        .order_by(CompetenceArea.position)
+    )
     if area_code:
         query = query.where(CompetenceArea.code == area_code)
     areas = list(db.session.execute(query).scalars())
@@ -141,15 +150,18 @@ def profile_of(user: User) -> Profile:
     closing: dict[int, list] = defaultdict(list)
     if gap_targets:
         for row in db.session.execute(
-                select(CourseCompetence.competence_id, CourseCompetence.level, Course)
-                .join(Course, Course.id == CourseCompetence.course_id)
-                .where(CourseCompetence.competence_id.in_(gap_targets), Course.archived.is_(False))
-                .order_by(Course.title)):
+            select(CourseCompetence.competence_id, CourseCompetence.level, Course)
+            .join(Course, Course.id == CourseCompetence.course_id)
+            .where(CourseCompetence.competence_id.in_(gap_targets), Course.archived.is_(False))
+            .order_by(Course.title)
+        ):
             competence_id, level, course = row
             if level >= gap_targets[competence_id]:
                 closing[competence_id].append(course)
-    rows = [(area, [ProfileRow(c, cells[c.id], closing.get(c.id, [])) for c in area.active_competences])
-            for area in areas]
-    history = sorted((item for cell in cells.values() for item in cell.evidence),
-                     key=lambda item: as_utc(item.date), reverse=True)
+    rows = [
+        (area, [ProfileRow(c, cells[c.id], closing.get(c.id, [])) for c in area.active_competences]) for area in areas
+    ]
+    history = sorted(
+        (item for cell in cells.values() for item in cell.evidence), key=lambda item: as_utc(item.date), reverse=True
+    )
     return Profile(user, rows, history)

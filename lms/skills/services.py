@@ -1,6 +1,6 @@
 """Skills: self-assessments and confirmed assessments. Functions flush; the caller commits."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 from lms.extensions import db
 from lms.i18n import _
@@ -40,8 +40,9 @@ def record_assessment(assessor: User, person: User, competence_id, level: int, n
     competence = _competence_of_default_framework(competence_id)
     if not 1 <= level <= max_level():
         raise ValidationFailed({"level": _("Choose a level from 1 to %(max)d.", max=max_level())})
-    entry = Assessment(user_id=person.id, competence_id=competence.id, level=level, note=note.strip()[:500],
-                       assessed_by_id=assessor.id)
+    entry = Assessment(
+        user_id=person.id, competence_id=competence.id, level=level, note=note.strip()[:500], assessed_by_id=assessor.id
+    )
     db.session.add(entry)
     db.session.flush()
     return entry
@@ -52,4 +53,3 @@ def level_choices(include_zero: bool = False) -> list[tuple[int, str]]:
     levels = framework.levels if framework else []
     choices = [(0, _("0 – not yet"))] if include_zero else []
     return choices + [(level.level, f"{level.level} – {level.t('band')}") for level in levels]
-

@@ -1,5 +1,6 @@
 """Forms for target profiles. The rules (level range, months, competence) live in lms.skills.targets;
 these forms carry the CSRF token and the values, and show the service's errors next to the fields."""
+
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -21,15 +22,21 @@ def _int_or_raw(value):
 
 
 def level_choices(levels, none_label) -> list[SelectChoice]:
-    """"no target", then each level with its band name (1 – Foundation … 8 – Highly specialised)."""
+    """ "no target", then each level with its band name (1 – Foundation … 8 – Highly specialised)."""
     return [SelectChoice(0, none_label)] + [
-        SelectChoice(level.level, f"{level.level} – {level.t('band')}") for level in levels]
+        SelectChoice(level.level, f"{level.level} – {level.t('band')}") for level in levels
+    ]
 
 
 def _months_field(label, description=None) -> StringField:
-    return StringField(label, description=description, validators=[Optional()],
-                       widget=NumberInput(step=1, min=1, max=MAX_RECERT_MONTHS), filters=[_strip],
-                       render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    return StringField(
+        label,
+        description=description,
+        validators=[Optional()],
+        widget=NumberInput(step=1, min=1, max=MAX_RECERT_MONTHS),
+        filters=[_strip],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
 
 
 def _strip(value):
@@ -51,15 +58,25 @@ class TargetProfileForm(FlaskForm):
         for area in areas:
             for competence in area.active_competences:
                 name = f"{competence.code} {competence.t('title')}"
-                setattr(Form, level_field(competence.id), SelectField(
-                    _("Target level for %(competence)s", competence=name), choices=choices,
-                    coerce=_int_or_raw, validate_choice=False, validators=[Optional()]))
-                setattr(Form, months_field(competence.id), _months_field(
-                    _("Show again every … months, for %(competence)s", competence=name)))
+                setattr(
+                    Form,
+                    level_field(competence.id),
+                    SelectField(
+                        _("Target level for %(competence)s", competence=name),
+                        choices=choices,
+                        coerce=_int_or_raw,
+                        validate_choice=False,
+                        validators=[Optional()],
+                    ),
+                )
+                setattr(
+                    Form,
+                    months_field(competence.id),
+                    _months_field(_("Show again every … months, for %(competence)s", competence=name)),
+                )
                 target = targets.get(competence.id)
                 data[level_field(competence.id)] = target.level if target else 0
-                data[months_field(competence.id)] = str(target.recert_months) if target and target.recert_months \
-                    else ""
+                data[months_field(competence.id)] = str(target.recert_months) if target and target.recert_months else ""
         return Form(data=data)
 
     def values_for(self, competence_ids) -> dict[int, tuple]:
@@ -68,19 +85,31 @@ class TargetProfileForm(FlaskForm):
 
 
 class PersonalTargetForm(FlaskForm):
-    competence_id = SelectField(_l("Competence"), coerce=_int_or_raw, validate_choice=False,
-                                validators=[Optional()])
-    level = SelectField(_l("Target level"), coerce=_int_or_raw, validate_choice=False, validators=[Optional()],
-                        description=_l("Choose “no target” to remove the individual target."))
-    recert_months = _months_field(_l("Show again every … months"), description=_l(
-        "Leave empty if the level need not be shown again."))
-    note = TextAreaField(_l("Note"), filters=[_strip], validators=[Optional()],
-                         render_kw={"rows": 3, "maxlength": MAX_NOTE_LENGTH},
-                         description=_l("For example: agreed in the annual staff talk on 12 March."))
+    competence_id = SelectField(_l("Competence"), coerce=_int_or_raw, validate_choice=False, validators=[Optional()])
+    level = SelectField(
+        _l("Target level"),
+        coerce=_int_or_raw,
+        validate_choice=False,
+        validators=[Optional()],
+        description=_l("Choose “no target” to remove the individual target."),
+    )
+    recert_months = _months_field(
+        _l("Show again every … months"), description=_l("Leave empty if the level need not be shown again.")
+    )
+    note = TextAreaField(
+        _l("Note"),
+        filters=[_strip],
+        validators=[Optional()],
+        render_kw={"rows": 3, "maxlength": MAX_NOTE_LENGTH},
+        description=_l("For example: agreed in the annual staff talk on 12 March."),
+    )
 
     def fill_choices(self, areas, levels) -> None:
         self.competence_id.choices = [SelectChoice("", _("– choose a competence –"))] + [
-            SelectChoice(competence.id, f"{competence.code} {competence.t('title')}",
-                         optgroup=f"{area.code} {area.t('title')}")
-            for area in areas for competence in area.active_competences]
+            SelectChoice(
+                competence.id, f"{competence.code} {competence.t('title')}", optgroup=f"{area.code} {area.t('title')}"
+            )
+            for area in areas
+            for competence in area.active_competences
+        ]
         self.level.choices = level_choices(levels, _("no target (remove)"))

@@ -1,6 +1,7 @@
 """Importing targets from CSV (`flask skills targets import`): `parse_targets_csv` reads and checks
 a file, reporting every problem as `path:line: message`; `plan_targets` says what would change;
 `apply_targets` writes it. See docs/competences.md, "Importing targets"."""
+
 from __future__ import annotations
 
 import csv
@@ -86,8 +87,8 @@ def _read_text(path: Path, problems: Problems) -> str | None:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        line = raw[:error.start].count(b"\n") + 1
-        problems.error(path, line, "not UTF-8 text; save the file as \"CSV UTF-8\"")
+        line = raw[: error.start].count(b"\n") + 1
+        problems.error(path, line, 'not UTF-8 text; save the file as "CSV UTF-8"')
         return None
 
 
@@ -119,17 +120,24 @@ def _read_records(path: Path, text: str, problems: Problems) -> list[_Raw] | Non
                 while header and not header[-1]:
                     header.pop()  # Excel adds separators for empty columns
                 if sorted(header) != sorted(CSV_COLUMNS):
-                    problems.error(path, start, f"wrong header: expected {','.join(CSV_COLUMNS)} (in any order), "
-                                                f"found {','.join(fields)}")
+                    problems.error(
+                        path,
+                        start,
+                        f"wrong header: expected {','.join(CSV_COLUMNS)} (in any order), found {','.join(fields)}",
+                    )
                     return None
                 continue
             if not any(value.strip() for value in fields):
                 continue  # blank line
-            if len(fields) > len(header) and not any(value.strip() for value in fields[len(header):]):
-                fields = fields[:len(header)]
+            if len(fields) > len(header) and not any(value.strip() for value in fields[len(header) :]):
+                fields = fields[: len(header)]
             if len(fields) != len(header):
-                problems.error(path, start, f"expected {len(header)} fields, found {len(fields)} (the separator is "
-                                            f"'{reader.dialect.delimiter}', taken from the header)")
+                problems.error(
+                    path,
+                    start,
+                    f"expected {len(header)} fields, found {len(fields)} (the separator is "
+                    f"'{reader.dialect.delimiter}', taken from the header)",
+                )
                 continue
             records.append(_Raw(start, {name: value.strip() for name, value in zip(header, fields, strict=True)}))
     except csv.Error as error:
@@ -140,7 +148,7 @@ def _read_records(path: Path, text: str, problems: Problems) -> list[_Raw] | Non
 
 def _chunks(values: list, size: int = _QUERY_CHUNK):
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]
 
 
 def parse_targets_csv(path) -> tuple[list[TargetRow], Problems]:
@@ -166,10 +174,16 @@ def parse_targets_csv(path) -> tuple[list[TargetRow], Problems]:
     numbers = sorted({r.values["code"] for r in records if r.values["type"].lower() == PERSON and r.values["code"]})
     people: dict[str, User] = {}
     for chunk in _chunks(numbers):
-        people.update({u.personnel_number: u for u in db.session.execute(
-            select(User).where(User.personnel_number.in_(chunk))).scalars()})
-    competences = {c.code: c for c in db.session.execute(
-        select(Competence).where(Competence.framework_id == framework.id)).scalars()}
+        people.update(
+            {
+                u.personnel_number: u
+                for u in db.session.execute(select(User).where(User.personnel_number.in_(chunk))).scalars()
+            }
+        )
+    competences = {
+        c.code: c
+        for c in db.session.execute(select(Competence).where(Competence.framework_id == framework.id)).scalars()
+    }
 
     rows: list[TargetRow] = []
     seen: dict[tuple[str, int, int], int] = {}
@@ -203,17 +217,29 @@ def parse_targets_csv(path) -> tuple[list[TargetRow], Problems]:
         except BadValue:
             pass
         if level is None:
-            problems.error(path, line, f"level must be a whole number from 0 to {top} (0 removes the target), "
-                           + (f"not '{values['level']}'" if values["level"] else "but it is empty"))
+            problems.error(
+                path,
+                line,
+                f"level must be a whole number from 0 to {top} (0 removes the target), "
+                + (f"not '{values['level']}'" if values["level"] else "but it is empty"),
+            )
         elif level and competence is not None and competence.retired:
-            problems.error(path, line, f"competence {competence.code} is retired (no longer in the framework); it "
-                                       f"cannot get a new target, only level 0 to remove one")
+            problems.error(
+                path,
+                line,
+                f"competence {competence.code} is retired (no longer in the framework); it "
+                f"cannot get a new target, only level 0 to remove one",
+            )
         months = None
         try:
             months = parse_months(values["recert_months"])
         except BadValue:
-            problems.error(path, line, f"recert_months must be empty or a whole number of months from 1 to "
-                                       f"{MAX_RECERT_MONTHS}, not '{values['recert_months']}'")
+            problems.error(
+                path,
+                line,
+                f"recert_months must be empty or a whole number of months from 1 to "
+                f"{MAX_RECERT_MONTHS}, not '{values['recert_months']}'",
+            )
         note = values["note"]
         if len(note) > MAX_NOTE_LENGTH:
             problems.error(path, line, f"note is longer than {MAX_NOTE_LENGTH} characters")
@@ -223,14 +249,27 @@ def parse_targets_csv(path) -> tuple[list[TargetRow], Problems]:
         if owner is not None and competence is not None:
             key = (kind, owner.id, competence.id)
             if key in seen:
-                problems.error(path, line, f"duplicate row: line {seen[key]} already sets {kind} {values['code']} "
-                                           f"{competence.code}")
+                problems.error(
+                    path,
+                    line,
+                    f"duplicate row: line {seen[key]} already sets {kind} {values['code']} {competence.code}",
+                )
             else:
                 seen[key] = line
         if len(problems.errors) == errors_before:
-            rows.append(TargetRow(line=line, kind=kind, code=values["code"], competence_code=competence.code,
-                                  owner_id=owner.id, competence_id=competence.id, level=level,
-                                  recert_months=months if level else None, note=note if level else ""))
+            rows.append(
+                TargetRow(
+                    line=line,
+                    kind=kind,
+                    code=values["code"],
+                    competence_code=competence.code,
+                    owner_id=owner.id,
+                    competence_id=competence.id,
+                    level=level,
+                    recert_months=months if level else None,
+                    note=note if level else "",
+                )
+            )
     return rows, problems
 
 
@@ -253,8 +292,7 @@ def plan_targets(rows: list[TargetRow]) -> list[Change]:
     changes = []
     for row in rows:
         target = existing.get(row.key)
-        before = None if target is None else (
-            target.level, target.recert_months, getattr(target, "note", "") or "")
+        before = None if target is None else (target.level, target.recert_months, getattr(target, "note", "") or "")
         if row.level == 0:
             action = "unchanged" if target is None else "remove"
         elif target is None:
@@ -276,12 +314,26 @@ def apply_targets(rows: list[TargetRow]) -> list[Change]:
         if change.action == "remove":
             db.session.delete(target)
         elif change.action == "add" and row.kind == JOB_ROLE:
-            db.session.add(JobRoleTarget(job_role_id=row.owner_id, competence_id=row.competence_id,
-                                         level=row.level, recert_months=row.recert_months))
+            db.session.add(
+                JobRoleTarget(
+                    job_role_id=row.owner_id,
+                    competence_id=row.competence_id,
+                    level=row.level,
+                    recert_months=row.recert_months,
+                )
+            )
         elif change.action == "add":
-            db.session.add(PersonalTarget(user_id=row.owner_id, competence_id=row.competence_id, level=row.level,
-                                          recert_months=row.recert_months, note=row.note, set_by_id=None,
-                                          set_at=now))
+            db.session.add(
+                PersonalTarget(
+                    user_id=row.owner_id,
+                    competence_id=row.competence_id,
+                    level=row.level,
+                    recert_months=row.recert_months,
+                    note=row.note,
+                    set_by_id=None,
+                    set_at=now,
+                )
+            )
         elif change.action == "change":
             target.level, target.recert_months = row.level, row.recert_months
             if row.kind == PERSON:
@@ -294,5 +346,7 @@ def summary(changes: Iterable[Change], applied: bool) -> str:
     """`N to add, M to change, K to remove, U unchanged` (or added/changed/removed once applied)."""
     counts = Counter(change.action for change in changes)
     verbs = ("added", "changed", "removed") if applied else ("to add", "to change", "to remove")
-    return (f"{counts['add']} {verbs[0]}, {counts['change']} {verbs[1]}, {counts['remove']} {verbs[2]}, "
-            f"{counts['unchanged']} unchanged")
+    return (
+        f"{counts['add']} {verbs[0]}, {counts['change']} {verbs[1]}, {counts['remove']} {verbs[2]}, "
+        f"{counts['unchanged']} unchanged"
+    )

@@ -1,28 +1,25 @@
 """HR edits target profiles: per job role, and individual targets per person."""
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from lms.auth.access import roles_required
 from lms.extensions import db
-from lms.privacy import services as privacy
-from lms.web import attach_errors
 from lms.i18n import _
 from lms.people import services as people
 from lms.people.forms import UserSearchForm
 from lms.people.models import JobRole, User
 from lms.people.services import ValidationFailed
+from lms.privacy import services as privacy
 from lms.skills import targets
 from lms.skills.frameworks import default_framework
 from lms.skills.profiles import framework_outline, targets_for
 from lms.skills.target_forms import PersonalTargetForm, TargetProfileForm
+from lms.web import attach_errors
 
 bp = Blueprint("targets", __name__, url_prefix="/targets")
 hr_only = roles_required("hr")
-
-
-
-
 
 
 def _saved_meanwhile() -> None:
@@ -33,8 +30,12 @@ def _saved_meanwhile() -> None:
 def _changes_message(changes: targets.ProfileChanges) -> str:
     if not changes.any:
         return _("Nothing was changed.")
-    return _("The target profile was saved: %(added)d added, %(changed)d changed, %(removed)d removed.",
-             added=changes.added, changed=changes.changed, removed=changes.removed)
+    return _(
+        "The target profile was saved: %(added)d added, %(changed)d changed, %(removed)d removed.",
+        added=changes.added,
+        changed=changes.changed,
+        removed=changes.removed,
+    )
 
 
 @bp.get("/")
@@ -44,10 +45,12 @@ def index():
     form.validate()
     page = None
     if form.q.data:
-        page = db.paginate(people.users_query(form.q.data, status="all"),
-                           per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    return render_template("skills/targets/index.html", job_roles=targets.job_roles_with_target_counts(),
-                           form=form, page=page)
+        page = db.paginate(
+            people.users_query(form.q.data, status="all"), per_page=current_app.config["PAGE_SIZE"], error_out=False
+        )
+    return render_template(
+        "skills/targets/index.html", job_roles=targets.job_roles_with_target_counts(), form=form, page=page
+    )
 
 
 @bp.route("/job-roles/<int:job_role_id>", methods=["GET", "POST"])
@@ -74,9 +77,16 @@ def job_role(job_role_id: int):
             return redirect(url_for(".job_role", job_role_id=job_role_id))
     active_ids = {c.id for area in areas for c in area.active_competences}
     retired = [target for cid, target in current.items() if cid not in active_ids]
-    return render_template("skills/targets/job_role.html", job_role=job_role, framework=framework, areas=areas,
-                           levels=levels, form=form, retired=retired,
-                           headcount=targets.people_with_job_role(job_role))
+    return render_template(
+        "skills/targets/job_role.html",
+        job_role=job_role,
+        framework=framework,
+        areas=areas,
+        levels=levels,
+        form=form,
+        retired=retired,
+        headcount=targets.people_with_job_role(job_role),
+    )
 
 
 @bp.route("/people/<int:user_id>", methods=["GET", "POST"])
@@ -97,13 +107,24 @@ def person(user_id: int):
             form.note.data = chosen.note
     elif form.validate_on_submit():
         try:
-            action = targets.set_personal_target(person, form.competence_id.data, form.level.data,
-                                                 form.recert_months.data, form.note.data, set_by=current_user)
+            action = targets.set_personal_target(
+                person,
+                form.competence_id.data,
+                form.level.data,
+                form.recert_months.data,
+                form.note.data,
+                set_by=current_user,
+            )
             db.session.commit()
-            flash({"added": _("The individual target was added."),
-                   "changed": _("The individual target was changed."),
-                   "removed": _("The individual target was removed."),
-                   "unchanged": _("Nothing was changed.")}[action], "info" if action == "unchanged" else "success")
+            flash(
+                {
+                    "added": _("The individual target was added."),
+                    "changed": _("The individual target was changed."),
+                    "removed": _("The individual target was removed."),
+                    "unchanged": _("Nothing was changed."),
+                }[action],
+                "info" if action == "unchanged" else "success",
+            )
             return redirect(url_for(".person", user_id=person.id))
         except ValidationFailed as failed:
             db.session.rollback()
@@ -114,10 +135,16 @@ def person(user_id: int):
             _saved_meanwhile()
             return redirect(url_for(".person", user_id=user_id))
     page = render_template(
-        "skills/targets/person.html", person=person, framework=framework, form=form, own=own,
+        "skills/targets/person.html",
+        person=person,
+        framework=framework,
+        form=form,
+        own=own,
         bands={level.level: level.t("band") for level in levels},
-        inherited=targets.inherited_targets(person), effective=targets_for([person])[person.id],
-        set_by=targets.user_names(t.set_by_id for t in own))
+        inherited=targets.inherited_targets(person),
+        effective=targets_for([person])[person.id],
+        set_by=targets.user_names(t.set_by_id for t in own),
+    )
     # A person's individual targets are their personal data: the look is logged, after rendering.
     privacy.record(current_user, [person.id], "view_targets", "", request.remote_addr)
     db.session.commit()

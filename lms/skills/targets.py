@@ -6,6 +6,7 @@ is `lms.skills.profiles.targets_for`.
 
 The CSV import is in `lms.skills.target_import`.
 """
+
 from __future__ import annotations
 
 import re
@@ -34,6 +35,7 @@ class BadValue(ValueError):
 
 # --- values -----------------------------------------------------------------------------------
 
+
 def max_level(framework: Framework | None) -> int:
     """The highest proficiency level of the framework (8 for DigComp)."""
     return max((level.level for level in framework.levels), default=0) if framework else 0
@@ -60,7 +62,7 @@ def parse_level(value, top: int) -> int:
 
 
 def parse_months(value) -> int | None:
-    """"Show again every N months": a whole number 1..MAX_RECERT_MONTHS, or None when empty."""
+    """ "Show again every N months": a whole number 1..MAX_RECERT_MONTHS, or None when empty."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -94,8 +96,10 @@ def _competence_problem(competence: Competence | None, framework: Framework | No
     if competence is None:
         return _("This competence does not exist.")
     if competence.framework_id != framework.id:
-        return _("A target can only be set for a competence of the framework in use (%(framework)s).",
-                 framework=framework.t("title"))
+        return _(
+            "A target can only be set for a competence of the framework in use (%(framework)s).",
+            framework=framework.t("title"),
+        )
     if competence.retired:
         return _("This competence is no longer part of the framework; it cannot get a new target.")
     return None
@@ -112,6 +116,7 @@ def _as_id(value) -> int | None:
 
 # --- job roles --------------------------------------------------------------------------------
 
+
 def level_field(competence_id: int) -> str:
     """The form field (and error key) of a competence's level in a target profile."""
     return f"level_{competence_id}"
@@ -123,25 +128,27 @@ def months_field(competence_id: int) -> str:
 
 def job_roles_with_target_counts() -> list[tuple[JobRole, int]]:
     """Every job role (active first, then by title) with the number of its targets, in one statement."""
-    counts = (select(JobRoleTarget.job_role_id, func.count().label("n"))
-              .group_by(JobRoleTarget.job_role_id).subquery())
+    counts = select(JobRoleTarget.job_role_id, func.count().label("n")).group_by(JobRoleTarget.job_role_id).subquery()
     rows = db.session.execute(
-        select(JobRole, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.job_role_id == JobRole.id)
-        .order_by(JobRole.active.desc(), JobRole.title, JobRole.id)).all()
+        select(JobRole, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.job_role_id == JobRole.id)
+        .order_by(JobRole.active.desc(), JobRole.title, JobRole.id)
+    ).all()
     return [(job_role, count) for job_role, count in rows]
 
 
 def job_role_targets(job_role: JobRole) -> dict[int, JobRoleTarget]:
     """The job role's target profile: competence id → target, competences loaded, in one statement."""
     rows = db.session.execute(
-        select(JobRoleTarget).where(JobRoleTarget.job_role_id == job_role.id)
-        .options(joinedload(JobRoleTarget.competence).joinedload(Competence.area))).scalars()
+        select(JobRoleTarget)
+        .where(JobRoleTarget.job_role_id == job_role.id)
+        .options(joinedload(JobRoleTarget.competence).joinedload(Competence.area))
+    ).scalars()
     return {row.competence_id: row for row in rows}
 
 
 def people_with_job_role(job_role: JobRole) -> int:
-    return db.session.scalar(select(func.count(User.id)).where(
-        User.job_role_id == job_role.id, User.active.is_(True)))
+    return db.session.scalar(select(func.count(User.id)).where(User.job_role_id == job_role.id, User.active.is_(True)))
 
 
 @dataclass
@@ -166,8 +173,9 @@ def save_job_role_profile(job_role: JobRole, wanted: Mapping[int, tuple]) -> Pro
     framework = default_framework()
     top = max_level(framework) or 8  # without a framework, the competence check below says why
     ids = {cid for cid in (_as_id(key) for key in wanted) if cid is not None}
-    competences = {c.id: c for c in db.session.execute(
-        select(Competence).where(Competence.id.in_(ids))).scalars()} if ids else {}
+    competences = (
+        {c.id: c for c in db.session.execute(select(Competence).where(Competence.id.in_(ids))).scalars()} if ids else {}
+    )
     existing = job_role_targets(job_role)
     errors: dict[str, str] = {}
     clean: dict[int, tuple[int, int | None]] = {}
@@ -206,8 +214,9 @@ def save_job_role_profile(job_role: JobRole, wanted: Mapping[int, tuple]) -> Pro
                 db.session.delete(row)
                 changes.removed += 1
         elif row is None:
-            db.session.add(JobRoleTarget(job_role_id=job_role.id, competence_id=competence_id, level=level,
-                                         recert_months=months))
+            db.session.add(
+                JobRoleTarget(job_role_id=job_role.id, competence_id=competence_id, level=level, recert_months=months)
+            )
             changes.added += 1
         elif (row.level, row.recert_months) != (level, months):
             row.level, row.recert_months = level, months
@@ -220,24 +229,35 @@ def save_job_role_profile(job_role: JobRole, wanted: Mapping[int, tuple]) -> Pro
 
 # --- people -----------------------------------------------------------------------------------
 
+
 def personal_targets(user: User) -> list[PersonalTarget]:
     """The person's individual targets in framework order, competences and areas loaded."""
-    return list(db.session.execute(
-        select(PersonalTarget).join(PersonalTarget.competence).join(Competence.area)
-        .where(PersonalTarget.user_id == user.id)
-        .options(joinedload(PersonalTarget.competence).joinedload(Competence.area))
-        .order_by(CompetenceArea.position, Competence.position, Competence.id)).scalars())
+    return list(
+        db.session.execute(
+            select(PersonalTarget)
+            .join(PersonalTarget.competence)
+            .join(Competence.area)
+            .where(PersonalTarget.user_id == user.id)
+            .options(joinedload(PersonalTarget.competence).joinedload(Competence.area))
+            .order_by(CompetenceArea.position, Competence.position, Competence.id)
+        ).scalars()
+    )
 
 
 def inherited_targets(user: User) -> list[JobRoleTarget]:
     """The targets of the person's job role, in framework order (read-only on the person's page)."""
     if not user.job_role_id:
         return []
-    return list(db.session.execute(
-        select(JobRoleTarget).join(JobRoleTarget.competence).join(Competence.area)
-        .where(JobRoleTarget.job_role_id == user.job_role_id)
-        .options(joinedload(JobRoleTarget.competence).joinedload(Competence.area))
-        .order_by(CompetenceArea.position, Competence.position, Competence.id)).scalars())
+    return list(
+        db.session.execute(
+            select(JobRoleTarget)
+            .join(JobRoleTarget.competence)
+            .join(Competence.area)
+            .where(JobRoleTarget.job_role_id == user.job_role_id)
+            .options(joinedload(JobRoleTarget.competence).joinedload(Competence.area))
+            .order_by(CompetenceArea.position, Competence.position, Competence.id)
+        ).scalars()
+    )
 
 
 def user_names(user_ids: Iterable[int | None]) -> dict[int, str]:
@@ -245,12 +265,15 @@ def user_names(user_ids: Iterable[int | None]) -> dict[int, str]:
     ids = {i for i in user_ids if i}
     if not ids:
         return {}
-    return {row.id: f"{row.given_name} {row.family_name}" for row in db.session.execute(
-        select(User.id, User.given_name, User.family_name).where(User.id.in_(ids)))}
+    return {
+        row.id: f"{row.given_name} {row.family_name}"
+        for row in db.session.execute(select(User.id, User.given_name, User.family_name).where(User.id.in_(ids)))
+    }
 
 
-def set_personal_target(user: User, competence_id, level, recert_months=None, note: str | None = "",
-                        set_by: User | None = None) -> str:
+def set_personal_target(
+    user: User, competence_id, level, recert_months=None, note: str | None = "", set_by: User | None = None
+) -> str:
     """Add, change or (level 0/None) remove an individual target.
 
     Returns "added", "changed", "removed" or "unchanged". Removing needs only the competence id,
@@ -291,8 +314,17 @@ def set_personal_target(user: User, competence_id, level, recert_months=None, no
         raise ValidationFailed(errors)
     set_by_id = set_by.id if set_by is not None else None
     if row is None:
-        db.session.add(PersonalTarget(user_id=user.id, competence_id=cid, level=level, recert_months=months,
-                                      note=note, set_by_id=set_by_id, set_at=utcnow()))
+        db.session.add(
+            PersonalTarget(
+                user_id=user.id,
+                competence_id=cid,
+                level=level,
+                recert_months=months,
+                note=note,
+                set_by_id=set_by_id,
+                set_at=utcnow(),
+            )
+        )
         action = "added"
     elif (row.level, row.recert_months, row.note or "") == (level, months, note):
         return "unchanged"

@@ -3,6 +3,7 @@
 Each job gets the application and opens its own application context (a fresh database session)
 and commits once, like a CLI command.
 """
+
 from __future__ import annotations
 
 import logging

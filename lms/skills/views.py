@@ -1,5 +1,6 @@
 """Competence profiles and the skill matrix."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -14,8 +15,8 @@ from lms.people.services import ValidationFailed
 from lms.privacy import services as privacy
 from lms.skills import export, services
 from lms.skills.forms import AssessmentForm, MatrixFilterForm, SelfAssessmentForm
-from lms.skills.matrix import MatrixFilter, aggregate, build_matrix
 from lms.skills.frameworks import default_framework
+from lms.skills.matrix import MatrixFilter, aggregate, build_matrix
 from lms.skills.models import Competence
 from lms.skills.profiles import cells_for, framework_outline, profile_of
 
@@ -23,6 +24,7 @@ bp = Blueprint("skills", __name__)
 
 
 # --- my profile -----------------------------------------------------------------------------
+
 
 @bp.get("/profile/")
 @signed_in
@@ -34,10 +36,16 @@ def _render_profile(person: User, own: bool, assessment_form=None, status=200):
     form = SelfAssessmentForm()
     form.level.choices = services.level_choices(include_zero=True)
     framework = default_framework()
-    return render_template("skills/profile.html", profile=profile_of(person), person=person, own=own,
-                           self_form=form, levels=framework.levels if framework else [],
-                           assessment_form=assessment_form,
-                           may_assess=not own and _may_assess(person)), status
+    return render_template(
+        "skills/profile.html",
+        profile=profile_of(person),
+        person=person,
+        own=own,
+        self_form=form,
+        levels=framework.levels if framework else [],
+        assessment_form=assessment_form,
+        may_assess=not own and _may_assess(person),
+    ), status
 
 
 @bp.post("/profile/self-assessment")
@@ -68,6 +76,7 @@ def access_log():
 
 # --- other people's profiles ----------------------------------------------------------------
 
+
 def _person_or_403(user_id: int, action: str) -> User:
     """The person, if the viewer may see their levels; otherwise 403, and the attempt is logged."""
     person = db.session.get(User, user_id) or abort(404)
@@ -95,8 +104,9 @@ def person_profile(user_id: int):
 
 
 def _fill_assessment_choices(form: AssessmentForm) -> None:
-    form.competence_id.choices = [(c.id, f"{c.code} {c.t('title')}") for area in framework_outline()
-                                  for c in area.active_competences]
+    form.competence_id.choices = [
+        (c.id, f"{c.code} {c.t('title')}") for area in framework_outline() for c in area.active_competences
+    ]
     form.level.choices = services.level_choices()
 
 
@@ -111,8 +121,9 @@ def add_assessment(user_id: int):
     if form.validate_on_submit():
         try:
             services.record_assessment(current_user, person, form.competence_id.data, form.level.data, form.note.data)
-            privacy.record(current_user, [person.id], "assess", f"competence {form.competence_id.data}",
-                           request.remote_addr)
+            privacy.record(
+                current_user, [person.id], "assess", f"competence {form.competence_id.data}", request.remote_addr
+            )
             db.session.commit()
             flash(_("The assessment was saved."), "success")
             return redirect(url_for(".person_profile", user_id=person.id))
@@ -125,16 +136,20 @@ def add_assessment(user_id: int):
 
 # --- the matrix -----------------------------------------------------------------------------
 
+
 def _matrix_filter() -> tuple[MatrixFilterForm, MatrixFilter]:
     form = MatrixFilterForm(request.args)
     nodes = people.department_tree(include_inactive=False)
     allowed = None if current_user.has_role("hr") else privacy.managed_department_ids(current_user)
     form.department.choices = [(None, _("All my departments") if allowed is not None else _("All departments"))] + [
-        (n.department.id, f"{'  ' * n.depth}{n.department.code} – {n.department.name}") for n in nodes
-        if allowed is None or n.department.id in allowed]
+        (n.department.id, f"{'  ' * n.depth}{n.department.code} – {n.department.name}")
+        for n in nodes
+        if allowed is None or n.department.id in allowed
+    ]
     form.job_role.choices = [(None, _("All job roles"))] + [
-        (j.id, j.title) for j in db.session.execute(select(JobRole).where(JobRole.active.is_(True))
-                                                    .order_by(JobRole.title)).scalars()]
+        (j.id, j.title)
+        for j in db.session.execute(select(JobRole).where(JobRole.active.is_(True)).order_by(JobRole.title)).scalars()
+    ]
     form.area.choices = [("", _("All areas"))] + [(a.code, f"{a.code} {a.t('title')}") for a in framework_outline()]
     form.validate()
     department_id = form.department.data if isinstance(form.department.data, int) else None
@@ -142,9 +157,12 @@ def _matrix_filter() -> tuple[MatrixFilterForm, MatrixFilter]:
         privacy.record_denied(current_user, f"matrix for department {department_id}", request.remote_addr)
         db.session.commit()
         abort(403)
-    criteria = MatrixFilter(department_id=department_id,
-                            job_role_id=form.job_role.data if isinstance(form.job_role.data, int) else None,
-                            area_code=form.area.data or None, gaps_only=bool(form.gaps.data))
+    criteria = MatrixFilter(
+        department_id=department_id,
+        job_role_id=form.job_role.data if isinstance(form.job_role.data, int) else None,
+        area_code=form.area.data or None,
+        gaps_only=bool(form.gaps.data),
+    )
     return form, criteria
 
 
@@ -154,8 +172,14 @@ def matrix():
     form, criteria = _matrix_filter()
     individual = privacy.may_see_individual_levels(current_user)
     result = build_matrix(current_user, criteria, page=form.page.data or 1)
-    page = render_template("skills/matrix.html", form=form, matrix=result, individual=individual,
-                           aggregate=aggregate(result), query_args=_query_args(form))
+    page = render_template(
+        "skills/matrix.html",
+        form=form,
+        matrix=result,
+        individual=individual,
+        aggregate=aggregate(result),
+        query_args=_query_args(form),
+    )
     if individual:  # after rendering: the commit would expire what the page shows
         privacy.record(current_user, [p.id for p in result.people], "view_matrix", "", request.remote_addr)
         db.session.commit()
@@ -163,8 +187,11 @@ def matrix():
 
 
 def _query_args(form: MatrixFilterForm) -> dict:
-    args = {"department": form.department.data or "", "job_role": form.job_role.data or "",
-            "area": form.area.data or ""}
+    args = {
+        "department": form.department.data or "",
+        "job_role": form.job_role.data or "",
+        "area": form.area.data or "",
+    }
     if form.gaps.data:
         args["gaps"] = "y"
     return args
@@ -182,14 +209,19 @@ def matrix_export():
     result = build_matrix(current_user, criteria, page=None)
     filter_text = criteria.describe(
         {d.id: d.code for d in db.session.execute(select(Department)).scalars()},
-        {j.id: j.code for j in db.session.execute(select(JobRole)).scalars()})
-    header = export.header_rows(datetime.now(timezone.utc), f"{current_user.name} <{current_user.email}>",
-                                filter_text)
+        {j.id: j.code for j in db.session.execute(select(JobRole)).scalars()},
+    )
+    header = export.header_rows(datetime.now(UTC), f"{current_user.name} <{current_user.email}>", filter_text)
     body = export.csv_bytes(header, result) if output_format == "csv" else export.xlsx_bytes(header, result)
-    privacy.record(current_user, [p.id for p in result.people], "export_matrix", f"{output_format}; {filter_text}",
-                   request.remote_addr)
+    privacy.record(
+        current_user,
+        [p.id for p in result.people],
+        "export_matrix",
+        f"{output_format}; {filter_text}",
+        request.remote_addr,
+    )
     db.session.commit()
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
     response = current_app.response_class(body, mimetype=export.FORMATS[output_format])
     response.headers["Content-Disposition"] = f'attachment; filename="skill-matrix-{stamp}.{output_format}"'
     return response
