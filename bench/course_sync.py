@@ -19,7 +19,7 @@ from bench import record, reset_postgres_schema
 from lms import create_app
 from lms.catalog.importer import sync_directory
 from lms.extensions import db
-from lms.skills.frameworks import DEFAULT_FRAMEWORK_FILE, load_framework_file
+from lms.frameworks.loader import DEFAULT_FRAMEWORK_FILE, load_framework_file
 
 COURSES, LESSONS = 200, 6
 BUDGETS = {"first": 10.0, "unchanged": 2.0}  # seconds, SQLite

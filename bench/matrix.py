@@ -25,11 +25,13 @@ from bench import record, reset_postgres_schema
 from lms import create_app
 from lms.auth import services as auth_services
 from lms.extensions import db
+from lms.frameworks.loader import DEFAULT_FRAMEWORK_FILE, load_framework_file
+from lms.frameworks.models import Competence
 from lms.people.models import Department, JobRole, User, UserRole
 from lms.skills import export
-from lms.skills.frameworks import DEFAULT_FRAMEWORK_FILE, load_framework_file
 from lms.skills.matrix import MatrixFilter, build_matrix
-from lms.skills.models import Assessment, Competence, JobRoleTarget
+from lms.skills.models import Assessment
+from lms.targets.models import JobRoleTarget
 
 BUDGETS = {"page_ms": 300.0, "export_s": 3.0}
 PASSWORD = "Bench-Passwort-2026"

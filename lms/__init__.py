@@ -44,27 +44,29 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from lms.admin.views import bp as admin_bp
     from lms.auth.views import bp as auth_bp
     from lms.catalog.views import bp as catalog_bp
     from lms.core.views import bp as core_bp
+    from lms.gaps.views import bp as gaps_bp
     from lms.learning.views import bp as learning_bp
-    from lms.people.admin_views import bp as people_admin_bp
     from lms.people.views import bp as people_bp
     from lms.privacy.views import bp as privacy_bp
-    from lms.skills.gap_views import bp as gaps_bp
-    from lms.skills.target_views import bp as targets_bp
     from lms.skills.views import bp as skills_bp
+    from lms.targets.views import bp as targets_bp
+    from lms.team.views import bp as team_bp
 
     for blueprint in (
         core_bp,
         auth_bp,
         people_bp,
-        people_admin_bp,
+        admin_bp,
         catalog_bp,
         learning_bp,
         skills_bp,
         targets_bp,
         gaps_bp,
+        team_bp,
         privacy_bp,
     ):
         app.register_blueprint(blueprint)
@@ -73,9 +75,15 @@ def _register_blueprints(app: Flask) -> None:
 def _register_commands(app: Flask) -> None:
     from lms.catalog.cli import courses_cli
     from lms.demo.cli import demo_cli
+    from lms.frameworks.cli import load_framework
+    from lms.gaps.cli import snapshot
     from lms.people.cli import people_cli
     from lms.scheduler import scheduler_cli
     from lms.skills.cli import skills_cli
+    from lms.targets.cli import targets_cli
 
+    # `flask skills ...` gathers the competence commands of four domains under one name.
+    for command in (load_framework, targets_cli, snapshot):
+        skills_cli.add_command(command)
     for group in (people_cli, skills_cli, courses_cli, demo_cli, scheduler_cli):
         app.cli.add_command(group)

@@ -11,6 +11,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from lms.common.vocabulary import ManagerVisibility
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = Path(os.environ.get("LMS_INSTANCE_DIR", PROJECT_ROOT / "instance"))
 
@@ -90,13 +92,14 @@ def load_config(overrides: dict | None = None) -> dict:
         # Aggregates never show a group smaller than this (agreed with the staff council).
         "PRIVACY_MIN_GROUP_SIZE": _int("LMS_MIN_GROUP_SIZE", 5),
         # What managers see of their people: "levels" or "compliance-only" (docs/competences.md).
-        "MANAGER_VISIBILITY": os.environ.get("LMS_MANAGER_VISIBILITY", "levels"),
+        "MANAGER_VISIBILITY": os.environ.get("LMS_MANAGER_VISIBILITY", ManagerVisibility.LEVELS),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
     }
     if env == "testing":
         config.update(ARGON2_TIME_COST=1, ARGON2_MEMORY_COST=1024, ARGON2_PARALLELISM=1)
     config.update(overrides)
-    if config["MANAGER_VISIBILITY"] not in ("levels", "compliance-only"):
-        raise ConfigError("LMS_MANAGER_VISIBILITY must be 'levels' or 'compliance-only'")
+    if config["MANAGER_VISIBILITY"] not in set(ManagerVisibility):
+        raise ConfigError(f"LMS_MANAGER_VISIBILITY must be one of {', '.join(ManagerVisibility)}")
+    config["MANAGER_VISIBILITY"] = ManagerVisibility(config["MANAGER_VISIBILITY"])
     return config

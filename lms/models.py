@@ -1,18 +1,23 @@
 """Imports every domain's models, so metadata (and Alembic) sees all tables."""
 
-from lms.auth.models import AuthSession, LoginThrottle  # noqa: F401
-from lms.catalog.models import Course, CourseCompetence, CourseMedia, CourseTag, Lesson, QuizQuestion  # noqa: F401
-from lms.learning.models import Completion, Enrollment, LessonProgress, QuizResponse  # noqa: F401
-from lms.people.models import Department, JobRole, User, UserRole  # noqa: F401
-from lms.privacy.models import AuditEntry  # noqa: F401
-from lms.skills.models import (  # noqa: F401
-    Assessment,
-    Competence,
-    CompetenceArea,
-    Framework,
-    JobRoleTarget,
-    PersonalTarget,
-    ProficiencyLevel,
-    SelfAssessment,
-    SkillSnapshot,
+from lms.auth import models as auth_models
+from lms.catalog import models as catalog_models
+from lms.frameworks import models as framework_models
+from lms.gaps import models as gap_models
+from lms.learning import models as learning_models
+from lms.people import models as people_models
+from lms.privacy import models as privacy_models
+from lms.skills import models as skill_models
+from lms.targets import models as target_models
+
+DOMAIN_MODELS = (
+    people_models,
+    auth_models,
+    privacy_models,
+    framework_models,
+    catalog_models,
+    learning_models,
+    target_models,
+    skill_models,
+    gap_models,
 )

@@ -1,6 +1,6 @@
 """Background jobs (APScheduler 3): one place that builds the scheduler and registers every job.
 
-Each domain lists its jobs in `lms/<domain>/tasks.py` as `JOBS`; `TASK_MODULES` names those modules.
+Each domain lists its jobs in `lms/<domain>/tasks.py` as `JOBS`; `scheduled_jobs` names those lists.
 Nothing here starts by itself, and `create_app` starts no scheduler: in production the jobs run in
 their own process (`flask --app wsgi scheduler run`, e.g. as a systemd service), so that several web
 workers do not each run them.
@@ -8,10 +8,7 @@ workers do not each run them.
 
 from __future__ import annotations
 
-import importlib
 import signal
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -23,8 +20,7 @@ from apscheduler.triggers.cron import CronTrigger
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-# The modules whose `JOBS` are scheduled.
-TASK_MODULES = ("lms.skills.tasks",)
+from lms.common.jobs import ScheduledJob
 
 JOB_DEFAULTS = {
     "coalesce": True,  # runs missed while the process was busy are done once, not several times
@@ -33,16 +29,11 @@ JOB_DEFAULTS = {
 }
 
 
-@dataclass(frozen=True)
-class ScheduledJob:
-    id: str
-    func: Callable[[Flask], object]  # called with the application
-    cron: dict = field(default_factory=dict)  # CronTrigger fields: day, hour, minute, ...
-    run_at_start: bool = False  # also once when the scheduler starts
-
-
 def scheduled_jobs() -> list[ScheduledJob]:
-    return [job for name in TASK_MODULES for job in importlib.import_module(name).JOBS]
+    """Every domain's jobs, listed here explicitly."""
+    from lms.gaps import tasks as gap_tasks
+
+    return [*gap_tasks.JOBS]
 
 
 def timezone_of(app: Flask) -> ZoneInfo:

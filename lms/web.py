@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from lms.common.forms import field_attrs
 from lms.i18n import _l
 
 
@@ -24,13 +25,13 @@ MENU = (
     MenuItem("learning.my_learning", _l("My learning"), ()),
     MenuItem("catalog.catalogue", _l("Course catalogue"), ()),
     MenuItem("skills.my_profile", _l("My competences"), ()),
-    MenuItem("people.my_team", _l("My team"), ("manager",)),
+    MenuItem("team.my_team", _l("My team"), ("manager",)),
     MenuItem("skills.matrix", _l("Skill matrix"), ("hr", "manager")),
     MenuItem("gaps.overview", _l("Gap overview"), ("hr",)),
     MenuItem("targets.index", _l("Targets"), ("hr",)),
     MenuItem("people.hr_overview", _l("HR overview"), ("hr",)),
-    MenuItem("catalog.trainer_courses", _l("Courses"), ("trainer",)),
-    MenuItem("people_admin.dashboard", _l("Administration"), ("admin",)),
+    MenuItem("learning.trainer_courses", _l("Courses"), ("trainer",)),
+    MenuItem("admin.dashboard", _l("Administration"), ("admin",)),
     MenuItem("privacy.audit_log", _l("Audit log"), ("dpo",)),
 )
 
@@ -53,31 +54,6 @@ def active_item(menu: list[MenuItem], endpoint: str) -> MenuItem | None:
     )
 
 
-def field_attrs(field, css_class: str) -> dict[str, str]:
-    """HTML attributes tying a form field to its hint and error (KERN classes, ARIA)."""
-    attrs = {"class": css_class + (f" {css_class}--error" if field.errors else "")}
-    described_by = [
-        f"{field.id}-{part}" for part, present in (("hint", field.description), ("error", field.errors)) if present
-    ]
-    if described_by:
-        attrs["aria-describedby"] = " ".join(described_by)
-    if field.errors:
-        attrs["aria-invalid"] = "true"
-    return attrs
-
-
-def attach_errors(form, errors: dict[str, str]) -> None:
-    """Show a service's ValidationFailed messages next to their fields (or as a flash message)."""
-    from flask import flash
-
-    for field_name, message in errors.items():
-        field = form._fields.get(field_name)
-        if field is not None:
-            field.errors = list(field.errors) + [message]
-        else:
-            flash(message, "error")
-
-
 def group_count(count: int) -> str:
     """An aggregate count, or "fewer than N" for groups too small to show (privacy)."""
     minimum = current_app.config["PRIVACY_MIN_GROUP_SIZE"]
@@ -89,9 +65,6 @@ def group_count(count: int) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["field_attrs"] = field_attrs
     app.jinja_env.filters["group_count"] = group_count
-    from lms.privacy.services import action_label
-
-    app.jinja_env.globals["audit_action_label"] = action_label
 
     @app.context_processor
     def shared_template_values():

@@ -91,7 +91,7 @@ def sign_in(client):
 @pytest.fixture
 def digcomp(database):
     """The DigComp 2.2 framework, loaded from the project's data file."""
-    from lms.skills.frameworks import DEFAULT_FRAMEWORK_FILE, load_framework_file
+    from lms.frameworks.loader import DEFAULT_FRAMEWORK_FILE, load_framework_file
 
     framework = load_framework_file(DEFAULT_FRAMEWORK_FILE).framework
     db.session.commit()
@@ -107,7 +107,7 @@ def make_course(database, digcomp):
     from sqlalchemy import select
 
     from lms.catalog.models import Course, CourseCompetence, CourseTag, Lesson, QuizQuestion
-    from lms.skills.models import Competence
+    from lms.frameworks.models import Competence
 
     def make(
         slug: str | None = None,
@@ -175,7 +175,7 @@ def make_course(database, digcomp):
 def competence(code):
     from sqlalchemy import select
 
-    from lms.skills.models import Competence
+    from lms.frameworks.models import Competence
 
     return db.session.execute(select(Competence).where(Competence.code == code)).scalar_one()
 
@@ -183,7 +183,8 @@ def competence(code):
 @pytest.fixture
 def town(digcomp, make_department, make_job_role, make_user):
     """A small administration: six clerks in 33.1 (below FB3), three in FB2, a manager of FB3, HR."""
-    from lms.skills.models import Assessment, JobRoleTarget
+    from lms.skills.models import Assessment
+    from lms.targets.models import JobRoleTarget
 
     fb3 = make_department(code="FB3", name="Bürgerdienste")
     office = make_department(code="33.1", name="Bürgerbüro", parent=fb3)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from lms.people.models import ROLES
+from lms.common.vocabulary import Role
 
 PROTECTED_PAGES = {
     "/admin/": {"admin"},
@@ -15,11 +15,11 @@ PROTECTED_PAGES = {
     "/hr/": {"hr"},
     "/team/": {"manager"},
     "/trainer/": {"trainer"},
-    "/learning/": set(ROLES),
-    "/courses/": set(ROLES),
-    "/profile/": set(ROLES),
-    "/profile/access-log": set(ROLES),
-    "/auth/password": set(ROLES),
+    "/learning/": set(Role),
+    "/courses/": set(Role),
+    "/profile/": set(Role),
+    "/profile/access-log": set(Role),
+    "/auth/password": set(Role),
     "/matrix/": {"hr", "manager"},
     "/targets/": {"hr"},
     "/gaps/": {"hr"},
@@ -48,7 +48,7 @@ def test_anonymous_users_are_sent_to_sign_in(client, url):
     assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", list(Role))
 def test_each_role_reaches_exactly_its_pages(client, make_user, sign_in, digcomp, role):
     sign_in(make_user(roles=[role]))
     for url, allowed in PROTECTED_PAGES.items():

@@ -14,8 +14,8 @@ import pytest
 
 from lms.catalog.format import FrameworkInfo, content_hash, parse_course, read_course_files
 from lms.catalog.media import check_media
+from lms.common.sourcefile import Problems
 from lms.config import PROJECT_ROOT
-from lms.sourcefile import Problems
 
 FRAMEWORK = FrameworkInfo(
     "digcomp-2.2", {"1.1": 11, "2.6": 26, "4.1": 41, "4.2": 42, "2.9": 29}, retired={"2.9"}, levels=set(range(1, 9))

@@ -51,7 +51,8 @@ def test_seed_refuses_a_weak_password(app, database):
 def test_seed_gives_learning_and_competence_data(app, database, digcomp, make_course):
     from lms.learning.models import Completion, Enrollment
     from lms.learning.services import my_learning
-    from lms.skills.models import Assessment, JobRoleTarget
+    from lms.skills.models import Assessment
+    from lms.targets.models import JobRoleTarget
 
     for _ in range(3):
         make_course()

@@ -7,8 +7,9 @@ import yaml
 from sqlalchemy import func, select
 
 from lms.extensions import db
-from lms.skills.frameworks import DEFAULT_FRAMEWORK_FILE, FrameworkFileError, load_framework_file
-from lms.skills.models import Competence, Framework, JobRoleTarget
+from lms.frameworks.loader import DEFAULT_FRAMEWORK_FILE, FrameworkFileError, load_framework_file
+from lms.frameworks.models import Competence, Framework
+from lms.targets.models import JobRoleTarget
 
 SMALL = """\
 framework:

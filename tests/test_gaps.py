@@ -11,9 +11,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
 from lms.extensions import db
-from lms.skills import gaps
-from lms.skills.models import Assessment, Competence, JobRoleTarget, PersonalTarget, SkillSnapshot
-from lms.skills.profiles import cells_for, framework_outline
+from lms.frameworks.models import Competence
+from lms.frameworks.services import framework_outline
+from lms.gaps import services as gaps
+from lms.gaps.models import SkillSnapshot
+from lms.skills.models import Assessment
+from lms.skills.profiles import cells_for
+from lms.targets.models import JobRoleTarget, PersonalTarget
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

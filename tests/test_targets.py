@@ -7,12 +7,15 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from lms.common.errors import ValidationFailed
 from lms.extensions import db
-from lms.people.models import ROLES, JobRole, User
-from lms.people.services import ValidationFailed
-from lms.skills import target_import, targets
-from lms.skills.models import Competence, CompetenceArea, Framework, JobRoleTarget, PersonalTarget
-from lms.skills.profiles import Target, targets_for
+from lms.frameworks.models import Competence, CompetenceArea, Framework
+from lms.common.vocabulary import Role
+from lms.people.models import JobRole, User
+from lms.targets import importer as target_import
+from lms.targets import services as targets
+from lms.targets.models import JobRoleTarget, PersonalTarget
+from lms.targets.services import Target, targets_for
 from tests.browser import assert_accessible
 from tests.conftest import csrf_token
 from tests.factories import DEFAULT_PASSWORD
@@ -257,7 +260,7 @@ def test_anonymous_users_are_sent_to_sign_in(client, page_ids, url):
     assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
 
 
-@pytest.mark.parametrize("role", [role for role in ROLES if role != "hr"])
+@pytest.mark.parametrize("role", [role for role in Role if role != Role.HR])
 def test_only_hr_may_see_and_change_targets(client, make_user, sign_in, page_ids, role):
     sign_in(make_user(roles=[role]))
     for url in PAGES:

@@ -3,7 +3,8 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.db_types import intpk, timestamp, utcnow
+from lms.common.columns import intpk, timestamp
+from lms.common.dates import utcnow
 from lms.extensions import db
 from lms.people.models import User
 

@@ -12,9 +12,10 @@ from sqlalchemy import delete, select, update
 
 from lms.auth import passwords
 from lms.auth.models import AuthSession, LoginThrottle
-from lms.db_types import as_utc, utcnow
+from lms.common.dates import as_utc, utcnow
 from lms.extensions import db
 from lms.people.models import User
+from lms.people.services import normalise_email
 
 # last_seen_at is written at most this often, so a busy page does not write on every request.
 LAST_SEEN_RESOLUTION = timedelta(seconds=60)
@@ -22,10 +23,6 @@ LAST_SEEN_RESOLUTION = timedelta(seconds=60)
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
 
 
 # --- sessions -------------------------------------------------------------------------------

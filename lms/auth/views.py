@@ -2,9 +2,9 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_user, logout_user
 
 from lms.auth import services
-from lms.auth.access import public, signed_in
 from lms.auth.forms import ChangePasswordForm, LoginForm
 from lms.auth.passwords import verify_password
+from lms.common.access import public, signed_in
 from lms.extensions import db
 from lms.i18n import _, ngettext
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from lms.catalog.markdown import course_image_url, render_markdown, split_body
 from lms.catalog.media import MediaSource, check_media
-from lms.sourcefile import FrontMatterDocument, LineList, LineMap, Problems, load_yaml, read_front_matter
+from lms.common.sourcefile import FrontMatterDocument, LineList, LineMap, Problems, load_yaml, read_front_matter
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 COURSE_KEYS = {"title", "summary", "language", "duration_minutes", "tags", "pass_score", "valid_months", "competences"}

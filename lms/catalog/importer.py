@@ -19,12 +19,12 @@ from sqlalchemy.orm import selectinload
 
 from lms.catalog.format import CourseSource, FrameworkInfo, content_hash, display_path, parse_course, read_course_files
 from lms.catalog.models import Course, CourseCompetence, CourseMedia, CourseTag, Lesson, QuizQuestion
+from lms.common.dates import utcnow
+from lms.common.sourcefile import Problem, Problems
 from lms.config import PROJECT_ROOT
-from lms.db_types import utcnow
 from lms.extensions import db
-from lms.skills.frameworks import DEFAULT_FRAMEWORK_KEY, default_framework
-from lms.skills.models import Competence, ProficiencyLevel
-from lms.sourcefile import Problem, Problems
+from lms.frameworks.models import Competence, ProficiencyLevel
+from lms.frameworks.services import DEFAULT_FRAMEWORK_KEY, default_framework
 
 
 @dataclass

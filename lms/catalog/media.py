@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from lms.sourcefile import Problems
+from lms.common.sourcefile import Problems
 
 MEDIA_TYPES = {
     ".png": "image/png",

@@ -4,9 +4,10 @@ from markupsafe import Markup
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, false, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.db_types import intpk, timestamp, utcnow
+from lms.common.columns import intpk, timestamp
+from lms.common.dates import utcnow
 from lms.extensions import db
-from lms.skills.models import Competence
+from lms.frameworks.models import Competence
 
 
 class Course(db.Model):

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from lms.catalog.models import Course, CourseCompetence, CourseMedia, CourseTag, Lesson, QuizQuestion
+from lms.catalog.models import Course, CourseCompetence, CourseMedia, CourseTag, Lesson
 from lms.extensions import db
-from lms.skills.models import Competence, CompetenceArea
+from lms.frameworks.models import Competence, CompetenceArea
 
 DURATION_FILTERS = {  # key: (min, max) minutes, inclusive
     "short": (0, 15),
@@ -102,35 +102,3 @@ def media_file(slug: str, path: str) -> CourseMedia | None:
     return db.session.execute(
         select(CourseMedia).join(Course).where(Course.slug == slug, CourseMedia.path == path)
     ).scalar_one_or_none()
-
-
-@dataclass
-class CourseFigures:
-    course: Course
-    lessons: int
-    questions: int
-    learners_started: int
-    completions: int
-
-
-def course_figures() -> list[CourseFigures]:
-    """Per course: size, and how many people started and completed it (aggregates only)."""
-    from lms.learning.models import Completion, Enrollment
-
-    lessons = dict(db.session.execute(select(Lesson.course_id, func.count(Lesson.id)).group_by(Lesson.course_id)).all())
-    questions = dict(
-        db.session.execute(
-            select(Lesson.course_id, func.count(QuizQuestion.id)).join(QuizQuestion).group_by(Lesson.course_id)
-        ).all()
-    )
-    started = dict(db.session.execute(select(Enrollment.course_id, func.count()).group_by(Enrollment.course_id)).all())
-    completed = dict(
-        db.session.execute(
-            select(Completion.course_id, func.count(func.distinct(Completion.user_id))).group_by(Completion.course_id)
-        ).all()
-    )
-    courses = db.session.execute(with_card_data(published_courses().order_by(Course.title))).scalars()
-    return [
-        CourseFigures(c, lessons.get(c.id, 0), questions.get(c.id, 0), started.get(c.id, 0), completed.get(c.id, 0))
-        for c in courses
-    ]

@@ -1,10 +1,10 @@
-"""The catalogue, course media, and the trainers' course overview."""
+"""The catalogue and course media."""
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from lms.auth.access import roles_required, signed_in
 from lms.catalog import services
 from lms.catalog.forms import CatalogueFilterForm
+from lms.common.access import signed_in
 
 bp = Blueprint("catalog", __name__)
 
@@ -42,13 +42,3 @@ def media(slug: str, path: str):
     response.headers["Cache-Control"] = "private, max-age=86400"
     response.set_etag(item.sha256)
     return response.make_conditional(request)
-
-
-@bp.get("/trainer/")
-@roles_required("trainer")
-def trainer_courses():
-    return render_template(
-        "catalog/trainer_courses.html",
-        figures=services.course_figures(),
-        min_group=current_app.config["PRIVACY_MIN_GROUP_SIZE"],
-    )

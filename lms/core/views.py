@@ -3,7 +3,7 @@ from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from lms.auth.access import public, signed_in
+from lms.common.access import public, signed_in
 from lms.core.forms import LanguageForm
 from lms.extensions import db
 
@@ -11,11 +11,11 @@ bp = Blueprint("core", __name__)
 
 # Which page a user starts on: the first of their roles in this order.
 HOME_BY_ROLE = (
-    ("admin", "people_admin.dashboard"),
+    ("admin", "admin.dashboard"),
     ("hr", "people.hr_overview"),
     ("dpo", "privacy.audit_log"),
-    ("manager", "people.my_team"),
-    ("trainer", "catalog.trainer_courses"),
+    ("manager", "team.my_team"),
+    ("trainer", "learning.trainer_courses"),
 )
 
 

@@ -10,10 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms.catalog.models import Course, Lesson
-from lms.db_types import utcnow
+from lms.common.dates import add_months, utcnow
 from lms.extensions import db
 from lms.learning.models import Completion, Enrollment, LessonProgress, QuizResponse
-from lms.learning.services import add_months
 from lms.people.models import User
 
 # The demo employee's own courses, by slug (falls back to the first courses found).

@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from lms.auth import services as auth_services
+from lms.common.vocabulary import Role
 from lms.demo import data
 from lms.demo.learning import seed_learning
 from lms.demo.skills import seed_skills
 from lms.extensions import db
+from lms.frameworks.services import default_framework
+from lms.gaps.services import take_snapshot
 from lms.people.models import Department, JobRole, User, UserRole
-from lms.skills.frameworks import default_framework
-from lms.skills.gaps import take_snapshot
 
 EMPLOYEE_COUNT = 80
 
@@ -117,7 +118,7 @@ def seed(password: str | None = None, rng_seed: int = 2026) -> list[DemoLogin]:
     )
     demo_employee = next(u for u in employees if u.email == f"employee@{data.DOMAIN}")
     seed_learning(demo_employee, employees, rng)
-    seed_skills(employees, [u for u in employees if u.has_role("manager")], rng)
+    seed_skills(employees, [u for u in employees if u.has_role(Role.MANAGER)], rng)
     if default_framework() is not None:
         take_snapshot()  # this month's figures, so the gap overview's trend starts today
     return logins

@@ -8,11 +8,13 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from lms.db_types import utcnow
+from lms.common.dates import utcnow
 from lms.extensions import db
+from lms.frameworks.models import Competence
+from lms.frameworks.services import default_framework
 from lms.people.models import JobRole, User
-from lms.skills.frameworks import default_framework
-from lms.skills.models import Assessment, Competence, JobRoleTarget, PersonalTarget, SelfAssessment
+from lms.skills.models import Assessment, SelfAssessment
+from lms.targets.models import JobRoleTarget, PersonalTarget
 
 # Every job role needs the basics of safety and data protection; the rest by the work it does.
 COMMON_TARGETS = {"4.1": 3, "4.2": 3, "2.1": 2, "1.3": 2}

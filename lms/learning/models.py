@@ -4,7 +4,8 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, UniqueConstraint, fun
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.catalog.models import Course
-from lms.db_types import intpk, timestamp, utcnow
+from lms.common.columns import intpk, timestamp
+from lms.common.dates import utcnow
 from lms.extensions import db
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -10,8 +9,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.catalog.models import Course, Lesson, QuizQuestion
-from lms.catalog.services import with_card_data
-from lms.db_types import as_utc, utcnow
+from lms.catalog.services import published_courses, with_card_data
+from lms.common.dates import add_months, as_utc, utcnow
 from lms.extensions import db
 from lms.learning.models import Completion, Enrollment, LessonProgress, QuizResponse
 from lms.people.models import User
@@ -19,13 +18,6 @@ from lms.people.models import User
 
 class QuizInputError(Exception):
     """Answers that cannot come from the form as served (tampered, or of another lesson)."""
-
-
-def add_months(moment: datetime, months: int) -> datetime:
-    month_index = moment.month - 1 + months
-    year, month = moment.year + month_index // 12, month_index % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
 
 
 def is_valid(completion: Completion | None, now: datetime | None = None) -> bool:
@@ -279,3 +271,36 @@ def own_completion(user: User, course: Course) -> Completion | None:
         .order_by(Completion.sequence.desc())
         .limit(1)
     ).scalar_one_or_none()
+
+
+# --- figures for trainers (aggregates only) ---------------------------------------------------
+
+
+@dataclass
+class CourseFigures:
+    course: Course
+    lessons: int
+    questions: int
+    learners_started: int
+    completions: int
+
+
+def course_figures() -> list[CourseFigures]:
+    """Per course: size, and how many people started and completed it (aggregates only)."""
+    lessons = dict(db.session.execute(select(Lesson.course_id, func.count(Lesson.id)).group_by(Lesson.course_id)).all())
+    questions = dict(
+        db.session.execute(
+            select(Lesson.course_id, func.count(QuizQuestion.id)).join(QuizQuestion).group_by(Lesson.course_id)
+        ).all()
+    )
+    started = dict(db.session.execute(select(Enrollment.course_id, func.count()).group_by(Enrollment.course_id)).all())
+    completed = dict(
+        db.session.execute(
+            select(Completion.course_id, func.count(func.distinct(Completion.user_id))).group_by(Completion.course_id)
+        ).all()
+    )
+    courses = db.session.execute(with_card_data(published_courses().order_by(Course.title))).scalars()
+    return [
+        CourseFigures(c, lessons.get(c.id, 0), questions.get(c.id, 0), started.get(c.id, 0), completed.get(c.id, 0))
+        for c in courses
+    ]

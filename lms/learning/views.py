@@ -1,10 +1,11 @@
 """The learner's pages: My learning, a course, a lesson with its quiz, the certificate."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from lms.auth.access import signed_in
 from lms.catalog import services as catalog
+from lms.common.access import roles_required, signed_in
+from lms.common.vocabulary import Role
 from lms.extensions import db
 from lms.i18n import _
 from lms.learning import services
@@ -155,4 +156,14 @@ def certificate(slug: str):
         abort(404)
     return render_template(
         "learning/certificate.html", course=course, completion=completion, valid=services.is_valid(completion)
+    )
+
+
+@bp.get("/trainer/")
+@roles_required(Role.TRAINER)
+def trainer_courses():
+    return render_template(
+        "learning/trainer_courses.html",
+        figures=services.course_figures(),
+        min_group=current_app.config["PRIVACY_MIN_GROUP_SIZE"],
     )

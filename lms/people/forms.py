@@ -2,8 +2,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, SearchField, SelectField, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
+from lms.common.vocabulary import Role
 from lms.i18n import _l
-from lms.people.models import ROLE_LABELS
 
 
 def _optional_int(value):
@@ -48,7 +48,7 @@ class UserForm(FlaskForm):
     )
     roles = CheckboxListField(
         _l("Roles"),
-        choices=[(k, v) for k, v in ROLE_LABELS.items()],
+        choices=[(role.value, role.label) for role in Role],
         description=_l("Every person is an employee; other roles add rights."),
     )
     headed_departments = CheckboxListField(

@@ -4,20 +4,9 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, Column, ForeignKey, String, Table, false, func, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.db_types import intpk, str200, timestamp, utcnow
+from lms.common.columns import intpk, str200, timestamp
+from lms.common.dates import utcnow
 from lms.extensions import db
-from lms.i18n import _l
-
-# Role names are stored as text; the labels are what people read.
-ROLE_LABELS = {
-    "employee": _l("Employee"),
-    "trainer": _l("Trainer"),
-    "manager": _l("Manager"),
-    "hr": _l("HR"),
-    "admin": _l("Administrator"),
-    "dpo": _l("Data protection officer"),
-}
-ROLES = tuple(ROLE_LABELS)
 
 department_heads = Table(
     "department_heads",

@@ -8,18 +8,15 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from lms.auth import services as auth_services
+from lms.common.errors import ValidationFailed
+from lms.common.vocabulary import Role
 from lms.extensions import db
 from lms.i18n import _
-from lms.people.models import ROLES, Department, JobRole, User, UserRole
+from lms.people.models import Department, JobRole, User, UserRole
 
 
-class ValidationFailed(Exception):
-    """Input that breaks a rule; `errors` maps a field name to a message in the user's language."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
 
 
 # --- users ----------------------------------------------------------------------------------
@@ -73,11 +70,11 @@ def _check_user_unique(email: str, personnel_number: str | None, user_id: int | 
 
 
 def _apply_user_data(user: User, data: UserData) -> None:
-    email = auth_services.normalise_email(data.email)
+    email = normalise_email(data.email)
     personnel_number = (data.personnel_number or "").strip() or None
     roles = set(data.roles) | {"employee"}
     errors = _check_user_unique(email, personnel_number, user.id)
-    unknown = roles - set(ROLES)
+    unknown = roles - set(Role)
     if unknown:
         errors["roles"] = _("Unknown role: %(roles)s", roles=", ".join(sorted(unknown)))
     headed = list(
@@ -115,10 +112,8 @@ def update_user(user: User, data: UserData) -> User:
 
 
 def set_user_active(user: User, active: bool) -> None:
-    """Deactivation keeps the person's records but ends their sessions and sign-in."""
+    """Deactivation keeps the person's records (lms.admin also ends their sessions)."""
     user.active = active
-    if not active:
-        auth_services.end_all_sessions(user.id)
     db.session.flush()
 
 

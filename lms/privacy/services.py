@@ -13,49 +13,30 @@ from collections.abc import Iterable
 from flask import current_app
 from sqlalchemy import Select, insert, select
 
-from lms.db_types import utcnow
+from lms.common.dates import utcnow
+from lms.common.vocabulary import AuditAction, ManagerVisibility, Role
 from lms.extensions import db
-from lms.i18n import _l
 from lms.people.models import User
 from lms.people.services import descendant_ids
 from lms.privacy.models import AuditEntry
 
-LEVELS, COMPLIANCE_ONLY = "levels", "compliance-only"
 
-ACTION_LABELS = {
-    "view_profile": _l("viewed the competence profile"),
-    "view_matrix": _l("viewed the skill matrix"),
-    "export_matrix": _l("exported the skill matrix"),
-    "view_evidence": _l("viewed the evidence of a competence"),
-    "assess": _l("confirmed a competence level"),
-    "view_targets": _l("viewed the individual targets"),
-    "denied": _l("tried to view data without the right to (refused)"),
-}
-
-
-def action_label(action: str) -> str:
-    return str(ACTION_LABELS.get(action, action))
-
-
-MANAGER_PRESETS = (LEVELS, COMPLIANCE_ONLY)
-
-
-def manager_preset() -> str:
+def manager_preset() -> ManagerVisibility:
     return current_app.config["MANAGER_VISIBILITY"]
 
 
 def managed_department_ids(manager: User) -> set[int]:
-    if not manager.has_role("manager"):
+    if not manager.has_role(Role.MANAGER):
         return set()
     return descendant_ids(d.id for d in manager.headed_departments)
 
 
 def may_see_levels_of(viewer: User, subject: User) -> bool:
     """May `viewer` see `subject`'s individual competence levels and evidence?"""
-    if viewer.id == subject.id or viewer.has_role("hr"):
+    if viewer.id == subject.id or viewer.has_role(Role.HR):
         return True
     return (
-        manager_preset() == LEVELS
+        manager_preset() == ManagerVisibility.LEVELS
         and subject.department_id is not None
         and subject.department_id in managed_department_ids(viewer)
     )
@@ -63,7 +44,7 @@ def may_see_levels_of(viewer: User, subject: User) -> bool:
 
 def may_see_individual_levels(viewer: User) -> bool:
     """Does this viewer see anyone's levels besides their own (HR, or managers under `levels`)?"""
-    return viewer.has_role("hr") or (viewer.has_role("manager") and manager_preset() == LEVELS)
+    return viewer.has_role(Role.HR) or (viewer.has_role(Role.MANAGER) and manager_preset() == ManagerVisibility.LEVELS)
 
 
 def visible_people(viewer: User | None, department_id: int | None = None, job_role_id: int | None = None) -> Select:
@@ -73,7 +54,7 @@ def visible_people(viewer: User | None, department_id: int | None = None, job_ro
     No viewer means the command line, run by the operator: everyone.
     """
     query = select(User).where(User.active.is_(True))
-    if viewer is not None and not viewer.has_role("hr"):
+    if viewer is not None and not viewer.has_role(Role.HR):
         query = query.where(User.department_id.in_(managed_department_ids(viewer) or {-1}))
     if department_id:
         query = query.where(User.department_id.in_(descendant_ids([department_id]) or {-1}))
@@ -107,7 +88,11 @@ def record_denied(actor: User, detail: str, ip_address: str | None = None, subje
     """A refused attempt to see data outside one's rights: logged too."""
     db.session.add(
         AuditEntry(
-            actor_id=actor.id, subject_id=subject_id, action="denied", detail=detail[:500], ip_address=ip_address
+            actor_id=actor.id,
+            subject_id=subject_id,
+            action=AuditAction.DENIED,
+            detail=detail[:500],
+            ip_address=ip_address,
         )
     )
     db.session.flush()

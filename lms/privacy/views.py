@@ -5,23 +5,30 @@ import io
 
 from flask import Blueprint, current_app, render_template, request
 
-from lms.auth.access import roles_required
+from lms.common.access import roles_required
+from lms.common.vocabulary import AuditAction, Role
 from lms.extensions import db
 from lms.privacy import services
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
 
 
+@bp.app_template_global("audit_action_label")
+def audit_action_label(action: str) -> str:
+    """An audit entry's action in the reader's language (unknown old values as stored)."""
+    return AuditAction(action).label if action in set(AuditAction) else action
+
+
 @bp.get("/audit")
-@roles_required("dpo")
+@roles_required(Role.DPO)
 def audit_log():
     action = request.args.get("action") or None
     page = db.paginate(services.audit_log(action), per_page=50, error_out=False)
-    return render_template("privacy/audit_log.html", page=page, action=action, actions=services.ACTION_LABELS)
+    return render_template("privacy/audit_log.html", page=page, action=action, actions=AuditAction)
 
 
 @bp.get("/audit.csv")
-@roles_required("dpo")
+@roles_required(Role.DPO)
 def audit_export():
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

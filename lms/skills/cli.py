@@ -1,4 +1,7 @@
-"""`flask skills ...`: competency frameworks on the command line."""
+"""`flask skills matrix`: the skill matrix on the command line.
+
+The `skills` group also carries the commands of the domains around it (load-framework, targets,
+snapshot); `lms/__init__.py` adds them explicitly."""
 
 from datetime import UTC
 from pathlib import Path
@@ -6,33 +9,10 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from lms.common.vocabulary import AuditAction
 from lms.extensions import db
-from lms.skills.frameworks import DEFAULT_FRAMEWORK_FILE, FrameworkFileError, load_framework_file
 
 skills_cli = AppGroup("skills", help="Competency frameworks, profiles and the skill matrix.")
-
-
-@skills_cli.command("load-framework")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_FRAMEWORK_FILE)
-def load_framework(file: Path) -> None:
-    """Validate FILE (a framework in YAML; default: DigComp 2.2) and load or update it."""
-    if not file.exists():
-        raise click.ClickException(f"{file}:1: file not found")
-    try:
-        result = load_framework_file(file)
-    except FrameworkFileError as failed:
-        db.session.rollback()
-        for problem in failed.problems.items:
-            click.echo(str(problem), err=True)
-        raise SystemExit(1) from None
-    for warning in result.warnings:
-        click.echo(str(warning), err=True)
-    db.session.commit()
-    framework = result.framework
-    click.echo(
-        f"{framework.key} {framework.version}: {result.status}"
-        + (f", retired: {', '.join(result.retired)}" if result.retired else "")
-    )
 
 
 @skills_cli.command("matrix")
@@ -65,10 +45,8 @@ def matrix(department_code: str | None, output_format: str, output: Path) -> Non
     header = export.header_rows(datetime.now(UTC), "command line", filter_text)
     body = export.csv_bytes(header, result) if output_format == "csv" else export.xlsx_bytes(header, result)
     output.write_bytes(body)
-    privacy.record(None, [p.id for p in result.people], "export_matrix", f"cli {output_format}; {filter_text}")
+    privacy.record(
+        None, [p.id for p in result.people], AuditAction.EXPORT_MATRIX, f"cli {output_format}; {filter_text}"
+    )
     db.session.commit()
     click.echo(f"{output}: {len(result.people)} people × {len(result.competences)} competences")
-
-
-# Further commands of the group live in their own modules and register on `skills_cli`.
-from lms.skills import cli_snapshot, cli_targets  # noqa: E402,F401

@@ -15,10 +15,9 @@ from datetime import datetime
 from sqlalchemy import select
 
 from lms.catalog.models import Course, CourseCompetence
-from lms.db_types import as_utc, utcnow
+from lms.common.dates import add_months, as_utc, utcnow
 from lms.extensions import db
 from lms.learning.models import Completion
-from lms.learning.services import add_months
 from lms.skills.models import Assessment, SelfAssessment
 
 COURSE, ASSESSMENT, SELF = "course", "assessment", "self"

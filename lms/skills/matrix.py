@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import joinedload
 
 from lms.extensions import db
+from lms.frameworks.models import Competence, CompetenceArea
+from lms.frameworks.services import framework_outline
 from lms.people.models import User
 from lms.privacy import services as privacy
-from lms.skills.models import Competence, CompetenceArea
-from lms.skills.profiles import Cell, cells_for, framework_outline
+from lms.skills.profiles import Cell, cells_for
 
 PAGE_SIZE = 50
 

@@ -1,59 +1,19 @@
-"""Targets, current levels and gaps per person: what the profile, the matrix and the gap overview show.
-
-A person's targets are their job role's target profile plus their individual targets; where both
-name the same competence the higher level counts, and the shorter "show again every N months".
-"""
+"""Current levels against targets, per person: what the profile, the matrix and the gap overview show."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from lms.db_types import as_utc, utcnow
+from lms.common.dates import as_utc, utcnow
 from lms.extensions import db
+from lms.frameworks.models import Competence, CompetenceArea
+from lms.frameworks.services import framework_outline
 from lms.people.models import User
 from lms.skills.evidence import Evidence, current_level, evidence_for, latest_self_level
-from lms.skills.frameworks import default_framework
-from lms.skills.models import Competence, CompetenceArea, Framework, JobRoleTarget, PersonalTarget
-
-
-@dataclass(frozen=True)
-class Target:
-    level: int
-    recert_months: int | None = None
-    personal: bool = False
-
-
-def _merge(a: Target | None, b: Target) -> Target:
-    if a is None:
-        return b
-    months = [m for m in (a.recert_months, b.recert_months) if m]
-    return Target(max(a.level, b.level), min(months) if months else None, a.personal or b.personal)
-
-
-def targets_for(users: Iterable[User]) -> dict[int, dict[int, Target]]:
-    """user id → competence id → target, in two statements."""
-    users = list(users)
-    result: dict[int, dict[int, Target]] = defaultdict(dict)
-    job_roles = {u.job_role_id for u in users if u.job_role_id}
-    by_role: dict[int, list[JobRoleTarget]] = defaultdict(list)
-    if job_roles:
-        for row in db.session.execute(select(JobRoleTarget).where(JobRoleTarget.job_role_id.in_(job_roles))).scalars():
-            by_role[row.job_role_id].append(row)
-    for user in users:
-        for row in by_role.get(user.job_role_id, []):
-            result[user.id][row.competence_id] = Target(row.level, row.recert_months)
-    ids = [u.id for u in users]
-    if ids:
-        for row in db.session.execute(select(PersonalTarget).where(PersonalTarget.user_id.in_(ids))).scalars():
-            result[row.user_id][row.competence_id] = _merge(
-                result[row.user_id].get(row.competence_id), Target(row.level, row.recert_months, personal=True)
-            )
-    return result
+from lms.targets.services import Target, targets_for
 
 
 @dataclass
@@ -96,25 +56,6 @@ def cells_for(users: list[User], competences: list[Competence]) -> dict[int, dic
                 evidence=items,
             )
     return cells
-
-
-def framework_outline(framework: Framework | None = None, area_code: str | None = None) -> list[CompetenceArea]:
-    """The framework's areas with their (not retired) competences, in order."""
-    framework = framework or default_framework()
-    if framework is None:
-        return []
-    query = (
-        select(CompetenceArea)
-        .where(CompetenceArea.framework_id == framework.id)
-        .options(selectinload(CompetenceArea.competences))
-        .order_by(CompetenceArea.position)
-    )
-    if area_code:
-        query = query.where(CompetenceArea.code == area_code)
-    areas = list(db.session.execute(query).scalars())
-    for area in areas:
-        area.active_competences = [c for c in area.competences if not c.retired]
-    return areas
 
 
 @dataclass

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from lms.common.errors import ValidationFailed
 from lms.extensions import db
+from lms.frameworks.models import Competence
+from lms.frameworks.services import default_framework, max_level
 from lms.i18n import _
 from lms.people.models import User
-from lms.people.services import ValidationFailed
-from lms.skills.frameworks import default_framework
-from lms.skills.models import Assessment, Competence, SelfAssessment
+from lms.skills.models import Assessment, SelfAssessment
 
 
 def _competence_of_default_framework(competence_id) -> Competence:
@@ -19,11 +20,6 @@ def _competence_of_default_framework(competence_id) -> Competence:
     if competence is None or framework is None or competence.framework_id != framework.id or competence.retired:
         raise ValidationFailed({"competence_id": _("This competence is not part of the framework in use.")})
     return competence
-
-
-def max_level() -> int:
-    framework = default_framework()
-    return max((level.level for level in framework.levels), default=8) if framework else 8
 
 
 def record_self_assessment(user: User, competence_id, level: int) -> SelfAssessment:

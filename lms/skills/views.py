@@ -6,19 +6,20 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy import select
 
-from lms.auth.access import roles_required, signed_in
+from lms.common.access import roles_required, signed_in
+from lms.common.errors import ValidationFailed
+from lms.common.vocabulary import AuditAction, Role
 from lms.extensions import db
+from lms.frameworks.models import Competence
+from lms.frameworks.services import default_framework, framework_outline
 from lms.i18n import _
 from lms.people import services as people
 from lms.people.models import Department, JobRole, User
-from lms.people.services import ValidationFailed
 from lms.privacy import services as privacy
 from lms.skills import export, services
 from lms.skills.forms import AssessmentForm, MatrixFilterForm, SelfAssessmentForm
-from lms.skills.frameworks import default_framework
 from lms.skills.matrix import MatrixFilter, aggregate, build_matrix
-from lms.skills.models import Competence
-from lms.skills.profiles import cells_for, framework_outline, profile_of
+from lms.skills.profiles import cells_for, profile_of
 
 bp = Blueprint("skills", __name__)
 
@@ -88,17 +89,17 @@ def _person_or_403(user_id: int, action: str) -> User:
 
 
 def _may_assess(person: User) -> bool:
-    return current_user.has_role("manager") and person.department_id in privacy.managed_department_ids(current_user)
+    return current_user.has_role(Role.MANAGER) and person.department_id in privacy.managed_department_ids(current_user)
 
 
 @bp.get("/people/<int:user_id>/profile")
-@roles_required("hr", "manager")
+@roles_required(Role.HR, Role.MANAGER)
 def person_profile(user_id: int):
     person = _person_or_403(user_id, "view_profile")
     form = AssessmentForm()
     _fill_assessment_choices(form)
     page = _render_profile(person, own=False, assessment_form=form)
-    privacy.record(current_user, [person.id], "view_profile", "", request.remote_addr)
+    privacy.record(current_user, [person.id], AuditAction.VIEW_PROFILE, "", request.remote_addr)
     db.session.commit()
     return page
 
@@ -111,7 +112,7 @@ def _fill_assessment_choices(form: AssessmentForm) -> None:
 
 
 @bp.post("/people/<int:user_id>/assessments")
-@roles_required("manager")
+@roles_required(Role.MANAGER)
 def add_assessment(user_id: int):
     person = _person_or_403(user_id, "assess")
     if not _may_assess(person):
@@ -122,7 +123,11 @@ def add_assessment(user_id: int):
         try:
             services.record_assessment(current_user, person, form.competence_id.data, form.level.data, form.note.data)
             privacy.record(
-                current_user, [person.id], "assess", f"competence {form.competence_id.data}", request.remote_addr
+                current_user,
+                [person.id],
+                AuditAction.ASSESS,
+                f"competence {form.competence_id.data}",
+                request.remote_addr,
             )
             db.session.commit()
             flash(_("The assessment was saved."), "success")
@@ -140,7 +145,7 @@ def add_assessment(user_id: int):
 def _matrix_filter() -> tuple[MatrixFilterForm, MatrixFilter]:
     form = MatrixFilterForm(request.args)
     nodes = people.department_tree(include_inactive=False)
-    allowed = None if current_user.has_role("hr") else privacy.managed_department_ids(current_user)
+    allowed = None if current_user.has_role(Role.HR) else privacy.managed_department_ids(current_user)
     form.department.choices = [(None, _("All my departments") if allowed is not None else _("All departments"))] + [
         (n.department.id, f"{'  ' * n.depth}{n.department.code} – {n.department.name}")
         for n in nodes
@@ -167,7 +172,7 @@ def _matrix_filter() -> tuple[MatrixFilterForm, MatrixFilter]:
 
 
 @bp.get("/matrix/")
-@roles_required("hr", "manager")
+@roles_required(Role.HR, Role.MANAGER)
 def matrix():
     form, criteria = _matrix_filter()
     individual = privacy.may_see_individual_levels(current_user)
@@ -181,7 +186,7 @@ def matrix():
         query_args=_query_args(form),
     )
     if individual:  # after rendering: the commit would expire what the page shows
-        privacy.record(current_user, [p.id for p in result.people], "view_matrix", "", request.remote_addr)
+        privacy.record(current_user, [p.id for p in result.people], AuditAction.VIEW_MATRIX, "", request.remote_addr)
         db.session.commit()
     return page
 
@@ -198,7 +203,7 @@ def _query_args(form: MatrixFilterForm) -> dict:
 
 
 @bp.get("/matrix/export")
-@roles_required("hr", "manager")
+@roles_required(Role.HR, Role.MANAGER)
 def matrix_export():
     if not privacy.may_see_individual_levels(current_user):
         abort(403)
@@ -216,7 +221,7 @@ def matrix_export():
     privacy.record(
         current_user,
         [p.id for p in result.people],
-        "export_matrix",
+        AuditAction.EXPORT_MATRIX,
         f"{output_format}; {filter_text}",
         request.remote_addr,
     )
@@ -228,12 +233,12 @@ def matrix_export():
 
 
 @bp.get("/matrix/evidence/<int:user_id>/<int:competence_id>")
-@roles_required("hr", "manager")
+@roles_required(Role.HR, Role.MANAGER)
 def cell_evidence(user_id: int, competence_id: int):
     person = _person_or_403(user_id, "view_evidence")
     competence = db.session.get(Competence, competence_id) or abort(404)
     cell = cells_for([person], [competence])[person.id][competence.id]
     page = render_template("skills/cell_evidence.html", person=person, competence=competence, cell=cell)
-    privacy.record(current_user, [person.id], "view_evidence", competence.code, request.remote_addr)
+    privacy.record(current_user, [person.id], AuditAction.VIEW_EVIDENCE, competence.code, request.remote_addr)
     db.session.commit()
     return page

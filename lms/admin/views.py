@@ -1,0 +1,234 @@
+"""Administration of people, departments and job roles (role: admin)."""
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from lms.admin import services as admin
+from lms.common.access import roles_required
+from lms.common.errors import ValidationFailed
+from lms.common.forms import attach_errors
+from lms.common.vocabulary import Role
+from lms.extensions import db
+from lms.i18n import _
+from lms.people import services
+from lms.people.forms import DepartmentForm, JobRoleForm, UserForm, UserSearchForm, department_choices
+from lms.people.models import Department, JobRole, User
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+admin_only = roles_required(Role.ADMIN)
+
+
+@bp.get("/")
+@admin_only
+def dashboard():
+    return render_template("admin/dashboard.html", counts=services.counts())
+
+
+# --- users ----------------------------------------------------------------------------------
+
+
+@bp.get("/users")
+@admin_only
+def users():
+    form = UserSearchForm(request.args)
+    form.validate()
+    status = form.status.data if form.status.data in {"active", "inactive", "all"} else "active"
+    page = db.paginate(
+        services.users_query(form.q.data, status), per_page=current_app.config["PAGE_SIZE"], error_out=False
+    )
+    return render_template("admin/users.html", form=form, page=page)
+
+
+def _user_form(user: User | None) -> UserForm:
+    form = UserForm(obj=user) if user else UserForm()
+    form.fill_choices(
+        services.department_tree(include_inactive=False),
+        db.session.execute(select(JobRole).where(JobRole.active.is_(True)).order_by(JobRole.title)).scalars(),
+    )
+    if user and request.method == "GET":
+        form.roles.data = sorted(user.roles)
+        form.headed_departments.data = [d.id for d in user.headed_departments]
+        form.locale.data = user.locale or ""
+    return form
+
+
+def _user_data(form: UserForm) -> services.UserData:
+    return services.UserData(
+        given_name=form.given_name.data,
+        family_name=form.family_name.data,
+        email=form.email.data,
+        personnel_number=form.personnel_number.data,
+        department_id=form.department_id.data,
+        job_role_id=form.job_role_id.data,
+        locale=form.locale.data,
+        roles=form.roles.data or [],
+        headed_department_ids=form.headed_departments.data or [],
+    )
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@admin_only
+def user_new():
+    form = _user_form(None)
+    if form.validate_on_submit():
+        try:
+            user, temporary = admin.create_person(_user_data(form))
+            db.session.commit()
+            flash(
+                _(
+                    "%(name)s was created. Their one-time password is: %(password)s — hand it over in person; "
+                    "it is shown only now.",
+                    name=user.name,
+                    password=temporary,
+                ),
+                "success",
+            )
+            return redirect(url_for(".user_edit", user_id=user.id))
+        except ValidationFailed as failed:
+            db.session.rollback()
+            attach_errors(form, failed.errors)
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@admin_only
+def user_edit(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = _user_form(user)
+    if form.validate_on_submit():
+        try:
+            services.update_user(user, _user_data(form))
+            db.session.commit()
+            flash(_("The changes were saved."), "success")
+            return redirect(url_for(".user_edit", user_id=user.id))
+        except ValidationFailed as failed:
+            db.session.rollback()
+            user = db.get_or_404(User, user_id)
+            attach_errors(form, failed.errors)
+    return render_template("admin/user_form.html", form=form, user=user)
+
+
+@bp.post("/users/<int:user_id>/active")
+@admin_only
+def user_set_active(user_id: int):
+    user = db.get_or_404(User, user_id)
+    activate = request.form.get("active") == "1"
+    if not activate and user.id == current_user.id:
+        flash(_("You cannot deactivate your own account."), "error")
+        return redirect(url_for(".user_edit", user_id=user.id))
+    admin.set_person_active(user, activate)
+    db.session.commit()
+    flash(
+        _("%(name)s was activated.", name=user.name)
+        if activate
+        else _("%(name)s was deactivated and signed out everywhere.", name=user.name),
+        "success",
+    )
+    return redirect(url_for(".user_edit", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/password-reset")
+@admin_only
+def user_reset_password(user_id: int):
+    user = db.get_or_404(User, user_id)
+    temporary = admin.reset_password(user)
+    db.session.commit()
+    flash(
+        _(
+            "New one-time password for %(name)s: %(password)s — hand it over in person; it is shown only now. "
+            "They must choose their own password at the next sign-in.",
+            name=user.name,
+            password=temporary,
+        ),
+        "success",
+    )
+    return redirect(url_for(".user_edit", user_id=user.id))
+
+
+# --- departments ----------------------------------------------------------------------------
+
+
+@bp.get("/departments")
+@admin_only
+def departments():
+    search = (request.args.get("q") or "").strip()[:100]
+    return render_template(
+        "admin/departments.html",
+        search=search,
+        tree=services.matching_departments(services.department_tree(with_headcount=True), search),
+    )
+
+
+@bp.route("/departments/new", methods=["GET", "POST"], defaults={"department_id": None})
+@bp.route("/departments/<int:department_id>", methods=["GET", "POST"])
+@admin_only
+def department_edit(department_id: int | None):
+    department = db.get_or_404(Department, department_id) if department_id else None
+    form = DepartmentForm(obj=department)
+    form.parent_id.choices = [(None, _("– top level –"))] + department_choices(
+        services.department_tree(include_inactive=False)
+    )
+    if form.validate_on_submit():
+        try:
+            saved = services.save_department(department, form.code.data, form.name.data, form.parent_id.data)
+            db.session.commit()
+            flash(_("Department %(code)s was saved.", code=saved.code), "success")
+            return redirect(url_for(".departments"))
+        except ValidationFailed as failed:
+            db.session.rollback()
+            attach_errors(form, failed.errors)
+    return render_template("admin/department_form.html", form=form, department=department)
+
+
+@bp.post("/departments/<int:department_id>/active")
+@admin_only
+def department_set_active(department_id: int):
+    department = db.get_or_404(Department, department_id)
+    try:
+        services.set_department_active(department, request.form.get("active") == "1")
+        db.session.commit()
+        flash(_("Department %(code)s was saved.", code=department.code), "success")
+    except ValidationFailed as failed:
+        db.session.rollback()
+        for message in failed.errors.values():
+            flash(message, "error")
+    return redirect(url_for(".department_edit", department_id=department_id))
+
+
+# --- job roles ------------------------------------------------------------------------------
+
+
+@bp.get("/job-roles")
+@admin_only
+def job_roles():
+    search = (request.args.get("q") or "").strip()[:100]
+    return render_template("admin/job_roles.html", search=search, job_roles=services.job_roles_with_headcount(search))
+
+
+@bp.route("/job-roles/new", methods=["GET", "POST"], defaults={"job_role_id": None})
+@bp.route("/job-roles/<int:job_role_id>", methods=["GET", "POST"])
+@admin_only
+def job_role_edit(job_role_id: int | None):
+    job_role = db.get_or_404(JobRole, job_role_id) if job_role_id else None
+    form = JobRoleForm(obj=job_role)
+    if form.validate_on_submit():
+        try:
+            saved = services.save_job_role(job_role, form.code.data, form.title.data)
+            db.session.commit()
+            flash(_("Job role %(code)s was saved.", code=saved.code), "success")
+            return redirect(url_for(".job_roles"))
+        except ValidationFailed as failed:
+            db.session.rollback()
+            attach_errors(form, failed.errors)
+    return render_template("admin/job_role_form.html", form=form, job_role=job_role)
+
+
+@bp.post("/job-roles/<int:job_role_id>/active")
+@admin_only
+def job_role_set_active(job_role_id: int):
+    job_role = db.get_or_404(JobRole, job_role_id)
+    services.set_job_role_active(job_role, request.form.get("active") == "1")
+    db.session.commit()
+    flash(_("Job role %(code)s was saved.", code=job_role.code), "success")
+    return redirect(url_for(".job_role_edit", job_role_id=job_role_id))

@@ -1,0 +1,2 @@
+"""The neutral kernel: what several domains share (errors, dates, column types, form helpers,
+role checks, source-file positions). It imports no domain."""

@@ -1,0 +1,28 @@
+"""Form helpers every domain's views and templates share: field attributes and service errors."""
+
+from __future__ import annotations
+
+from flask import flash
+
+
+def field_attrs(field, css_class: str) -> dict[str, str]:
+    """HTML attributes tying a form field to its hint and error (KERN classes, ARIA)."""
+    attrs = {"class": css_class + (f" {css_class}--error" if field.errors else "")}
+    described_by = [
+        f"{field.id}-{part}" for part, present in (("hint", field.description), ("error", field.errors)) if present
+    ]
+    if described_by:
+        attrs["aria-describedby"] = " ".join(described_by)
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+    return attrs
+
+
+def attach_errors(form, errors: dict[str, str]) -> None:
+    """Show a service's ValidationFailed messages next to their fields (or as a flash message)."""
+    for field_name, message in errors.items():
+        field = form._fields.get(field_name)
+        if field is not None:
+            field.errors = list(field.errors) + [message]
+        else:
+            flash(message, "error")

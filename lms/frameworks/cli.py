@@ -1,0 +1,33 @@
+"""`flask skills load-framework`: load or update a competency framework from YAML."""
+
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from lms.extensions import db
+from lms.frameworks.loader import DEFAULT_FRAMEWORK_FILE, FrameworkFileError, load_framework_file
+
+
+@click.command("load-framework")
+@with_appcontext
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_FRAMEWORK_FILE)
+def load_framework(file: Path) -> None:
+    """Validate FILE (a framework in YAML; default: DigComp 2.2) and load or update it."""
+    if not file.exists():
+        raise click.ClickException(f"{file}:1: file not found")
+    try:
+        result = load_framework_file(file)
+    except FrameworkFileError as failed:
+        db.session.rollback()
+        for problem in failed.problems.items:
+            click.echo(str(problem), err=True)
+        raise SystemExit(1) from None
+    for warning in result.warnings:
+        click.echo(str(warning), err=True)
+    db.session.commit()
+    framework = result.framework
+    click.echo(
+        f"{framework.key} {framework.version}: {result.status}"
+        + (f", retired: {', '.join(result.retired)}" if result.retired else "")
+    )

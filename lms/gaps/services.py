@@ -1,0 +1,302 @@
+"""The gap overview: per group of people, how many have a target for a competence and how many reach it.
+
+Groups are the whole administration ("all"), each department (with its sub-departments) and each
+job role. Only active people count. The numbers come from `lms.skills.profiles.cells_for`, the same
+function the skill matrix uses, so both pages agree.
+
+Aggregates only: no person is named, stored or ranked here. A figure whose group has fewer people
+with a target than `PRIVACY_MIN_GROUP_SIZE` is *suppressed*: neither its share nor its counts are
+shown. Snapshots store the raw counts; suppression is applied when they are shown, so a changed
+minimum applies to past months too.
+
+Functions flush, never commit; the caller (view, CLI command, scheduled task) commits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import lazyload
+
+from lms.common.dates import utcnow
+from lms.extensions import db
+from lms.frameworks.models import Competence, CompetenceArea
+from lms.frameworks.services import framework_outline
+from lms.gaps.models import SkillSnapshot
+from lms.people.models import Department, JobRole, User
+from lms.people.services import department_tree
+from lms.skills.profiles import cells_for
+
+ALL, DEPARTMENT, JOB_ROLE = "all", "department", "job_role"
+SCOPES = (ALL, DEPARTMENT, JOB_ROLE)
+MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def min_group_size() -> int:
+    return int(current_app.config["PRIVACY_MIN_GROUP_SIZE"])
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One group and one competence."""
+
+    people_with_target: int
+    people_at_target: int
+    minimum: int
+
+    @property
+    def empty(self) -> bool:
+        """Nobody in the group has a target for this competence (shown as "–")."""
+        return self.people_with_target == 0
+
+    @property
+    def suppressed(self) -> bool:
+        """Too few people with a target to show anything (shown as "fewer than N")."""
+        return 0 < self.people_with_target < self.minimum
+
+    @property
+    def shown(self) -> bool:
+        return not self.empty and not self.suppressed
+
+    @property
+    def share(self) -> float | None:
+        return self.people_at_target / self.people_with_target if self.shown else None
+
+    @property
+    def percent(self) -> int | None:
+        """The share in whole percent, rounded down: 100 only when everyone reaches the target."""
+        return self.people_at_target * 100 // self.people_with_target if self.shown else None
+
+    @property
+    def step(self) -> int | None:
+        """0–4 for the heat map: below 25 %, below 50 %, below 75 %, below 100 %, 100 %."""
+        percent = self.percent
+        return None if percent is None else min(percent // 25, 4)
+
+
+@dataclass
+class Group:
+    scope: str  # all, department, job_role
+    scope_id: int  # 0 for "all"
+    people: int = 0  # active people in the group
+    depth: int = 0  # departments: depth in the tree
+    department: Department | None = None
+    job_role: JobRole | None = None
+    figures: dict[int, Figure] = field(default_factory=dict)  # competence id → figure
+
+
+def _active_people() -> list[User]:
+    # Roles are not needed here: lazy instead of selectin (which would add a statement per 500 people),
+    # so this is one statement however many people there are.
+    return list(
+        db.session.execute(
+            select(User).where(User.active.is_(True)).options(lazyload(User.role_rows)).order_by(User.id)
+        ).scalars()
+    )
+
+
+def group_figures(
+    competences: Sequence[Competence], scopes: Iterable[str] = SCOPES, minimum: int | None = None
+) -> list[Group]:
+    """Per group (all, then departments in tree order, then job roles by title) and competence:
+    people with a target and people at or above it. A fixed number of statements."""
+    scopes = set(scopes)
+    unknown = scopes - set(SCOPES)
+    if unknown:
+        raise ValueError(f"unknown scope: {', '.join(sorted(unknown))}")
+    minimum = min_group_size() if minimum is None else minimum
+    people = _active_people()
+    cells = cells_for(people, list(competences)) if people and competences else {}
+    competence_ids = [c.id for c in competences]
+    # Per person: the competences with a target, and those reached (Cell.meets_target, as the matrix).
+    has_target = {u.id: [cid for cid, cell in cells.get(u.id, {}).items() if cell.target is not None] for u in people}
+    reached = {u.id: [cid for cid in has_target[u.id] if cells[u.id][cid].meets_target] for u in people}
+
+    groups: list[Group] = []
+    members: dict[tuple[str, int], list[int]] = defaultdict(list)
+    if ALL in scopes:
+        groups.append(Group(ALL, 0))
+        members[(ALL, 0)] = [u.id for u in people]
+    if DEPARTMENT in scopes:
+        tree = department_tree(include_inactive=True)
+        parent_of = {node.department.id: node.department.parent_id for node in tree}
+        for person in people:
+            department_id, seen = person.department_id, set()
+            while department_id is not None and department_id not in seen:  # a department counts its sub-departments
+                seen.add(department_id)
+                members[(DEPARTMENT, department_id)].append(person.id)
+                department_id = parent_of.get(department_id)
+        groups.extend(
+            Group(DEPARTMENT, node.department.id, depth=node.depth, department=node.department)
+            for node in tree
+            if node.department.active or members.get((DEPARTMENT, node.department.id))
+        )
+    if JOB_ROLE in scopes:
+        for person in people:
+            if person.job_role_id:
+                members[(JOB_ROLE, person.job_role_id)].append(person.id)
+        job_roles = db.session.execute(select(JobRole).order_by(JobRole.title, JobRole.id)).scalars()
+        groups.extend(
+            Group(JOB_ROLE, role.id, job_role=role)
+            for role in job_roles
+            if role.active or members.get((JOB_ROLE, role.id))
+        )
+
+    for group in groups:
+        ids = members.get((group.scope, group.scope_id), [])
+        group.people = len(ids)
+        with_target: dict[int, int] = defaultdict(int)
+        at_target: dict[int, int] = defaultdict(int)
+        for user_id in ids:
+            for competence_id in has_target[user_id]:
+                with_target[competence_id] += 1
+            for competence_id in reached[user_id]:
+                at_target[competence_id] += 1
+        group.figures = {cid: Figure(with_target[cid], at_target[cid], minimum) for cid in competence_ids}
+    return groups
+
+
+@dataclass
+class GapOverview:
+    by: str  # department or job_role
+    areas: list[CompetenceArea]  # every area of the default framework, for the filter
+    area: CompetenceArea | None  # the chosen one, or None for all
+    competences: list[Competence]
+    total: Group  # the whole administration
+    groups: list[Group]
+    minimum: int
+
+
+def overview(by: str = DEPARTMENT, area_code: str | None = None) -> GapOverview:
+    """What the gap overview page shows. An unknown area code shows every area."""
+    if by not in (DEPARTMENT, JOB_ROLE):
+        raise ValueError(f"cannot group by {by!r}")
+    areas = framework_outline()
+    area = next((a for a in areas if a.code == area_code), None) if area_code else None
+    competences = [c for a in ([area] if area else areas) for c in a.active_competences]
+    minimum = min_group_size()
+    groups = group_figures(competences, (ALL, by), minimum)
+    return GapOverview(by, areas, area, competences, groups[0], groups[1:], minimum)
+
+
+# --- months ----------------------------------------------------------------------------------
+
+
+def current_month(now: datetime | None = None) -> str:
+    """YYYY-MM in the town's time zone (at 00:30 on the 1st in Berlin it is already the new month)."""
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Europe/Berlin")
+    return (now or utcnow()).astimezone(zone).strftime("%Y-%m")
+
+
+def parse_month(text: str) -> str:
+    """A month as YYYY-MM, checked; raises ValueError with a message for people."""
+    match = MONTH_PATTERN.match((text or "").strip())
+    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+        raise ValueError(f"{text!r} is not a month in the form YYYY-MM, e.g. 2026-11")
+    return match.group(0)
+
+
+def month_range(first: str, last: str) -> list[str]:
+    """Every month from first to last, both included."""
+    year, month = map(int, first.split("-"))
+    end = tuple(map(int, last.split("-")))
+    months = []
+    while (year, month) <= end:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+# --- snapshots -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    month: str
+    rows: int
+
+
+def take_snapshot(month: str | None = None) -> SnapshotResult:
+    """Store this month's figures (all competences of the default framework, every group).
+
+    Idempotent per month: the month's rows are deleted and written again, in the caller's
+    transaction, so the scheduler and `flask skills snapshot` can both run it. Raw counts are
+    stored; suppression is applied when they are shown.
+    """
+    this_month = current_month()
+    month = parse_month(month) if month else this_month
+    if month > this_month:
+        raise ValueError(f"{month} is in the future; a snapshot records the figures as they are now")
+    competences = [c for area in framework_outline() for c in area.active_competences]
+    groups = group_figures(competences, SCOPES, minimum=0)
+    taken_at = utcnow()
+    rows = [
+        {
+            "month": month,
+            "scope": group.scope,
+            "scope_id": group.scope_id,
+            "competence_id": competence_id,
+            "people_with_target": figure.people_with_target,
+            "people_at_target": figure.people_at_target,
+            "taken_at": taken_at,
+        }
+        for group in groups
+        for competence_id, figure in group.figures.items()
+    ]
+    db.session.execute(delete(SkillSnapshot).where(SkillSnapshot.month == month))
+    if rows:
+        db.session.execute(insert(SkillSnapshot), rows)
+    db.session.flush()
+    return SnapshotResult(month, len(rows))
+
+
+def snapshot_exists(month: str) -> bool:
+    return db.session.execute(select(SkillSnapshot.id).where(SkillSnapshot.month == month).limit(1)).first() is not None
+
+
+@dataclass
+class Trend:
+    months: list[str]  # every month from the first snapshot to the last
+    series: dict[int, list[Figure | None]]  # competence id → one figure per month (None: no snapshot)
+
+
+def trend(scope: str, scope_id: int, competence_ids: Iterable[int], minimum: int | None = None) -> Trend:
+    """The monthly figures of one group from the snapshots, since the first one. One statement."""
+    if scope not in SCOPES:
+        raise ValueError(f"unknown scope: {scope}")
+    competence_ids = list(competence_ids)
+    minimum = min_group_size() if minimum is None else minimum
+    if not competence_ids:
+        return Trend([], {})
+    rows = db.session.execute(
+        select(
+            SkillSnapshot.month,
+            SkillSnapshot.competence_id,
+            SkillSnapshot.people_with_target,
+            SkillSnapshot.people_at_target,
+        )
+        .where(
+            SkillSnapshot.scope == scope,
+            SkillSnapshot.scope_id == (0 if scope == ALL else scope_id),
+            SkillSnapshot.competence_id.in_(competence_ids),
+        )
+        .order_by(SkillSnapshot.month)
+    ).all()
+    if not rows:
+        return Trend([], {cid: [] for cid in competence_ids})
+    months = month_range(rows[0].month, rows[-1].month)
+    position = {month: index for index, month in enumerate(months)}
+    series: dict[int, list[Figure | None]] = {cid: [None] * len(months) for cid in competence_ids}
+    for month, competence_id, with_target, at_target in rows:
+        series[competence_id][position[month]] = Figure(with_target, at_target, minimum)
+    return Trend(months, series)
