@@ -10,6 +10,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from lms.common.vocabulary import ManagerVisibility
 
@@ -61,7 +62,7 @@ def load_config(overrides: dict | None = None) -> dict:
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'lernpfad.db'}"
     production = env == "production"
 
-    config = {
+    config: dict[str, Any] = {
         "LMS_ENV": env,
         "SECRET_KEY": secret_key,
         "TESTING": env == "testing",

@@ -1,5 +1,7 @@
 """Flask extensions, created once here and bound to the app in create_app()."""
 
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -23,16 +25,30 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The base every model inherits. At run time it is Flask-SQLAlchemy's `db.Model` (a subclass of
+# `Base` with the table-name and bind mixins); type checkers see `Base`, so models are typed.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate(compare_type=True, render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 
 
+def unicode_lower(value):
+    """SQL `lower()` for SQLite: Python's Unicode case mapping; NULL stays NULL, numbers become text."""
+    return None if value is None else str(value).lower()
+
+
 def configure_sqlite(engine) -> None:
     """Make SQLite behave like the production database where it matters.
 
     - Foreign keys are enforced (SQLite leaves them off by default).
+    - `lower()` folds all of Unicode, as PostgreSQL's does, not only ASCII: a search for
+      "özdemir" finds "Özdemir" (SQLite lets an application function replace a built-in one).
     - A savepoint always nests inside a transaction: pysqlite starts a transaction only before
       a write, and a SAVEPOINT issued outside one starts its own that its RELEASE commits, so
       the caller could no longer roll back. Reads still run outside transactions, as before,
@@ -48,6 +64,7 @@ def configure_sqlite(engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        dbapi_connection.create_function("lower", 1, unicode_lower, deterministic=True)
 
     @event.listens_for(engine, "savepoint")
     def before_savepoint(connection, _name):

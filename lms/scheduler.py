@@ -69,7 +69,7 @@ scheduler_cli = AppGroup("scheduler", help="Background jobs such as the monthly 
 @scheduler_cli.command("run")
 def run() -> None:
     """Run the scheduled jobs in the foreground until stopped (Ctrl+C or SIGTERM)."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the real app, for other threads
     scheduler = create_scheduler(app, blocking=True)
     for job in scheduler.get_jobs():
         click.echo(f"{job.id}: {job.trigger}")

@@ -35,7 +35,7 @@ def test_hr_sees_the_whole_matrix_and_exports_what_the_page_shows(page, town):
         page.get_by_role("link", name="Als CSV exportieren").click()
     text = open(download_info.value.path(), encoding="utf-8-sig").read()
     table = list(csv.DictReader(io.StringIO("\n".join(text.splitlines()[5:]))))
-    exported = {f"{r['family_name']}, {r['given_name']}": f"{r['4.1 current']}/{r['4.1 target'] or '–'}" for r in table}
+    exported = {f"{r['Nachname']}, {r['Vorname']}": f"{r['4.1 aktuell']}/{r['4.1 Ziel'] or '–'}" for r in table}
     assert exported == shown
 
     page.locator('td[data-competence="4.1"] a').first.click()
@@ -67,3 +67,20 @@ def test_employee_sees_profile_and_gap_recommendations(page, town, make_course):
     row.get_by_role("button").click()
     assert "gespeichert" in page.get_by_role("status").first.inner_text()
     assert page.locator(f"#competence-{competence('4.1').id} td").nth(2).inner_text().strip() == "5"
+
+
+@pytest.mark.parametrize("path", ["/gaps/", "/gaps/?by=job_role", "/matrix/"])
+def test_wide_tables_scroll_in_a_region_the_keyboard_reaches(page, town, path):
+    """On a narrow window the wide tables scroll; each scrolling box is focusable and named."""
+    page.set_viewport_size({"width": 480, "height": 800})
+    sign_in(page, town["hr"])
+    page.goto(path)
+    boxes = page.locator(".kern-table-responsive")
+    assert boxes.count() >= 1
+    assert any(boxes.nth(i).evaluate("box => box.scrollWidth > box.clientWidth") for i in range(boxes.count()))
+    for index in range(boxes.count()):
+        box = boxes.nth(index)
+        assert box.get_attribute("tabindex") == "0" and box.get_attribute("role") == "region"
+        label_id = box.get_attribute("aria-labelledby")
+        assert page.locator(f"#{label_id}").count() == 1
+    assert_accessible(page)

@@ -43,19 +43,20 @@ def test_csv_export_has_the_numbers_of_the_page(client, sign_in, town):
     page = client.get("/matrix/?area=4").get_data(as_text=True)
     response = client.get("/matrix/export?format=csv&area=4")
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     lines = response.get_data(as_text=True).lstrip("\ufeff").splitlines()
-    assert lines[0] == "Lernpfad skill matrix" and lines[1].startswith("exported_at,")
-    assert town["hr"].email in lines[2] and lines[3] == "filter,area=4"
+    assert lines[0] == "Lernpfad-Kompetenzmatrix" and lines[1].startswith("Exportiert am,")
+    assert town["hr"].email in lines[2] and lines[3] == "Filter,area=4"
     rows = list(csv.DictReader(io.StringIO("\n".join(lines[5:]))))
     assert len(rows) == len(town["staff"]) + len(town["others"]) + 2  # and the manager and HR themselves
     for row in rows:
-        person_cells = re.search(rf"{row['family_name']}, {row['given_name']}</a>.*?</tr>", page, re.S).group(0)
+        person_cells = re.search(rf"{row['Nachname']}, {row['Vorname']}</a>.*?</tr>", page, re.S).group(0)
         shown = re.findall(
             r'data-competence="([\d.]+)">\s*<a[^>]*>\s*<span class="cell-value">(\d+)/([\d–]+)', person_cells
         )
         for code, current, target in shown:
-            assert row[f"{code} current"] == current
-            assert row[f"{code} target"] == ("" if target == "–" else target)
+            assert row[f"{code} aktuell"] == current
+            assert row[f"{code} Ziel"] == ("" if target == "–" else target)
     assert (
         db.session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "export_matrix"))
         == len(rows) - 1
@@ -68,10 +69,10 @@ def test_xlsx_export_holds_numbers_as_numbers(client, sign_in, town):
     sheet = load_workbook(io.BytesIO(response.data)).active
     rows = list(sheet.iter_rows(values_only=True))
     header = rows[5]
-    assert header[0] == "personnel_number" and "4.1 current" in header
+    assert header[0] == "Personalnummer" and "4.1 aktuell" in header
     people = rows[6:]
     assert len(people) == len(town["staff"])
-    column = header.index("4.1 current")
+    column = header.index("4.1 aktuell")
     assert all(isinstance(row[column], int) for row in people)
     assert sorted(row[column] for row in people) == [0, 1, 2, 3, 3, 4]
 
@@ -230,7 +231,8 @@ def test_cli_matrix_export(app, database, town, tmp_path):
     )
     assert result.exit_code == 0, result.output
     rows = output.read_text(encoding="utf-8-sig").splitlines()
-    assert rows[3] == "filter,department=FB3" and len(rows) == 6 + len(town["staff"])
+    assert rows[3] == "Filter,department=FB3" and rows[5].startswith("Personalnummer,")
+    assert len(rows) == 6 + len(town["staff"])
     bad = app.test_cli_runner().invoke(
         args=["skills", "matrix", "--department", "NOPE", "--format", "csv", "--output", str(output)]
     )

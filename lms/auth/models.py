@@ -5,11 +5,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.common.columns import intpk, timestamp
 from lms.common.dates import utcnow
-from lms.extensions import db
+from lms.extensions import Model
 from lms.people.models import User
 
 
-class AuthSession(db.Model):
+class AuthSession(Model):
     """A signed-in session. The cookie carries its token; only the token's hash is stored,
     so a database leak does not hand out live sessions."""
 
@@ -27,7 +27,7 @@ class AuthSession(db.Model):
     user: Mapped[User] = relationship()
 
 
-class LoginThrottle(db.Model):
+class LoginThrottle(Model):
     """Failed sign-ins per key (an account at an address, or an address alone)."""
 
     __tablename__ = "login_throttles"

@@ -6,11 +6,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.common.columns import intpk, timestamp
 from lms.common.dates import utcnow
-from lms.extensions import db
+from lms.extensions import Model
 from lms.frameworks.models import Competence
 
 
-class Course(db.Model):
+class Course(Model):
     """A micro-course imported from courses/<slug>/. HTML fields hold sanitised, rendered Markdown."""
 
     __tablename__ = "courses"
@@ -49,14 +49,14 @@ class Course(db.Model):
         return [row.tag for row in self.tag_rows]
 
 
-class CourseTag(db.Model):
+class CourseTag(Model):
     __tablename__ = "course_tags"
 
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True)
     tag: Mapped[str] = mapped_column(String(60), primary_key=True, index=True)
 
 
-class CourseCompetence(db.Model):
+class CourseCompetence(Model):
     """The level of a competence a learner reaches by completing the course."""
 
     __tablename__ = "course_competences"
@@ -68,7 +68,7 @@ class CourseCompetence(db.Model):
     competence: Mapped[Competence] = relationship()
 
 
-class Lesson(db.Model):
+class Lesson(Model):
     """A lesson, identified within its course by its file name without .md (its key)."""
 
     __tablename__ = "lessons"
@@ -94,7 +94,7 @@ class Lesson(db.Model):
     )
 
 
-class QuizQuestion(db.Model):
+class QuizQuestion(Model):
     """A quiz question. `answers` is a list of {"text": str, "correct": bool}; texts are plain text."""
 
     __tablename__ = "quiz_questions"
@@ -115,7 +115,7 @@ class QuizQuestion(db.Model):
         return {index for index, answer in enumerate(self.answers) if answer.get("correct")}
 
 
-class CourseMedia(db.Model):
+class CourseMedia(Model):
     """An image from a course's folder, kept in the database so every app server can serve it."""
 
     __tablename__ = "course_media"

@@ -25,7 +25,7 @@ def roles_required(*roles: str):
                 abort(403)
             return view(*args, **kwargs)
 
-        wrapped.required_roles = roles
+        wrapped.required_roles = roles  # type: ignore[attr-defined]  # read by the access test
         return wrapped
 
     return decorator

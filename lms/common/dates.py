@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import calendar
 from datetime import UTC, datetime
+from typing import overload
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@overload
+def as_utc(value: datetime) -> datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
 def as_utc(value: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; treat them as UTC so comparisons work on both databases."""
     if value is not None and value.tzinfo is None:

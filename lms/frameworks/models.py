@@ -8,10 +8,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lms.common.columns import intpk, timestamp
 from lms.common.dates import utcnow
 from lms.common.localized import Localized
-from lms.extensions import db
+from lms.extensions import Model
 
 
-class Framework(Localized, db.Model):
+class Framework(Localized, Model):
     """A competency framework such as DigComp 2.2, loaded from a YAML file."""
 
     __tablename__ = "frameworks"
@@ -37,7 +37,7 @@ class Framework(Localized, db.Model):
     )
 
 
-class ProficiencyLevel(Localized, db.Model):
+class ProficiencyLevel(Localized, Model):
     __tablename__ = "proficiency_levels"
     __table_args__ = (UniqueConstraint("framework_id", "level"),)
 
@@ -50,7 +50,7 @@ class ProficiencyLevel(Localized, db.Model):
     description_en: Mapped[str] = mapped_column(Text)
 
 
-class CompetenceArea(Localized, db.Model):
+class CompetenceArea(Localized, Model):
     __tablename__ = "competence_areas"
     __table_args__ = (UniqueConstraint("framework_id", "code"),)
 
@@ -64,8 +64,13 @@ class CompetenceArea(Localized, db.Model):
     framework: Mapped[Framework] = relationship(back_populates="areas")
     competences: Mapped[list[Competence]] = relationship(back_populates="area", order_by="Competence.position")
 
+    @property
+    def active_competences(self) -> list[Competence]:
+        """The competences still in the framework (retired ones stay for old evidence only)."""
+        return [c for c in self.competences if not c.retired]
 
-class Competence(Localized, db.Model):
+
+class Competence(Localized, Model):
     __tablename__ = "competences"
     __table_args__ = (UniqueConstraint("framework_id", "code"),)
 

@@ -34,7 +34,4 @@ def framework_outline(framework: Framework | None = None, area_code: str | None 
     )
     if area_code:
         query = query.where(CompetenceArea.code == area_code)
-    areas = list(db.session.execute(query).scalars())
-    for area in areas:
-        area.active_competences = [c for c in area.competences if not c.retired]
-    return areas
+    return list(db.session.execute(query).scalars())

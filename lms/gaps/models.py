@@ -7,10 +7,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.common.columns import intpk, timestamp
 from lms.common.dates import utcnow
-from lms.extensions import db
+from lms.extensions import Model
 
 
-class SkillSnapshot(db.Model):
+class SkillSnapshot(Model):
     """Monthly aggregate: in a group (all, a department or a job role), how many people have a
     target for a competence and how many reach it. Aggregates only: no person is stored."""
 

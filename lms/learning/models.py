@@ -6,10 +6,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lms.catalog.models import Course
 from lms.common.columns import intpk, timestamp
 from lms.common.dates import utcnow
-from lms.extensions import db
+from lms.extensions import Model
 
 
-class Enrollment(db.Model):
+class Enrollment(Model):
     """A learner has started a course (first lesson done or first question answered)."""
 
     __tablename__ = "enrollments"
@@ -22,7 +22,7 @@ class Enrollment(db.Model):
     course: Mapped[Course] = relationship()
 
 
-class LessonProgress(db.Model):
+class LessonProgress(Model):
     __tablename__ = "lesson_progress"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
@@ -30,7 +30,7 @@ class LessonProgress(db.Model):
     completed_at: Mapped[timestamp] = mapped_column(default=utcnow)
 
 
-class QuizResponse(db.Model):
+class QuizResponse(Model):
     """The learner's latest answer to a question. Private to the learner: nobody else sees it."""
 
     __tablename__ = "quiz_responses"
@@ -45,7 +45,7 @@ class QuizResponse(db.Model):
     answered_at: Mapped[timestamp] = mapped_column(default=utcnow)
 
 
-class Completion(db.Model):
+class Completion(Model):
     """A passed course, with the course version it was earned on. Kept when the course changes.
 
     `sequence` numbers a learner's completions of one course (recertification adds the next);

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.common.columns import intpk, str200, timestamp
 from lms.common.dates import utcnow
-from lms.extensions import db
+from lms.extensions import Model, db
 
 department_heads = Table(
     "department_heads",
@@ -16,7 +16,7 @@ department_heads = Table(
 )
 
 
-class Department(db.Model):
+class Department(Model):
     __tablename__ = "departments"
 
     id: Mapped[intpk]
@@ -33,7 +33,7 @@ class Department(db.Model):
         return f"<Department {self.code}>"
 
 
-class JobRole(db.Model):
+class JobRole(Model):
     __tablename__ = "job_roles"
 
     id: Mapped[intpk]
@@ -45,14 +45,14 @@ class JobRole(db.Model):
         return f"<JobRole {self.code}>"
 
 
-class UserRole(db.Model):
+class UserRole(Model):
     __tablename__ = "user_roles"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[intpk]

@@ -133,15 +133,12 @@ def department_tree(include_inactive: bool = True, with_headcount: bool = False)
     if not include_inactive:
         query = query.where(Department.active.is_(True))
     departments = list(db.session.execute(query).scalars())
-    counts: dict[int, int] = {}
+    counts: dict[int | None, int] = {}
     if with_headcount:
-        counts = dict(
-            db.session.execute(
-                select(User.department_id, func.count(User.id))
-                .where(User.active.is_(True))
-                .group_by(User.department_id)
-            ).all()
+        rows = db.session.execute(
+            select(User.department_id, func.count(User.id)).where(User.active.is_(True)).group_by(User.department_id)
         )
+        counts = {department_id: count for department_id, count in rows}
     by_parent: dict[int | None, list[Department]] = {}
     known = {d.id for d in departments}
     for department in departments:
@@ -159,7 +156,7 @@ def department_tree(include_inactive: bool = True, with_headcount: bool = False)
 def descendant_ids(root_ids: Iterable[int]) -> set[int]:
     """The given departments and every department below them."""
     parents = dict(db.session.execute(select(Department.id, Department.parent_id)).all())
-    children: dict[int, list[int]] = {}
+    children: dict[int | None, list[int]] = {}
     for child, parent in parents.items():
         children.setdefault(parent, []).append(child)
     result: set[int] = set()
@@ -291,7 +288,7 @@ def people_for_export() -> Iterator[User]:
     yield from db.session.execute(query).scalars()
 
 
-def counts() -> dict[str, int]:
+def counts() -> dict[str, int | None]:
     return {
         "users_active": db.session.scalar(select(func.count(User.id)).where(User.active.is_(True))),
         "users_inactive": db.session.scalar(select(func.count(User.id)).where(User.active.is_(False))),

@@ -5,11 +5,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.common.columns import intpk, timestamp
 from lms.common.dates import utcnow
-from lms.extensions import db
+from lms.extensions import Model
 from lms.people.models import User
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """One look at (or export of, or refused attempt on) another person's individual data."""
 
     __tablename__ = "audit_entries"

@@ -23,7 +23,7 @@ def audit_action_label(action: str) -> str:
 @roles_required(Role.DPO)
 def audit_log():
     action = request.args.get("action") or None
-    page = db.paginate(services.audit_log(action), per_page=50, error_out=False)
+    page = db.paginate(services.audit_log(action), per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("privacy/audit_log.html", page=page, action=action, actions=AuditAction)
 
 
@@ -44,6 +44,6 @@ def audit_export():
                 entry.ip_address or "",
             ]
         )
-    response = current_app.response_class(buffer.getvalue(), mimetype="text/csv; charset=utf-8")
+    response = current_app.response_class(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
     return response

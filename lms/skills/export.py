@@ -8,8 +8,7 @@ import io
 from collections.abc import Iterator
 from datetime import datetime
 
-from openpyxl import Workbook
-
+from lms.i18n import _
 from lms.skills.matrix import Matrix
 
 FORMATS = {
@@ -19,20 +18,24 @@ FORMATS = {
 
 
 def header_rows(exported_at: datetime, exported_by: str, filter_text: str) -> list[list]:
+    """What the file is, when, by whom and with which filter, in the reader's language."""
     return [
-        ["Lernpfad skill matrix"],
-        ["exported_at", exported_at.strftime("%Y-%m-%d %H:%M:%S UTC")],
-        ["exported_by", exported_by],
-        ["filter", filter_text],
+        [_("Lernpfad skill matrix")],
+        [_("Exported at"), exported_at.strftime("%Y-%m-%d %H:%M:%S UTC")],
+        [_("Exported by"), exported_by],
+        [_("Filter"), filter_text],
         [],
     ]
 
 
 def table_rows(matrix: Matrix) -> Iterator[list]:
     """One row per person, two columns (current, target) per competence; no target → empty."""
-    columns = ["personnel_number", "family_name", "given_name", "department", "job_role"]
+    columns = [_("Personnel number"), _("Family name"), _("Given name"), _("Department"), _("Job role")]
     for competence in matrix.competences:
-        columns += [f"{competence.code} current", f"{competence.code} target"]
+        columns += [
+            _("%(code)s current", code=competence.code),
+            _("%(code)s target", code=competence.code),
+        ]
     yield columns
     for person in matrix.people:
         row = [
@@ -63,8 +66,10 @@ def csv_bytes(header: list[list], matrix: Matrix) -> bytes:
 
 
 def xlsx_bytes(header: list[list], matrix: Matrix) -> bytes:
+    from openpyxl import Workbook  # heavy; imported only when an XLSX is written
+
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Skill matrix")
+    sheet = workbook.create_sheet(_("Skill matrix"))
     for row in header:
         sheet.append(row)
     for row in table_rows(matrix):

@@ -17,8 +17,6 @@ from lms.people.models import User
 from lms.privacy import services as privacy
 from lms.skills.profiles import Cell, cells_for
 
-PAGE_SIZE = 50
-
 
 @dataclass
 class MatrixFilter:
@@ -55,9 +53,7 @@ class Matrix:
         return any(self.cells[user.id][c.id].gap for c in self.competences)
 
 
-def build_matrix(
-    viewer: User | None, criteria: MatrixFilter, page: int | None = 1, page_size: int = PAGE_SIZE
-) -> Matrix:
+def build_matrix(viewer: User | None, criteria: MatrixFilter, page: int | None = 1, page_size: int = 25) -> Matrix:
     """The matrix as this viewer may see it; page=None gives everyone (for exports)."""
     areas = framework_outline(area_code=criteria.area_code)
     competences = [c for area in areas for c in area.active_competences]

@@ -7,11 +7,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.common.columns import intpk, timestamp
 from lms.common.dates import utcnow
-from lms.extensions import db
+from lms.extensions import Model
 from lms.frameworks.models import Competence
 
 
-class Assessment(db.Model):
+class Assessment(Model):
     """A level confirmed by the person's manager or a trainer: verified evidence."""
 
     __tablename__ = "assessments"
@@ -27,7 +27,7 @@ class Assessment(db.Model):
     competence: Mapped[Competence] = relationship()
 
 
-class SelfAssessment(db.Model):
+class SelfAssessment(Model):
     """The person's own estimate (0–8). Shown beside the verified level, never counted as verified."""
 
     __tablename__ = "self_assessments"

@@ -176,7 +176,7 @@ def _matrix_filter() -> tuple[MatrixFilterForm, MatrixFilter]:
 def matrix():
     form, criteria = _matrix_filter()
     individual = privacy.may_see_individual_levels(current_user)
-    result = build_matrix(current_user, criteria, page=form.page.data or 1)
+    result = build_matrix(current_user, criteria, page=form.page.data or 1, page_size=current_app.config["PAGE_SIZE"])
     page = render_template(
         "skills/matrix.html",
         form=form,
@@ -227,7 +227,7 @@ def matrix_export():
     )
     db.session.commit()
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
-    response = current_app.response_class(body, mimetype=export.FORMATS[output_format])
+    response = current_app.response_class(body, content_type=export.FORMATS[output_format])
     response.headers["Content-Disposition"] = f'attachment; filename="skill-matrix-{stamp}.{output_format}"'
     return response
 

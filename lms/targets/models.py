@@ -7,11 +7,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.common.columns import timestamp
 from lms.common.dates import utcnow
-from lms.extensions import db
+from lms.extensions import Model
 from lms.frameworks.models import Competence
 
 
-class JobRoleTarget(db.Model):
+class JobRoleTarget(Model):
     """The level a job role needs; `recert_months`: the level must be shown again that often."""
 
     __tablename__ = "job_role_targets"
@@ -24,7 +24,7 @@ class JobRoleTarget(db.Model):
     competence: Mapped[Competence] = relationship()
 
 
-class PersonalTarget(db.Model):
+class PersonalTarget(Model):
     """An individual target on top of the job role's (agreed in the annual staff talk)."""
 
     __tablename__ = "personal_targets"
