@@ -106,7 +106,11 @@ class MarkdownBody:
 
 def split_body(body: str) -> MarkdownBody:
     """Take the ```quiz blocks out of a Markdown body and find its first `# ` heading (outside code)."""
-    kept, quizzes, heading, fence, quiz = [], [], None, None, None
+    kept: list[str] = []
+    quizzes: list = []
+    heading: tuple[int, str] | None = None
+    fence: str | None = None
+    quiz: tuple[int, list[str]] | None = None
     for index, line in enumerate(body.splitlines()):
         if fence is not None:
             if line.rstrip() == fence:  # Python-Markdown closes a fence with the same fence

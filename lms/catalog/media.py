@@ -61,9 +61,9 @@ def check_media(name: str, data: bytes, where: str, problems: Problems) -> Media
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            text = None
             problems.error(where, 1, "an SVG must be UTF-8 text")
-        for pattern, message in _SVG_DANGERS if text is not None else ():
+            return None
+        for pattern, message in _SVG_DANGERS:
             match = pattern.search(text)
             if match:
                 problems.error(where, text.count("\n", 0, match.start()) + 1, message)

@@ -140,9 +140,9 @@ def read_front_matter(path: Path, problems: Problems, text: str | None = None) -
         if lines[index].strip() in ("---", "..."):
             raw = "".join(lines[1:index])
             data = load_yaml(raw, path, problems, first_line=2) if raw.strip() else LineMap()
-            if data is not None and not isinstance(data, dict):
+            if data is not None and not isinstance(data, LineMap):
                 problems.error(path, 2, "front matter must be a YAML mapping (key: value lines)")
                 data = None
-            return FrontMatterDocument(data if data is not None else None, "".join(lines[index + 1 :]), index + 2)
+            return FrontMatterDocument(data, "".join(lines[index + 1 :]), index + 2)
     problems.error(path, 1, "front matter starts with --- but has no closing --- line")
     return FrontMatterDocument(None, "", len(lines) + 1)

@@ -84,9 +84,11 @@ def trend_chart(
 
     lines = []
     for number, competence in enumerate(competences):
-        segments, run, points = [], [], []
+        segments: list[str] = []
+        run: list[str] = []
+        points: list[ChartPoint] = []
         for index, figure in enumerate(trend.series.get(competence.id, [])):
-            if figure is None or not figure.shown:  # suppressed or missing months leave a gap
+            if figure is None or not figure.shown or figure.percent is None:  # suppressed or missing: a gap
                 if len(run) > 1:
                     segments.append(" ".join(run))
                 run = []

@@ -38,7 +38,7 @@ def table_rows(matrix: Matrix) -> Iterator[list]:
         ]
     yield columns
     for person in matrix.people:
-        row = [
+        row: list[str | int | None] = [
             person.personnel_number or "",
             person.family_name,
             person.given_name,

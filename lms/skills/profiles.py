@@ -87,7 +87,7 @@ def profile_of(user: User) -> Profile:
     areas = framework_outline()
     competences = [c for area in areas for c in area.active_competences]
     cells = cells_for([user], competences)[user.id]
-    gap_targets = {cid: cell.target.level for cid, cell in cells.items() if cell.gap}
+    gap_targets = {cid: cell.target.level for cid, cell in cells.items() if cell.target and cell.gap}
     closing: dict[int, list] = defaultdict(list)
     if gap_targets:
         for row in db.session.execute(

@@ -50,8 +50,7 @@ class TargetProfileForm(FlaskForm):
     def build(cls, areas, levels, targets: dict):
         """A form with one row per (active) competence of `areas`, filled from `targets` on GET."""
 
-        class Form(cls):
-            pass
+        form_class = type("TargetProfileRows", (cls,), {})  # a fresh class: fields differ per framework
 
         choices = level_choices(levels, _("no target"))
         data = {}
@@ -59,7 +58,7 @@ class TargetProfileForm(FlaskForm):
             for competence in area.active_competences:
                 name = f"{competence.code} {competence.t('title')}"
                 setattr(
-                    Form,
+                    form_class,
                     level_field(competence.id),
                     SelectField(
                         _("Target level for %(competence)s", competence=name),
@@ -70,14 +69,14 @@ class TargetProfileForm(FlaskForm):
                     ),
                 )
                 setattr(
-                    Form,
+                    form_class,
                     months_field(competence.id),
                     _months_field(_("Show again every … months, for %(competence)s", competence=name)),
                 )
                 target = targets.get(competence.id)
                 data[level_field(competence.id)] = target.level if target else 0
                 data[months_field(competence.id)] = str(target.recert_months) if target and target.recert_months else ""
-        return Form(data=data)
+        return form_class(data=data)
 
     def values_for(self, competence_ids) -> dict[int, tuple]:
         """{competence id: (level, recert_months)} as sent."""

@@ -146,7 +146,8 @@ def job_role_targets(job_role: JobRole) -> dict[int, JobRoleTarget]:
 
 
 def people_with_job_role(job_role: JobRole) -> int:
-    return db.session.scalar(select(func.count(User.id)).where(User.job_role_id == job_role.id, User.active.is_(True)))
+    query = select(func.count(User.id)).where(User.job_role_id == job_role.id, User.active.is_(True))
+    return db.session.scalar(query) or 0
 
 
 @dataclass
@@ -361,17 +362,19 @@ def targets_for(users: Iterable[User]) -> dict[int, dict[int, Target]]:
     users = list(users)
     result: dict[int, dict[int, Target]] = defaultdict(dict)
     job_roles = {u.job_role_id for u in users if u.job_role_id}
-    by_role: dict[int, list[JobRoleTarget]] = defaultdict(list)
+    by_role: dict[int | None, list[JobRoleTarget]] = defaultdict(list)
     if job_roles:
-        for row in db.session.execute(select(JobRoleTarget).where(JobRoleTarget.job_role_id.in_(job_roles))).scalars():
-            by_role[row.job_role_id].append(row)
+        for role_target in db.session.execute(
+            select(JobRoleTarget).where(JobRoleTarget.job_role_id.in_(job_roles))
+        ).scalars():
+            by_role[role_target.job_role_id].append(role_target)
     for user in users:
-        for row in by_role.get(user.job_role_id, []):
-            result[user.id][row.competence_id] = Target(row.level, row.recert_months)
+        for role_target in by_role.get(user.job_role_id, []):
+            result[user.id][role_target.competence_id] = Target(role_target.level, role_target.recert_months)
     ids = [u.id for u in users]
     if ids:
-        for row in db.session.execute(select(PersonalTarget).where(PersonalTarget.user_id.in_(ids))).scalars():
-            result[row.user_id][row.competence_id] = _merge(
-                result[row.user_id].get(row.competence_id), Target(row.level, row.recert_months, personal=True)
+        for own in db.session.execute(select(PersonalTarget).where(PersonalTarget.user_id.in_(ids))).scalars():
+            result[own.user_id][own.competence_id] = _merge(
+                result[own.user_id].get(own.competence_id), Target(own.level, own.recert_months, personal=True)
             )
     return result
