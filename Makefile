@@ -3,12 +3,16 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
+# Where `make run` serves; change them on the command line: `make run PORT=8080 HOST=0.0.0.0`.
+# Not read from the environment, where some shells keep HOST as the machine's name.
+HOST := 127.0.0.1
+PORT := 5000
 TRANSLATIONS := lms/translations
 
 .PHONY: run test install install-dev translations update-translations bench vendor clean-db help
 
 help:
-	@echo "make run    - install, migrate, load demo data if the database is empty, serve on http://127.0.0.1:5000"
+	@echo "make run    - install, migrate, load demo data if the database is empty, serve on http://$(HOST):$(PORT) (PORT=, HOST= to change)"
 	@echo "make test   - install the dev requirements and run the whole suite"
 	@echo "make bench  - run the benchmarks (bench/results.json)"
 	@echo "make vendor - re-vendor KERN and axe-core from the npm registry"
@@ -36,17 +40,13 @@ update-translations: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o $(TRANSLATIONS)/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching --ignore-obsolete
 
+# One process prepares everything (migrations, DigComp, courses, demo town, logins), one serves.
 run: install
 	@mkdir -p instance
-	$(FLASK) db upgrade
-	$(FLASK) skills load-framework
-	$(FLASK) courses sync || echo "Some courses have errors (listed above); the others are imported."
-	@$(FLASK) demo seed --if-empty --save-logins instance/demo-logins.txt >/dev/null
+	$(FLASK) demo setup --logins-file instance/demo-logins.txt
 	@echo ""
-	@echo "Lernpfad runs on http://127.0.0.1:5000 — demo logins (role, e-mail, password):"
-	@cat instance/demo-logins.txt 2>/dev/null || echo "(none saved: this database was not seeded by make run)"
-	@echo ""
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	@echo "Lernpfad runs on http://$(HOST):$(PORT) (Ctrl+C stops it)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install-dev
 	$(BIN)/pytest

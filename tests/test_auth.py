@@ -210,3 +210,75 @@ def test_open_redirect_after_sign_in_is_refused(client, make_user):
         data={"csrf_token": token, "email": user.email, "password": DEFAULT_PASSWORD},
     )
     assert response.headers["Location"] == "/"
+
+
+def choose_language(client, language: str) -> None:
+    """The header's language switch, used on the sign-in page."""
+    page = client.get("/auth/login")
+    client.post(
+        "/language",
+        data={"csrf_token": csrf_token(page), "language": language},
+        headers={"Referer": "http://localhost/auth/login"},
+    )
+
+
+@pytest.mark.parametrize("saved, chosen", [("de", "en"), ("en", "de"), (None, "en")])
+def test_the_language_chosen_on_the_sign_in_page_stays_after_sign_in(client, make_user, sign_in, saved, chosen):
+    user = make_user(locale=saved)
+    choose_language(client, chosen)
+    sign_in(user)
+    assert f'lang="{chosen}"' in client.get("/learning/", headers={"Accept-Language": saved or "de"}).get_data(
+        as_text=True
+    )
+    db.session.refresh(user)
+    assert user.locale == chosen  # kept as the preference, as the switch does for a signed-in user
+
+
+def test_without_a_choice_the_saved_language_is_kept_at_sign_in(client, make_user, sign_in):
+    user = make_user(locale="en")
+    sign_in(user)
+    assert 'lang="en"' in client.get("/learning/", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    db.session.refresh(user)
+    assert user.locale == "en"
+
+
+def test_a_language_chosen_before_an_earlier_sign_out_is_not_carried_to_the_next_person(client, make_user, sign_in):
+    choose_language(client, "en")
+    sign_in(make_user())
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client.get("/learning/"))})
+    colleague = make_user(locale="de")
+    sign_in(colleague)
+    db.session.refresh(colleague)
+    assert colleague.locale == "de"
+
+
+@pytest.mark.parametrize(
+    "address, expected",
+    [("/login", "/auth/login"), ("/login?next=/courses/", "/auth/login?next=/courses/")],
+)
+def test_login_leads_to_the_sign_in_page_keeping_next(client, address, expected):
+    response = client.get(address)
+    assert response.status_code == 302 and response.headers["Location"] == expected
+
+
+def test_signing_in_through_login_returns_to_next(client, make_user):
+    user = make_user()
+    sign_in_page = client.get("/login?next=/courses/").headers["Location"]
+    page = client.get(sign_in_page)
+    response = client.post(
+        sign_in_page,
+        data={"csrf_token": csrf_token(page), "email": user.email, "password": DEFAULT_PASSWORD},
+    )
+    assert response.headers["Location"] == "/courses/"
+
+
+def test_logout_by_address_shows_the_sign_out_button_and_signs_nobody_out(client, make_user, sign_in):
+    assert client.get("/logout").headers["Location"] == "/auth/logout"
+    assert client.get("/auth/logout").headers["Location"] == "/auth/login"  # not signed in
+    sign_in(make_user())
+    page = client.get("/auth/logout")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Möchten Sie sich von Lernpfad abmelden?" in html
+    assert 'action="/auth/logout"' in html and client.get("/learning/").status_code == 200
+    client.post("/auth/logout", data={"csrf_token": csrf_token(page)})
+    assert client.get("/learning/").status_code == 302

@@ -15,7 +15,7 @@ def test_seed_builds_the_town_and_prints_one_line_per_login(app, database, tmp_p
     result = run_seed(app, "--password", "Rathaus-Demo-2026", "--save-logins", str(saved))
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
-    assert [line.split()[0] for line in lines] == ["admin", "hr", "trainer", "manager", "employee"]
+    assert [line.split()[0] for line in lines] == ["admin", "hr", "trainer", "manager", "employee", "dpo"]
     assert all(line.split()[2] == "Rathaus-Demo-2026" for line in lines)
     assert saved.read_text().strip().splitlines() == lines and oct(saved.stat().st_mode)[-3:] == "600"
     assert db.session.scalar(select(func.count(User.id))) >= 85
@@ -29,7 +29,7 @@ def test_seed_builds_the_town_and_prints_one_line_per_login(app, database, tmp_p
 
 def test_random_passwords_differ(app, database):
     passwords = [line.split()[2] for line in run_seed(app).output.strip().splitlines()]
-    assert len(set(passwords)) == 5 and all(len(p) >= 12 for p in passwords)
+    assert len(set(passwords)) == 6 and all(len(p) >= 12 for p in passwords)
 
 
 def test_seed_refuses_a_database_with_users_unless_forced(app, database):
@@ -64,3 +64,63 @@ def test_seed_gives_learning_and_competence_data(app, database, digcomp, make_co
     assert db.session.scalar(select(func.count(func.distinct(Enrollment.user_id)))) > 40
     assert db.session.scalar(select(func.count(func.distinct(JobRoleTarget.job_role_id)))) == 12
     assert db.session.scalar(select(func.count(func.distinct(Assessment.user_id)))) >= 80
+
+
+def test_one_demo_login_per_role_and_each_login_holds_its_role(app, database):
+    from lms.common.vocabulary import Role
+
+    lines = run_seed(app, "--password", "Rathaus-Demo-2026").output.strip().splitlines()
+    logins = {line.split()[0]: line.split()[1] for line in lines}
+    assert set(logins) == {role.value for role in Role}
+    for role, email in logins.items():
+        user = db.session.execute(select(User).where(User.email == email)).scalar_one()
+        assert role in user.roles, (role, user.roles)
+
+
+def run_setup(app, *args):
+    return app.test_cli_runner().invoke(args=["demo", "setup", *args])
+
+
+def test_setup_prepares_everything_in_one_command_and_changes_nothing_the_second_time(app, database, tmp_path):
+    from lms.catalog.models import Course
+
+    saved = tmp_path / "instance" / "logins.txt"
+    first = run_setup(app, "--logins-file", str(saved))
+    assert first.exit_code == 0, first.stdout + first.stderr
+    assert "digcomp-2.2 2.2: created" in first.stdout and " with errors" in first.stdout
+    logins = saved.read_text().splitlines()
+    assert [line.split()[0] for line in logins] == ["admin", "hr", "trainer", "manager", "employee", "dpo"]
+    assert first.stdout.strip().endswith("\n".join(logins))
+    people, courses = db.session.scalar(select(func.count(User.id))), db.session.scalar(select(func.count(Course.id)))
+    assert people >= 86 and courses > 0
+
+    second = run_setup(app, "--logins-file", str(saved))
+    assert second.exit_code == 0, second.stdout + second.stderr
+    assert "digcomp-2.2 2.2: unchanged" in second.stdout
+    assert f"0 created, 0 updated, {courses} unchanged, 0 with errors" in second.stdout
+    assert second.stdout.strip().endswith("\n".join(logins))
+    assert db.session.scalar(select(func.count(User.id))) == people
+
+
+def test_setup_imports_the_good_courses_when_others_have_errors(app, database, tmp_path):
+    import shutil
+
+    from lms.catalog.models import Course
+    from lms.config import PROJECT_ROOT
+
+    courses = tmp_path / "courses"
+    shutil.copytree(PROJECT_ROOT / "courses" / "phishing-erkennen", courses / "phishing-erkennen")
+    (courses / "kaputt").mkdir()
+    result = run_setup(app, "--courses", str(courses), "--logins-file", str(tmp_path / "logins.txt"))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "1 created, 0 updated, 0 unchanged, 1 with errors" in result.stdout
+    assert "kaputt" in result.stderr and "Some courses have errors (listed above)" in result.stderr
+    assert db.session.scalars(select(Course.slug)).all() == ["phishing-erkennen"]
+    assert "Demo logins" in result.stdout
+
+
+def test_setup_without_saved_logins_says_so(app, database, make_user, tmp_path):
+    make_user()
+    result = run_setup(app, "--courses", str(tmp_path), "--logins-file", str(tmp_path / "none.txt"))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "none saved" in result.stdout and db.session.scalar(select(func.count(User.id))) == 1

@@ -6,7 +6,7 @@ from lms.auth.forms import ChangePasswordForm, LoginForm
 from lms.auth.passwords import verify_password
 from lms.common.access import public, signed_in
 from lms.extensions import db
-from lms.i18n import _, ngettext
+from lms.i18n import _, adopt_chosen_language, ngettext
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -28,15 +28,8 @@ def login():
     if form.validate_on_submit():
         result = services.authenticate(form.email.data, form.password.data, request.remote_addr)
         if result.user:
-            next_url = _safe_next(request.args.get("next"))
-            lang = session.get("lang")
-            session.clear()  # a fresh session at sign-in, nothing carried over
-            if lang:
-                session["lang"] = lang
-            services.start_session(result.user, request.remote_addr, request.user_agent.string)
-            db.session.commit()
-            login_user(result.user)
-            return redirect(next_url or url_for("core.home"))
+            _sign_in(result.user)
+            return redirect(_safe_next(request.args.get("next")) or url_for("core.home"))
         db.session.commit()  # keep the failure count
         if result.error == "throttled":
             error = ngettext(
@@ -49,6 +42,26 @@ def login():
         else:
             error = _("E-mail address or password is not correct.")
     return render_template("auth/login.html", form=form, error=error)
+
+
+def _sign_in(user) -> None:
+    adopt_chosen_language(user)  # the language chosen on the sign-in page stays
+    lang = session.get("lang")
+    session.clear()  # a fresh session at sign-in, nothing else carried over
+    if lang:
+        session["lang"] = lang
+    services.start_session(user, request.remote_addr, request.user_agent.string)
+    db.session.commit()
+    login_user(user)
+
+
+@bp.get("/logout")
+@public
+def logout_page():
+    """Signing out changes state, so it is a POST; a typed or bookmarked address gets the button."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return render_template("auth/logout.html")
 
 
 @bp.post("/logout")

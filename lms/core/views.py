@@ -43,6 +43,19 @@ def set_language():
     return redirect(target)
 
 
+@bp.get("/login")
+@public
+def login_alias():
+    """The address people guess; `next` is kept (the sign-in page checks it)."""
+    return redirect(url_for("auth.login", next=request.args.get("next")))
+
+
+@bp.get("/logout")
+@public
+def logout_alias():
+    return redirect(url_for("auth.logout_page"))
+
+
 @bp.get("/health")
 @public
 def health():

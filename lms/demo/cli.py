@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from lms.auth.passwords import password_problem
@@ -10,6 +11,8 @@ from lms.demo import services
 from lms.extensions import db
 
 demo_cli = AppGroup("demo", help="Demo data for a fictional town administration.")
+
+LOGINS_FILE_NAME = "demo-logins.txt"
 
 
 @demo_cli.command("seed")
@@ -35,12 +38,94 @@ def seed(password: str | None, if_empty: bool, save_logins: str | None, force: b
         return
     if services.database_has_users() and not force:
         raise click.ClickException("the database already holds users; use --force to seed anyway")
-    logins = services.seed(password=password)
-    db.session.commit()
-    lines = [f"{login.role} {login.email} {login.password}" for login in logins]
+    lines = _seed(password)
     for line in lines:
         click.echo(line)
     if save_logins:
-        path = Path(save_logins)
-        path.touch(mode=0o600, exist_ok=True)
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        _save_logins(Path(save_logins), lines)
+
+
+@demo_cli.command("setup")
+@click.option(
+    "--logins-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"Where the demo logins are kept (default: instance/{LOGINS_FILE_NAME}).",
+)
+@click.option(
+    "--courses",
+    "courses_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="The course folders to import (default: courses/).",
+)
+def setup(logins_file: Path | None, courses_dir: Path | None) -> None:
+    """Make the database ready to try out, in one process (what `make run` does before serving).
+
+    Migrates, loads or updates DigComp 2.2, imports or updates the courses (courses/), seeds the
+    demo town if the database holds no users, and prints the demo logins. Each step is quick when
+    nothing changed. Courses with errors are listed and skipped; the others are imported.
+    """
+    from flask_migrate import upgrade
+
+    upgrade()
+    _load_default_framework()
+    _sync_courses(courses_dir)
+    _seed_if_empty(logins_file or Path(current_app.instance_path) / LOGINS_FILE_NAME)
+
+
+def _load_default_framework() -> None:
+    from lms.frameworks.loader import DEFAULT_FRAMEWORK_FILE, FrameworkFileError, load_framework_file
+
+    try:
+        result = load_framework_file(DEFAULT_FRAMEWORK_FILE)
+    except FrameworkFileError as failed:
+        db.session.rollback()
+        for problem in failed.problems.items:
+            click.echo(str(problem), err=True)
+        raise click.ClickException("the competency framework could not be loaded") from None
+    for warning in result.warnings or ():
+        click.echo(str(warning), err=True)
+    db.session.commit()
+    click.echo(f"{result.framework.key} {result.framework.version}: {result.status}")
+
+
+def _sync_courses(directory: Path | None) -> None:
+    from lms.catalog.importer import sync_directory
+    from lms.config import PROJECT_ROOT
+
+    result = sync_directory(directory or PROJECT_ROOT / "courses")
+    for problem in result.sorted_problems():
+        click.echo(str(problem), err=True)
+    db.session.commit()
+    click.echo(result.summary())
+    if result.failed:
+        click.echo("Some courses have errors (listed above); the others are imported.", err=True)
+
+
+def _seed_if_empty(logins_file: Path) -> None:
+    if services.database_has_users():
+        lines = _saved_logins(logins_file)
+    else:
+        lines = _seed(password=None)
+        _save_logins(logins_file, lines)
+    click.echo("Demo logins (role, e-mail, password):")
+    for line in lines or ["(none saved: this database was not seeded by `make run` or `flask demo setup`)"]:
+        click.echo(line)
+
+
+def _seed(password: str | None) -> list[str]:
+    """Seed, commit, and return one line per login: <role> <e-mail> <password>."""
+    logins = services.seed(password=password)
+    db.session.commit()
+    return [f"{login.role} {login.email} {login.password}" for login in logins]
+
+
+def _save_logins(path: Path, lines: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _saved_logins(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines() if path.is_file() else []

@@ -37,13 +37,17 @@ JOB_ROLES = [
     ("ASS", "Assistenz und Sekretariat", ["FB1", "FB2", "FB3", "FB4", "FB5"]),
 ]
 
-# The five demo logins: (role key, roles, given name, family name, department, job role, heads)
+# One demo login per role: (role key, roles, given name, family name, department, job role, heads).
+# New logins go at the end: the personnel numbers follow this order, and a database seeded
+# earlier keeps its numbers when `demo seed --force` adds the new ones. The data protection
+# officer is a staff position of the central services, with no job role of the list.
 LOGINS = [
     ("admin", ["admin"], "Andreas", "Admin", "10.2", "IT-ADM", []),
     ("hr", ["hr"], "Helga", "Hoffmann", "10.1", "SB-PERS", []),
     ("trainer", ["trainer"], "Tobias", "Trainer", "10.2", "IT-ADM", []),
     ("manager", ["manager"], "Martina", "Meyer", "FB3", "ASS", ["FB3"]),
     ("employee", [], "Emil", "Engel", "33.1", "SB-BB", []),
+    ("dpo", ["dpo"], "Dagmar", "Dietz", "FB1", None, []),
 ]
 
 GIVEN_NAMES = [

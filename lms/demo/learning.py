@@ -60,6 +60,16 @@ def _record(user: User, course: Course, lessons_done: int, completed_days_ago: i
         )
 
 
+def _employee_courses(courses: list[Course], by_slug: dict[str, Course]) -> tuple[Course, Course | None]:
+    """The demo employee's completed course and a different one in progress (none if only one course)."""
+    done = by_slug.get(EMPLOYEE_COMPLETED, courses[0])
+    in_progress = by_slug.get(EMPLOYEE_IN_PROGRESS)
+    if in_progress is None or in_progress is done:
+        others = [course for course in courses if course is not done]
+        in_progress = others[-1] if others else None
+    return done, in_progress
+
+
 def seed_learning(employee: User, others: list[User], rng: random.Random) -> int:
     """Returns the number of completions created; does nothing when no courses are imported."""
     courses = list(
@@ -76,10 +86,10 @@ def seed_learning(employee: User, others: list[User], rng: random.Random) -> int
     by_slug = {course.slug: course for course in courses}
     completions = 0
     if employee.id not in already:
-        done = by_slug.get(EMPLOYEE_COMPLETED, courses[0])
-        in_progress = by_slug.get(EMPLOYEE_IN_PROGRESS, courses[-1])
+        done, in_progress = _employee_courses(courses, by_slug)
         _record(employee, done, len(done.lessons), 40, rng)
-        _record(employee, in_progress, min(2, len(in_progress.lessons) - 1), None, rng)
+        if in_progress is not None:
+            _record(employee, in_progress, min(2, len(in_progress.lessons) - 1), None, rng)
         completions += 1
     for user in others:
         if user.id in already or user.id == employee.id:
