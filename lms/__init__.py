@@ -31,13 +31,14 @@ def create_app(config: dict | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from lms import models  # noqa: F401  (every model registered before Alembic looks)
     from lms.auth.session_loader import init_login
-    from lms.extensions import babel, configure_sqlite, csrf, db, migrate
+    from lms.extensions import LazyGroup, Migrations, babel, configure_sqlite, csrf, db
     from lms.i18n import select_locale
 
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    app.extensions["migrate"] = Migrations(db, str(PROJECT_ROOT / "migrations"))
+    app.cli.add_command(LazyGroup("db", "flask_migrate.cli:db", help="Database migrations (Alembic)."))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     init_login(app)

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import signal
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
-from apscheduler.triggers.cron import CronTrigger
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from lms.common.jobs import ScheduledJob
+
+if TYPE_CHECKING:  # APScheduler is imported only when a scheduler is built: the CLI starts faster
+    from apscheduler.schedulers.base import BaseScheduler
 
 JOB_DEFAULTS = {
     "coalesce": True,  # runs missed while the process was busy are done once, not several times
@@ -41,6 +41,8 @@ def timezone_of(app: Flask) -> ZoneInfo:
 
 
 def add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
+    from apscheduler.triggers.cron import CronTrigger
+
     zone = timezone_of(app)
     for job in scheduled_jobs():
         options = {"next_run_time": datetime.now(zone)} if job.run_at_start else {}
@@ -57,6 +59,9 @@ def add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
 
 def create_scheduler(app: Flask, blocking: bool = False) -> BaseScheduler:
     """A scheduler with every job registered, not started."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
     kind = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = kind(timezone=timezone_of(app), job_defaults=dict(JOB_DEFAULTS))
     add_jobs(scheduler, app)

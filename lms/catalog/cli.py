@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from lms.catalog.importer import course_folders, sync_courses
 from lms.config import PROJECT_ROOT
 from lms.extensions import db
 
@@ -29,6 +28,8 @@ def sync(directory: Path | None, check: bool) -> None:
     directory = directory or PROJECT_ROOT / "courses"
     if not directory.is_dir():
         raise click.ClickException(f"{directory}: no such folder")
+    from lms.catalog.importer import course_folders, sync_courses  # Markdown and nh3: only when used
+
     folders = course_folders(directory)
     if len(folders) >= PROGRESS_FROM_COURSES:
         with click.progressbar(length=len(folders), label="Courses", file=sys.stderr) as bar:

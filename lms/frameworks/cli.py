@@ -6,14 +6,17 @@ import click
 from flask.cli import with_appcontext
 
 from lms.extensions import db
-from lms.frameworks.loader import DEFAULT_FRAMEWORK_FILE, FrameworkFileError, load_framework_file
 
 
 @click.command("load-framework")
 @with_appcontext
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_FRAMEWORK_FILE)
-def load_framework(file: Path) -> None:
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), required=False)
+def load_framework(file: Path | None) -> None:
     """Validate FILE (a framework in YAML; default: DigComp 2.2) and load or update it."""
+    # The loader (YAML) is imported here, not at start-up: every other command starts faster.
+    from lms.frameworks.loader import DEFAULT_FRAMEWORK_FILE, FrameworkFileError, load_framework_file
+
+    file = file or DEFAULT_FRAMEWORK_FILE
     if not file.exists():
         raise click.ClickException(f"{file}:1: file not found")
     try:
