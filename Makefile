@@ -9,11 +9,12 @@ HOST := 127.0.0.1
 PORT := 5000
 TRANSLATIONS := lms/translations
 
-.PHONY: run test install install-dev translations update-translations bench vendor clean-db help
+.PHONY: run test lint install install-dev translations update-translations bench vendor clean-db help
 
 help:
 	@echo "make run    - install, migrate, load demo data if the database is empty, serve on http://$(HOST):$(PORT) (PORT=, HOST= to change)"
-	@echo "make test   - install the dev requirements and run the whole suite"
+	@echo "make test   - install the dev requirements, lint, and run the whole suite"
+	@echo "make lint   - ruff (lint and format check) and mypy"
 	@echo "make bench  - run the benchmarks (bench/results.json)"
 	@echo "make vendor - re-vendor KERN and axe-core from the npm registry"
 	@echo "make update-translations - extract messages and update the catalogues"
@@ -50,6 +51,12 @@ run: install
 
 test: install-dev
 	$(BIN)/pytest
+
+# Quality gates: ruff's lint (complexity <= 15) and format check, mypy on lms/.
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: install-dev
 	$(BIN)/python -m bench

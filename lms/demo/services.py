@@ -83,7 +83,7 @@ def seed(password: str | None = None, rng_seed: int = 2026) -> list[DemoLogin]:
             family_name=family,
             personnel_number=f"{900000 + number}",
             department=departments[department],
-            job_role=job_roles.get(job_role),
+            job_role=job_roles[job_role] if job_role else None,
             locale="de",
         )
         for role in roles:

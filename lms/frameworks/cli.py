@@ -26,7 +26,7 @@ def load_framework(file: Path | None) -> None:
         for problem in failed.problems.items:
             click.echo(str(problem), err=True)
         raise SystemExit(1) from None
-    for warning in result.warnings:
+    for warning in result.warnings or ():
         click.echo(str(warning), err=True)
     db.session.commit()
     framework = result.framework
