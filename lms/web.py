@@ -10,6 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from lms.common.forms import field_attrs
+from lms.common.vocabulary import Role
 from lms.i18n import _l
 
 
@@ -25,14 +26,14 @@ MENU = (
     MenuItem("learning.my_learning", _l("My learning"), ()),
     MenuItem("catalog.catalogue", _l("Course catalogue"), ()),
     MenuItem("skills.my_profile", _l("My competences"), ()),
-    MenuItem("team.my_team", _l("My team"), ("manager",)),
-    MenuItem("skills.matrix", _l("Skill matrix"), ("hr", "manager")),
-    MenuItem("gaps.overview", _l("Gap overview"), ("hr",)),
-    MenuItem("targets.index", _l("Targets"), ("hr",)),
-    MenuItem("people.hr_overview", _l("HR overview"), ("hr",)),
-    MenuItem("learning.trainer_courses", _l("Courses"), ("trainer",)),
-    MenuItem("admin.dashboard", _l("Administration"), ("admin",)),
-    MenuItem("privacy.audit_log", _l("Audit log"), ("dpo",)),
+    MenuItem("team.my_team", _l("My team"), (Role.MANAGER,)),
+    MenuItem("skills.matrix", _l("Skill matrix"), (Role.HR, Role.MANAGER)),
+    MenuItem("gaps.overview", _l("Gap overview"), (Role.HR,)),
+    MenuItem("targets.index", _l("Targets"), (Role.HR,)),
+    MenuItem("people.hr_overview", _l("HR overview"), (Role.HR,)),
+    MenuItem("learning.trainer_courses", _l("Courses"), (Role.TRAINER,)),
+    MenuItem("admin.dashboard", _l("Administration"), (Role.ADMIN,)),
+    MenuItem("privacy.audit_log", _l("Audit log"), (Role.DPO,)),
 )
 
 

@@ -4,6 +4,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from lms.common.access import public, signed_in
+from lms.common.vocabulary import Role
 from lms.core.forms import LanguageForm
 from lms.extensions import db
 
@@ -11,11 +12,11 @@ bp = Blueprint("core", __name__)
 
 # Which page a user starts on: the first of their roles in this order.
 HOME_BY_ROLE = (
-    ("admin", "admin.dashboard"),
-    ("hr", "people.hr_overview"),
-    ("dpo", "privacy.audit_log"),
-    ("manager", "team.my_team"),
-    ("trainer", "learning.trainer_courses"),
+    (Role.ADMIN, "admin.dashboard"),
+    (Role.HR, "people.hr_overview"),
+    (Role.DPO, "privacy.audit_log"),
+    (Role.MANAGER, "team.my_team"),
+    (Role.TRAINER, "learning.trainer_courses"),
 )
 
 

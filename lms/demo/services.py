@@ -63,7 +63,7 @@ def _job_roles() -> dict[str, JobRole]:
 def _upsert_user(email: str, **fields) -> User:
     user = db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
     if user is None:
-        user = User(email=email, role_rows=[UserRole(role="employee")], **fields)
+        user = User(email=email, role_rows=[UserRole(role=Role.EMPLOYEE)], **fields)
         db.session.add(user)
     return user
 

@@ -31,7 +31,7 @@ class UserData:
     department_id: int | None = None
     job_role_id: int | None = None
     locale: str | None = None
-    roles: Iterable[str] = ("employee",)
+    roles: Iterable[str] = (Role.EMPLOYEE,)
     headed_department_ids: Iterable[int] = ()
 
 
@@ -72,7 +72,7 @@ def _check_user_unique(email: str, personnel_number: str | None, user_id: int | 
 def _apply_user_data(user: User, data: UserData) -> None:
     email = normalise_email(data.email)
     personnel_number = (data.personnel_number or "").strip() or None
-    roles = set(data.roles) | {"employee"}
+    roles = set(data.roles) | {Role.EMPLOYEE}
     errors = _check_user_unique(email, personnel_number, user.id)
     unknown = roles - set(Role)
     if unknown:
@@ -80,7 +80,7 @@ def _apply_user_data(user: User, data: UserData) -> None:
     headed = list(
         db.session.execute(select(Department).where(Department.id.in_(list(data.headed_department_ids)))).scalars()
     )
-    if headed and "manager" not in roles:
+    if headed and Role.MANAGER not in roles:
         errors["headed_departments"] = _("Only a person with the manager role can head departments.")
     if errors:
         raise ValidationFailed(errors)
