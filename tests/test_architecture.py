@@ -124,3 +124,9 @@ def test_imports_inside_functions_count_and_type_checking_ones_do_not():
         "from lms import web\n"
     )
     assert sorted(imports_in(source, "lms.catalog.services")) == [("lms.learning", 5), ("lms.web", 6)]
+
+
+def test_the_page_helpers_of_the_shell_import_no_domain():
+    """lms/web.py (menu, error pages) is shared by every page: it must not depend on any domain."""
+    web = [target for source, target, where in project_edges() if where.startswith("lms/web.py:")]
+    assert set(web) <= KERNEL, web
