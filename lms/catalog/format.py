@@ -11,8 +11,9 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from lms.catalog.markdown import course_image_url, render_markdown, split_body
+from lms.catalog.markdown import MarkdownBody, course_image_url, render_markdown, split_body
 from lms.catalog.media import MediaSource, check_media
 from lms.common.sourcefile import FrontMatterDocument, LineList, LineMap, Problems, load_yaml, read_front_matter
 
@@ -97,7 +98,9 @@ def read_course_files(folder: Path) -> dict[str, bytes | None]:
 def content_hash(files: dict[str, bytes | None]) -> str:
     digest = hashlib.sha256(FORMAT_VERSION)
     for name in sorted(files):
-        data = files[name] if files[name] is not None else b"(outside)"
+        data = files[name]
+        if data is None:
+            data = b"(outside)"
         digest.update(f"\0{name}\0{len(data)}\0".encode())
         digest.update(data)
     return digest.hexdigest()
@@ -105,6 +108,11 @@ def content_hash(files: dict[str, bytes | None]) -> str:
 
 def _is_lesson(name: str) -> bool:
     return name.endswith(".md") and "/" not in name and name != "course.md"
+
+
+def _scalar_text(value: Any) -> str:
+    """A text or number given for a short text (a tag, a competence id), trimmed; "" for anything else."""
+    return str(value).strip() if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
 
 
 def parse_course(
@@ -115,6 +123,8 @@ def parse_course(
 
 
 class _CourseReader:
+    """Reads one course folder; `read()` runs every check, in the order their problems are reported."""
+
     def __init__(self, folder: Path, files: dict[str, bytes | None], framework: FrameworkInfo, problems: Problems):
         self.folder, self.framework, self.problems = folder, framework, problems
         self.all_files = files
@@ -129,24 +139,9 @@ class _CourseReader:
 
     def read(self) -> CourseSource | None:
         errors_before = len(self.problems.errors)
-        if not SLUG.fullmatch(self.slug) or len(self.slug) > 80:
-            self.problems.error(
-                self.shown,
-                1,
-                f"folder name '{self.slug}' is not a valid course slug: use lowercase "
-                "letters a-z, digits and single hyphens, e.g. phishing-erkennen",
-            )
-        for name in sorted(set(self.all_files) - set(self.files)):
-            self.problems.error(self.where(name), 1, "a link to a file outside the course folder")
-        for name in self.files:
-            if name.startswith("media/"):
-                media = check_media(name, self.files[name], self.where(name), self.problems)
-                if media:
-                    self.media[media.path] = media
-            elif name != "course.md" and not _is_lesson(name):
-                self.problems.warn(
-                    self.where(name), 1, "ignored: not a lesson (*.md beside course.md) and not an image in media/"
-                )
+        self.check_slug()
+        self.check_links_stay_inside()
+        self.read_media_and_warn_of_other_files()
         lesson_names = [name for name in self.files if _is_lesson(name)]
         lessons = [self.lesson(name) for name in lesson_names]
         if "course.md" not in self.files:
@@ -161,11 +156,40 @@ class _CourseReader:
             return None
         return CourseSource(
             slug=self.slug,
-            lessons=lessons,
+            lessons=[lesson for lesson in lessons if lesson is not None],  # all of them: else there was an error
             media=list(self.media.values()),
             content_hash=content_hash(self.all_files),
             **course,
         )
+
+    # -- the folder
+
+    def check_slug(self) -> None:
+        """The folder's name is the course's slug."""
+        if not SLUG.fullmatch(self.slug) or len(self.slug) > 80:
+            self.problems.error(
+                self.shown,
+                1,
+                f"folder name '{self.slug}' is not a valid course slug: use lowercase "
+                "letters a-z, digits and single hyphens, e.g. phishing-erkennen",
+            )
+
+    def check_links_stay_inside(self) -> None:
+        """No symbolic link to a file outside the folder (read_course_files did not read those)."""
+        for name in sorted(set(self.all_files) - set(self.files)):
+            self.problems.error(self.where(name), 1, "a link to a file outside the course folder")
+
+    def read_media_and_warn_of_other_files(self) -> None:
+        """Check the images in media/ and warn of any other file that is not a lesson or course.md, in file order."""
+        for name, data in self.files.items():
+            if name.startswith("media/"):
+                media = check_media(name, data, self.where(name), self.problems)
+                if media:
+                    self.media[media.path] = media
+            elif name != "course.md" and not _is_lesson(name):
+                self.problems.warn(
+                    self.where(name), 1, "ignored: not a lesson (*.md beside course.md) and not an image in media/"
+                )
 
     # -- text files
 
@@ -187,7 +211,8 @@ class _CourseReader:
                 self.problems.warn(where, mapping.line_of(key), f"unknown key '{key}' in {context} (ignored)")
 
     def render(self, markdown_text: str, name: str, first_line: int) -> str:
-        where, text_lines, searched_from = self.where(name), self.lines[name], {}
+        where, text_lines = self.where(name), self.lines[name]
+        searched_from: dict[str, int] = {}  # image address → the line it was last found on
 
         def resolve(src: str) -> str | None:
             url, message = course_image_url(src, self.slug, self.media, self.all_files)
@@ -283,9 +308,9 @@ class _CourseReader:
         if not isinstance(raw, LineList):
             self.problems.error(where, meta.line_of("tags"), "'tags' must be a list, e.g. [sicherheit, e-mail]")
             return []
-        tags = []
-        for index, tag in enumerate(raw):
-            tag = str(tag).strip() if isinstance(tag, (str, int, float)) and not isinstance(tag, bool) else ""
+        tags: list[str] = []
+        for index, value in enumerate(raw):
+            tag = _scalar_text(value)
             if not tag or len(tag) > 60:
                 self.problems.error(where, raw.line_of(index), "each tag must be a short text (at most 60 characters)")
             elif tag in tags:
@@ -295,81 +320,87 @@ class _CourseReader:
         return tags
 
     def competences(self, meta: LineMap, where: str) -> dict[int, int]:
-        raw, framework, reached = meta.get("competences"), self.framework, {}
-        if raw is None:
+        """Competence id → the level the course reaches."""
+        raw = meta.get("competences")
+        if raw is None or not self.check_competence_list(raw, meta.line_of("competences"), where):
             return {}
+        reached: dict[int, int] = {}
+        for index, item in enumerate(raw):
+            self.competence(item, raw.line_of(index), where, reached)
+        return reached
+
+    def check_competence_list(self, raw: Any, line: int, where: str) -> bool:
+        """A list, and a framework to look its ids up in."""
+        framework = self.framework
         if not isinstance(raw, LineList):
-            self.problems.error(
-                where, meta.line_of("competences"), "'competences' must be a list of {id: \"4.2\", level: 3}"
-            )
-            return {}
+            self.problems.error(where, line, "'competences' must be a list of {id: \"4.2\", level: 3}")
+            return False
         if not framework.loaded:
             self.problems.error(
                 where,
-                meta.line_of("competences"),
+                line,
                 f"the competency framework {framework.key} is not loaded: run `flask skills load-framework` first",
             )
-            return {}
-        levels = f"{min(framework.levels)}–{max(framework.levels)}" if framework.levels else "none"
-        for index, item in enumerate(raw):
-            if not isinstance(item, LineMap):
-                self.problems.error(where, raw.line_of(index), 'each competence is {id: "4.2", level: 3}')
-                continue
-            self.check_keys(item, {"id", "level"}, where, "a competence")
-            code, level = item.get("id"), item.get("level")
-            code = str(code).strip() if isinstance(code, (str, int, float)) and not isinstance(code, bool) else ""
-            competence_id = framework.competence_ids.get(code)
-            if competence_id is None:
-                self.problems.error(
-                    where,
-                    item.line_of("id"),
-                    f"unknown competence id '{code}': the framework {framework.key} has no such competence"
-                    if code
-                    else "competence 'id' is missing",
-                )
-            elif code in framework.retired:
-                self.problems.warn(where, item.line_of("id"), f"competence {code} is retired in {framework.key}")
-            if isinstance(level, bool) or level not in framework.levels:
-                self.problems.error(
-                    where,
-                    item.line_of("level"),
-                    f"competence {code}: level {level!r} is not a level of {framework.key} ({levels})",
-                )
-            elif competence_id in reached:
-                self.problems.error(where, raw.line_of(index), f"competence {code} is listed twice")
-            elif competence_id is not None:
-                reached[competence_id] = level
-        return reached
+            return False
+        return True
+
+    def competence(self, item: Any, line: int, where: str, reached: dict[int, int]) -> None:
+        """One {id, level} entry; adds it to `reached` when it is valid and new."""
+        if not isinstance(item, LineMap):
+            self.problems.error(where, line, 'each competence is {id: "4.2", level: 3}')
+            return
+        self.check_keys(item, {"id", "level"}, where, "a competence")
+        code = _scalar_text(item.get("id"))
+        competence_id = self.competence_id(item, code, where)
+        level = self.competence_level(item, code, where)
+        if level is None:
+            return
+        if competence_id in reached:
+            self.problems.error(where, line, f"competence {code} is listed twice")
+        elif competence_id is not None:
+            reached[competence_id] = level
+
+    def competence_id(self, item: LineMap, code: str, where: str) -> int | None:
+        """The id of a competence of the framework (a warning when it is retired), or None and an error."""
+        framework = self.framework
+        competence_id = framework.competence_ids.get(code)
+        if competence_id is None:
+            self.problems.error(
+                where,
+                item.line_of("id"),
+                f"unknown competence id '{code}': the framework {framework.key} has no such competence"
+                if code
+                else "competence 'id' is missing",
+            )
+        elif code in framework.retired:
+            self.problems.warn(where, item.line_of("id"), f"competence {code} is retired in {framework.key}")
+        return competence_id
+
+    def competence_level(self, item: LineMap, code: str, where: str) -> int | None:
+        """The level the course reaches, when it is one of the framework's; None (and an error) otherwise."""
+        framework, level = self.framework, item.get("level")
+        if isinstance(level, bool) or level not in framework.levels:
+            levels = f"{min(framework.levels)}–{max(framework.levels)}" if framework.levels else "none"
+            self.problems.error(
+                where,
+                item.line_of("level"),
+                f"competence {code}: level {level!r} is not a level of {framework.key} ({levels})",
+            )
+            return None
+        return level
 
     # -- lessons
 
     def lesson(self, name: str) -> LessonSource | None:
         where, key = self.where(name), name[:-3]
-        if not SLUG.fullmatch(key) or len(key) > 120:
-            self.problems.error(
-                where,
-                1,
-                "lesson file names use lowercase letters a-z, digits and single hyphens, e.g. 01-einfuehrung.md",
-            )
+        self.check_lesson_name(key, where)
         document = self.document(name)
         if document is None:
             return None
         meta = document.front_matter if document.front_matter is not None else LineMap()
         self.check_keys(meta, LESSON_KEYS, where, "a lesson's front matter")
-        title = meta.get("title")
-        if title is not None and (not isinstance(title, str) or not title.strip()):
-            self.problems.error(where, meta.line_of("title"), "'title' must be a text")
         body = split_body(document.body)
-        markdown_text = body.markdown
-        if not isinstance(title, str) and body.heading:
-            title, markdown_text = body.heading[1], body.without_heading()  # the page shows the title as h1
-        if not isinstance(title, str) or not title.strip():
-            self.problems.error(
-                where, 1, "the lesson has no title: add 'title:' to its front matter or start it with a '# ' heading"
-            )
-            title = ""
-        elif len(title.strip()) > 300:
-            self.problems.error(where, meta.line_of("title"), "the title is longer than 300 characters")
+        title, markdown_text = self.lesson_title(meta, body, where)
         if body.unclosed_quiz is not None:
             self.problems.error(
                 where, document.body_first_line + body.unclosed_quiz, "this ```quiz block is never closed"
@@ -379,11 +410,39 @@ class _CourseReader:
         questions = [self.question(where, document.body_first_line + index, text) for index, text in body.quizzes]
         return LessonSource(
             key=key,
-            title=title.strip(),
+            title=title,
             questions=[q for q in questions if q],
             body_html=self.render(markdown_text, name, document.body_first_line),
             content_hash=hashlib.sha256(self.files[name]).hexdigest(),
         )
+
+    def check_lesson_name(self, key: str, where: str) -> None:
+        """The file name without .md is the lesson's key."""
+        if not SLUG.fullmatch(key) or len(key) > 120:
+            self.problems.error(
+                where,
+                1,
+                "lesson file names use lowercase letters a-z, digits and single hyphens, e.g. 01-einfuehrung.md",
+            )
+
+    def lesson_title(self, meta: LineMap, body: MarkdownBody, where: str) -> tuple[str, str]:
+        """The title (from the front matter, else the first `# ` heading) and the Markdown to show below it."""
+        title = meta.get("title")
+        if title is not None and (not isinstance(title, str) or not title.strip()):
+            self.problems.error(where, meta.line_of("title"), "'title' must be a text")
+        markdown_text = body.markdown
+        if not isinstance(title, str) and body.heading:
+            title, markdown_text = body.heading[1], body.without_heading()  # the page shows the title as h1
+        if not isinstance(title, str) or not title.strip():
+            self.problems.error(
+                where, 1, "the lesson has no title: add 'title:' to its front matter or start it with a '# ' heading"
+            )
+            return "", markdown_text
+        if len(title.strip()) > 300:
+            self.problems.error(where, meta.line_of("title"), "the title is longer than 300 characters")
+        return title.strip(), markdown_text
+
+    # -- quizzes
 
     def question(self, where: str, fence_line: int, text: str) -> QuestionSource | None:
         form = "a ```quiz block holds YAML: question, answers (a list of {text, correct}), optional explanation"
@@ -394,57 +453,74 @@ class _CourseReader:
                 self.problems.error(where, fence_line, form)
             return None
         self.check_keys(data, QUIZ_KEYS, where, "a quiz")
-        question, explanation = data.get("question"), data.get("explanation")
-        if not isinstance(question, str) or not question.strip():
-            self.problems.error(where, data.line_of("question"), "the quiz has no 'question' (a text)")
-        if explanation is not None and not isinstance(explanation, str):
-            self.problems.error(where, data.line_of("explanation"), "'explanation' must be a text")
+        question = self.quiz_question(data, where)
+        explanation_valid = self.check_explanation(data, where)
         answers = self.answers(where, data)
-        if (
-            answers is None
-            or not isinstance(question, str)
-            or not question.strip()
-            or (explanation is not None and not isinstance(explanation, str))
-        ):
+        if answers is None or question is None or not explanation_valid:
             return None
-        content = {
-            "question": question.strip(),
-            "answers": answers,
-            "explanation": explanation.strip() if explanation else None,
-        }
+        explanation = data["explanation"].strip() if data.get("explanation") else None
+        content = {"question": question, "answers": answers, "explanation": explanation}
         digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-        return QuestionSource(content_hash=digest, **content)
+        return QuestionSource(question, answers, explanation, content_hash=digest)
+
+    def quiz_question(self, quiz: LineMap, where: str) -> str | None:
+        """The question's text, trimmed; None (and an error) when there is none."""
+        question = quiz.get("question")
+        if not isinstance(question, str) or not question.strip():
+            self.problems.error(where, quiz.line_of("question"), "the quiz has no 'question' (a text)")
+            return None
+        return question.strip()
+
+    def check_explanation(self, quiz: LineMap, where: str) -> bool:
+        """The explanation is optional, but a text when given."""
+        explanation = quiz.get("explanation")
+        if explanation is not None and not isinstance(explanation, str):
+            self.problems.error(where, quiz.line_of("explanation"), "'explanation' must be a text")
+            return False
+        return True
 
     def answers(self, where: str, quiz: LineMap) -> list[dict] | None:
+        """At least two valid answers, one of them correct; None (and errors) otherwise."""
         raw, line = quiz.get("answers"), quiz.line_of("answers")
         if not isinstance(raw, LineList):
             self.problems.error(where, line, "'answers' must be a list of {text: \"…\", correct: true/false}")
             return None
-        answers, valid = [], True
-        for index, item in enumerate(raw):
-            if not isinstance(item, LineMap):
-                self.problems.error(
-                    where, raw.line_of(index), f'answer {index + 1} must be {{text: "…", correct: true/false}}'
-                )
-                valid = False
-                continue
-            self.check_keys(item, {"text", "correct"}, where, "an answer")
-            text, correct = item.get("text"), item.get("correct")
-            if not isinstance(text, str) or not text.strip():
-                self.problems.error(where, item.line_of("text"), f"answer {index + 1} has no 'text'")
-                valid = False
-            if not isinstance(correct, bool):
-                self.problems.error(
-                    where,
-                    item.line_of("correct"),
-                    f"answer {index + 1}: 'correct' must be true or false, not {correct!r}",
-                )
-                valid = False
-            answers.append({"text": str(text).strip(), "correct": correct is True})
+        answers = [self.answer(where, index, item, raw.line_of(index)) for index, item in enumerate(raw)]
         if len(raw) < 2:
             self.problems.error(where, line, f"a quiz needs at least 2 answers, this one has {len(raw)}")
-            valid = False
-        elif valid and not any(answer["correct"] for answer in answers):
+            return None
+        valid = [answer for answer in answers if answer is not None]
+        if len(valid) < len(answers):
+            return None
+        if not any(answer["correct"] for answer in valid):
             self.problems.error(where, line, "no answer is marked 'correct: true'")
-            valid = False
-        return answers if valid else None
+            return None
+        return valid
+
+    def answer(self, where: str, index: int, item: Any, line: int) -> dict | None:
+        """One {text, correct} answer; None (and errors) when it is not valid."""
+        if not isinstance(item, LineMap):
+            self.problems.error(where, line, f'answer {index + 1} must be {{text: "…", correct: true/false}}')
+            return None
+        self.check_keys(item, {"text", "correct"}, where, "an answer")
+        text_valid = self.check_answer_text(item, index, where)
+        correct_valid = self.check_answer_correct(item, index, where)
+        if not (text_valid and correct_valid):
+            return None
+        return {"text": item["text"].strip(), "correct": item["correct"]}
+
+    def check_answer_text(self, item: LineMap, index: int, where: str) -> bool:
+        text = item.get("text")
+        if not isinstance(text, str) or not text.strip():
+            self.problems.error(where, item.line_of("text"), f"answer {index + 1} has no 'text'")
+            return False
+        return True
+
+    def check_answer_correct(self, item: LineMap, index: int, where: str) -> bool:
+        correct = item.get("correct")
+        if not isinstance(correct, bool):
+            self.problems.error(
+                where, item.line_of("correct"), f"answer {index + 1}: 'correct' must be true or false, not {correct!r}"
+            )
+            return False
+        return True

@@ -11,14 +11,19 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
-from lms.common.sourcefile import LineList, LineMap, Problems, load_yaml
+from lms.common.sourcefile import LineList, LineMap, Problem, Problems, load_yaml
 from lms.extensions import db
 from lms.frameworks.models import Competence, CompetenceArea, Framework, ProficiencyLevel
 
 DEFAULT_FRAMEWORK_FILE = Path(__file__).parent / "data" / "digcomp-2.2.yaml"
+FILE_KEYS = {"framework", "levels", "areas"}
+HEADER_KEYS = {"id", "version", "title", "publisher", "licence", "source", "attribution"}
+AREA_KEYS = {"id", "title", "competences"}
+COMPETENCE_KEYS = {"id", "title", "description"}
 
 
 class FrameworkFileError(Exception):
@@ -32,10 +37,10 @@ class LoadResult:
     framework: Framework
     status: str  # created, updated, unchanged
     retired: list[str]
-    warnings: list = None
+    warnings: list[Problem] | None = None
 
 
-def _texts(node, key: str, path, problems: Problems, required: bool = True) -> tuple[str, str] | None:
+def _texts(node: Any, key: str, path: Path, problems: Problems, required: bool = True) -> tuple[str, str] | None:
     """A {de: ..., en: ...} pair."""
     value = node.get(key) if isinstance(node, dict) else None
     if value is None:
@@ -43,17 +48,26 @@ def _texts(node, key: str, path, problems: Problems, required: bool = True) -> t
             problems.error(path, getattr(node, "line", 1), f"'{key}' is missing")
         return None
     if not isinstance(value, dict) or not all(
-        isinstance(value.get(lang), str) and value.get(lang).strip() for lang in ("de", "en")
+        isinstance(value.get(lang), str) and value[lang].strip() for lang in ("de", "en")
     ):
         problems.error(path, node.line_of(key), f"'{key}' needs a German and an English text: {{de: ..., en: ...}}")
         return None
     return value["de"].strip(), value["en"].strip()
 
 
-def _check_keys(node: LineMap, allowed: set[str], path, problems: Problems, where: str) -> None:
+def _check_keys(node: LineMap, allowed: set[str], path: Path, problems: Problems, where: str) -> None:
     for key in node:
         if key not in allowed:
             problems.warn(path, node.line_of(key), f"unknown key '{key}' in {where} (ignored)")
+
+
+def _has_id(node: Any) -> bool:
+    """A mapping with a non-blank 'id'."""
+    return isinstance(node, LineMap) and bool(str(node.get("id", "")).strip())
+
+
+def _is_whole_number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @dataclass
@@ -64,120 +78,161 @@ class _Parsed:
 
 
 def parse_framework_file(path: Path) -> tuple[_Parsed | None, Problems]:
+    """The checked contents of a framework file, or None with the problems that make it invalid."""
     problems = Problems()
+    data = _read_mapping(path, problems)
+    if data is None:
+        return None, problems
+    _check_keys(data, FILE_KEYS, path, problems, "the file")
+    header = _parse_header(data, path, problems)
+    levels = _parse_levels(data, path, problems)
+    areas = _parse_areas(data, path, problems)
+    if problems:
+        return None, problems
+    return _Parsed(header, levels, areas), problems
+
+
+def _read_mapping(path: Path, problems: Problems) -> LineMap | None:
+    """The file's YAML, when it can be read and is a mapping."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         problems.error(path, 1, f"cannot read the file: {error}")
-        return None, problems
+        return None
     data = load_yaml(text, path, problems)
     if problems:
-        return None, problems
+        return None
     if not isinstance(data, LineMap):
         problems.error(path, 1, "a framework file is a YAML mapping with 'framework', 'levels' and 'areas'")
-        return None, problems
-    _check_keys(data, {"framework", "levels", "areas"}, path, problems, "the file")
+        return None
+    return data
+
+
+# --- framework: the header ---
+
+
+def _parse_header(data: LineMap, path: Path, problems: Problems) -> dict:
     meta = data.get("framework")
-    header: dict = {}
     if not isinstance(meta, LineMap):
         problems.error(path, data.line_of("framework"), "'framework' must be a mapping with id, version and title")
-    else:
-        _check_keys(
-            meta,
-            {"id", "version", "title", "publisher", "licence", "source", "attribution"},
-            path,
-            problems,
-            "'framework'",
-        )
-        for key in ("id", "version"):
-            if not isinstance(meta.get(key), (str, int, float)) or not str(meta.get(key)).strip():
-                problems.error(path, meta.line_of(key), f"'framework.{key}' is missing")
-        header = {
-            "key": str(meta.get("id", "")).strip(),
-            "version": str(meta.get("version", "")).strip(),
-            "title": _texts(meta, "title", path, problems),
-            "attribution": _texts(meta, "attribution", path, problems, required=False),
-            "publisher": meta.get("publisher"),
-            "licence": meta.get("licence"),
-            "source": meta.get("source"),
-        }
+        return {}
+    _check_keys(meta, HEADER_KEYS, path, problems, "'framework'")
+    _check_id_and_version(meta, path, problems)
+    return {
+        "key": str(meta.get("id", "")).strip(),
+        "version": str(meta.get("version", "")).strip(),
+        "title": _texts(meta, "title", path, problems),
+        "attribution": _texts(meta, "attribution", path, problems, required=False),
+        "publisher": meta.get("publisher"),
+        "licence": meta.get("licence"),
+        "source": meta.get("source"),
+    }
 
-    levels = []
-    raw_levels = data.get("levels")
-    if not isinstance(raw_levels, LineList) or not raw_levels:
+
+def _check_id_and_version(meta: LineMap, path: Path, problems: Problems) -> None:
+    """Both are given, as a non-blank text or number."""
+    for key in ("id", "version"):
+        if not isinstance(meta.get(key), (str, int, float)) or not str(meta.get(key)).strip():
+            problems.error(path, meta.line_of(key), f"'framework.{key}' is missing")
+
+
+# --- levels ---
+
+
+def _parse_levels(data: LineMap, path: Path, problems: Problems) -> list[dict]:
+    raw = data.get("levels")
+    if not isinstance(raw, LineList) or not raw:
         problems.error(path, data.line_of("levels"), "'levels' must be a non-empty list")
-    else:
-        for index, item in enumerate(raw_levels):
-            line = raw_levels.line_of(index)
-            if (
-                not isinstance(item, LineMap)
-                or not isinstance(item.get("level"), int)
-                or isinstance(item.get("level"), bool)
-            ):
-                problems.error(path, line, "each level needs a whole number 'level'")
-                continue
-            levels.append(
-                {
-                    "level": item["level"],
-                    "band": _texts(item, "band", path, problems),
-                    "description": _texts(item, "description", path, problems),
-                    "line": line,
-                }
-            )
-        numbers = [level["level"] for level in levels]
-        if len(set(numbers)) != len(numbers):
-            problems.error(path, raw_levels.line, "level numbers must be unique")
-        if numbers and sorted(numbers) != list(range(1, max(numbers) + 1)):
-            problems.error(path, raw_levels.line, "levels must be numbered 1, 2, 3, … without gaps")
+        return []
+    levels = [_parse_level(item, raw.line_of(index), path, problems) for index, item in enumerate(raw)]
+    numbered = [level for level in levels if level is not None]
+    _check_level_numbers([level["level"] for level in numbered], raw.line, path, problems)
+    return numbered
 
-    areas = []
-    seen_codes: dict[str, int] = {}
-    raw_areas = data.get("areas")
-    if not isinstance(raw_areas, LineList) or not raw_areas:
+
+def _parse_level(item: Any, line: int, path: Path, problems: Problems) -> dict | None:
+    if not isinstance(item, LineMap) or not _is_whole_number(item.get("level")):
+        problems.error(path, line, "each level needs a whole number 'level'")
+        return None
+    return {
+        "level": item["level"],
+        "band": _texts(item, "band", path, problems),
+        "description": _texts(item, "description", path, problems),
+        "line": line,
+    }
+
+
+def _check_level_numbers(numbers: list[int], line: int, path: Path, problems: Problems) -> None:
+    """Unique, and 1, 2, 3, … without gaps."""
+    if len(set(numbers)) != len(numbers):
+        problems.error(path, line, "level numbers must be unique")
+    if numbers and sorted(numbers) != list(range(1, max(numbers) + 1)):
+        problems.error(path, line, "levels must be numbered 1, 2, 3, … without gaps")
+
+
+# --- areas and their competences ---
+
+
+def _parse_areas(data: LineMap, path: Path, problems: Problems) -> list[dict]:
+    raw = data.get("areas")
+    if not isinstance(raw, LineList) or not raw:
         problems.error(path, data.line_of("areas"), "'areas' must be a non-empty list")
-    else:
-        for index, area in enumerate(raw_areas):
-            line = raw_areas.line_of(index)
-            if not isinstance(area, LineMap) or not str(area.get("id", "")).strip():
-                problems.error(path, line, "each area needs an 'id'")
-                continue
-            _check_keys(area, {"id", "title", "competences"}, path, problems, "an area")
-            competences = []
-            raw_competences = area.get("competences")
-            if not isinstance(raw_competences, LineList) or not raw_competences:
-                problems.error(path, area.line_of("competences"), f"area {area['id']} needs a list of competences")
-                raw_competences = []
-            for c_index, competence in enumerate(raw_competences):
-                c_line = raw_competences.line_of(c_index)
-                if not isinstance(competence, LineMap) or not str(competence.get("id", "")).strip():
-                    problems.error(path, c_line, "each competence needs an 'id'")
-                    continue
-                _check_keys(competence, {"id", "title", "description"}, path, problems, "a competence")
-                code = str(competence["id"]).strip()
-                if code in seen_codes:
-                    problems.error(
-                        path, c_line, f"competence id '{code}' is used twice (first on line {seen_codes[code]})"
-                    )
-                seen_codes[code] = c_line
-                competences.append(
-                    {
-                        "code": code,
-                        "title": _texts(competence, "title", path, problems),
-                        "description": _texts(competence, "description", path, problems, required=False),
-                        "line": c_line,
-                    }
-                )
-            areas.append(
-                {
-                    "code": str(area["id"]).strip(),
-                    "title": _texts(area, "title", path, problems),
-                    "competences": competences,
-                    "line": line,
-                }
-            )
-    if problems:
-        return None, problems
-    return _Parsed(header, levels, areas), problems
+        return []
+    seen_codes: dict[str, int] = {}  # competence code → line, across all areas
+    areas = [_parse_area(area, raw.line_of(index), seen_codes, path, problems) for index, area in enumerate(raw)]
+    return [area for area in areas if area is not None]
+
+
+def _parse_area(area: Any, line: int, seen_codes: dict[str, int], path: Path, problems: Problems) -> dict | None:
+    if not _has_id(area):
+        problems.error(path, line, "each area needs an 'id'")
+        return None
+    _check_keys(area, AREA_KEYS, path, problems, "an area")
+    competences = _parse_competences(area, seen_codes, path, problems)
+    return {
+        "code": str(area["id"]).strip(),
+        "title": _texts(area, "title", path, problems),
+        "competences": competences,
+        "line": line,
+    }
+
+
+def _parse_competences(area: LineMap, seen_codes: dict[str, int], path: Path, problems: Problems) -> list[dict]:
+    raw = area.get("competences")
+    if not isinstance(raw, LineList) or not raw:
+        problems.error(path, area.line_of("competences"), f"area {area['id']} needs a list of competences")
+        return []
+    competences = [
+        _parse_competence(item, raw.line_of(index), seen_codes, path, problems) for index, item in enumerate(raw)
+    ]
+    return [competence for competence in competences if competence is not None]
+
+
+def _parse_competence(
+    competence: Any, line: int, seen_codes: dict[str, int], path: Path, problems: Problems
+) -> dict | None:
+    if not _has_id(competence):
+        problems.error(path, line, "each competence needs an 'id'")
+        return None
+    _check_keys(competence, COMPETENCE_KEYS, path, problems, "a competence")
+    code = str(competence["id"]).strip()
+    _check_code_unique(code, line, seen_codes, path, problems)
+    return {
+        "code": code,
+        "title": _texts(competence, "title", path, problems),
+        "description": _texts(competence, "description", path, problems, required=False),
+        "line": line,
+    }
+
+
+def _check_code_unique(code: str, line: int, seen_codes: dict[str, int], path: Path, problems: Problems) -> None:
+    """A competence code once in the file; `seen_codes` keeps the line where each was seen last."""
+    if code in seen_codes:
+        problems.error(path, line, f"competence id '{code}' is used twice (first on line {seen_codes[code]})")
+    seen_codes[code] = line
+
+
+# --- loading ---
 
 
 def load_framework_file(path: Path) -> LoadResult:
@@ -187,32 +242,55 @@ def load_framework_file(path: Path) -> LoadResult:
     if parsed is None:
         raise FrameworkFileError(problems)
     content_hash = hashlib.sha256(path.read_bytes()).hexdigest()
-    header = parsed.header
-    framework = db.session.execute(select(Framework).where(Framework.key == header["key"])).scalar_one_or_none()
+    query = select(Framework).where(Framework.key == parsed.header["key"])
+    framework = db.session.execute(query).scalar_one_or_none()
     if framework is not None and framework.content_hash == content_hash:
         return LoadResult(framework, "unchanged", [], problems.warnings)
     status = "updated" if framework else "created"
-    existing = (
-        {}
-        if framework is None
-        else {
-            c.code: c
-            for c in db.session.execute(select(Competence).where(Competence.framework_id == framework.id)).scalars()
-        }
-    )
-    wanted_codes = {c["code"] for area in parsed.areas for c in area["competences"]}
-    dropped = [code for code in existing if code not in wanted_codes and not existing[code].retired]
-    in_use = _competences_in_use([existing[code].id for code in dropped])
-    if in_use:
-        for code in sorted(in_use_code for in_use_code in dropped if existing[in_use_code].id in in_use):
-            problems.error(
-                path,
-                1,
-                f"competence {code} is no longer in the file but courses, targets or evidence "
-                f"still use it; keep it in the file, or move them to another competence first",
-            )
-        raise FrameworkFileError(problems)
+    existing = _competences_by_code(framework)
+    dropped = _dropped_codes(existing, parsed)
+    _check_dropped_not_in_use(dropped, existing, path, problems)
+    framework = _write_header(framework, parsed.header, content_hash)
+    _write_levels(framework, parsed.levels)
+    _write_areas(framework, parsed.areas, existing)
+    for code in dropped:
+        existing[code].retired = True
+    db.session.flush()
+    return LoadResult(framework, status, sorted(dropped), problems.warnings)
 
+
+def _competences_by_code(framework: Framework | None) -> dict[str, Competence]:
+    if framework is None:
+        return {}
+    query = select(Competence).where(Competence.framework_id == framework.id)
+    return {c.code: c for c in db.session.execute(query).scalars()}
+
+
+def _dropped_codes(existing: dict[str, Competence], parsed: _Parsed) -> list[str]:
+    """Competences that the file no longer lists and that are not retired yet."""
+    wanted_codes = {c["code"] for area in parsed.areas for c in area["competences"]}
+    return [code for code in existing if code not in wanted_codes and not existing[code].retired]
+
+
+def _check_dropped_not_in_use(
+    dropped: list[str], existing: dict[str, Competence], path: Path, problems: Problems
+) -> None:
+    """Raises FrameworkFileError, naming each, when a dropped competence is still used."""
+    in_use = _competences_in_use([existing[code].id for code in dropped])
+    if not in_use:
+        return
+    for code in sorted(code for code in dropped if existing[code].id in in_use):
+        problems.error(
+            path,
+            1,
+            f"competence {code} is no longer in the file but courses, targets or evidence "
+            f"still use it; keep it in the file, or move them to another competence first",
+        )
+    raise FrameworkFileError(problems)
+
+
+def _write_header(framework: Framework | None, header: dict, content_hash: str) -> Framework:
+    """The framework row (a new one when None) with the file's header; flushed."""
     if framework is None:
         framework = Framework(key=header["key"])
         db.session.add(framework)
@@ -222,35 +300,44 @@ def load_framework_file(path: Path) -> LoadResult:
     framework.publisher, framework.licence = header["publisher"], header["licence"]
     framework.source, framework.content_hash = header["source"], content_hash
     db.session.flush()
+    return framework
 
+
+def _write_levels(framework: Framework, items: list[dict]) -> None:
+    """Updates, adds and removes proficiency levels to match the file."""
     levels = {level.level: level for level in framework.levels}
-    for item in parsed.levels:
+    for item in items:
         level = levels.get(item["level"]) or ProficiencyLevel(level=item["level"])
         level.band_de, level.band_en = item["band"]
         level.description_de, level.description_en = item["description"]
         if level not in framework.levels:
             framework.levels.append(level)
     for number, level in levels.items():
-        if number not in {item["level"] for item in parsed.levels}:
+        if number not in {item["level"] for item in items}:
             framework.levels.remove(level)
 
+
+def _write_areas(framework: Framework, items: list[dict], existing: dict[str, Competence]) -> None:
+    """Areas in the file's order, each with its competences (existing ones by code, un-retired)."""
     areas = {area.code: area for area in framework.areas}
-    for position, item in enumerate(parsed.areas):
+    for position, item in enumerate(items):
         area = areas.get(item["code"]) or CompetenceArea(code=item["code"], framework=framework)
         area.title_de, area.title_en = item["title"]
         area.position = position
         db.session.add(area)
-        for c_position, c_item in enumerate(item["competences"]):
-            competence = existing.get(c_item["code"]) or Competence(code=c_item["code"], framework=framework)
-            competence.area = area
-            competence.title_de, competence.title_en = c_item["title"]
-            competence.description_de, competence.description_en = c_item["description"] or (None, None)
-            competence.position, competence.retired = c_position, False
-            db.session.add(competence)
-    for code in dropped:
-        existing[code].retired = True
-    db.session.flush()
-    return LoadResult(framework, status, sorted(dropped), problems.warnings)
+        _write_competences(framework, area, item["competences"], existing)
+
+
+def _write_competences(
+    framework: Framework, area: CompetenceArea, items: list[dict], existing: dict[str, Competence]
+) -> None:
+    for position, item in enumerate(items):
+        competence = existing.get(item["code"]) or Competence(code=item["code"], framework=framework)
+        competence.area = area
+        competence.title_de, competence.title_en = item["title"]
+        competence.description_de, competence.description_en = item["description"] or (None, None)
+        competence.position, competence.retired = position, False
+        db.session.add(competence)
 
 
 def _competences_in_use(competence_ids: list[int]) -> set[int]:

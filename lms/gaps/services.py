@@ -15,8 +15,8 @@ Functions flush, never commit; the caller (view, CLI command, scheduled task) co
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -110,60 +110,98 @@ def group_figures(
 ) -> list[Group]:
     """Per group (all, then departments in tree order, then job roles by title) and competence:
     people with a target and people at or above it. A fixed number of statements."""
+    scopes = _checked_scopes(scopes)
+    minimum = min_group_size() if minimum is None else minimum
+    people = _active_people()
+    has_target, reached = _targets_per_person(people, competences)
+    groups: list[tuple[Group, list[int]]] = []  # each with the ids of its members
+    if ALL in scopes:
+        groups.append((Group(ALL, 0), [u.id for u in people]))
+    if DEPARTMENT in scopes:
+        groups.extend(_department_groups(people))
+    if JOB_ROLE in scopes:
+        groups.extend(_job_role_groups(people))
+    competence_ids = [c.id for c in competences]
+    for group, member_ids in groups:
+        group.people = len(member_ids)
+        group.figures = _figures(member_ids, has_target, reached, competence_ids, minimum)
+    return [group for group, _ in groups]
+
+
+def _checked_scopes(scopes: Iterable[str]) -> set[str]:
+    """The scopes as a set; ValueError naming any unknown one."""
     scopes = set(scopes)
     unknown = scopes - set(SCOPES)
     if unknown:
         raise ValueError(f"unknown scope: {', '.join(sorted(unknown))}")
-    minimum = min_group_size() if minimum is None else minimum
-    people = _active_people()
+    return scopes
+
+
+def _targets_per_person(
+    people: list[User], competences: Sequence[Competence]
+) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+    """Per person: the competences with a target, and those reached (Cell.meets_target, as the matrix)."""
     cells = cells_for(people, list(competences)) if people and competences else {}
-    competence_ids = [c.id for c in competences]
-    # Per person: the competences with a target, and those reached (Cell.meets_target, as the matrix).
     has_target = {u.id: [cid for cid, cell in cells.get(u.id, {}).items() if cell.target is not None] for u in people}
     reached = {u.id: [cid for cid in has_target[u.id] if cells[u.id][cid].meets_target] for u in people}
+    return has_target, reached
 
-    groups: list[Group] = []
-    members: dict[tuple[str, int], list[int]] = defaultdict(list)
-    if ALL in scopes:
-        groups.append(Group(ALL, 0))
-        members[(ALL, 0)] = [u.id for u in people]
-    if DEPARTMENT in scopes:
-        tree = department_tree(include_inactive=True)
-        parent_of = {node.department.id: node.department.parent_id for node in tree}
-        for person in people:
-            department_id, seen = person.department_id, set()
-            while department_id is not None and department_id not in seen:  # a department counts its sub-departments
-                seen.add(department_id)
-                members[(DEPARTMENT, department_id)].append(person.id)
-                department_id = parent_of.get(department_id)
-        groups.extend(
-            Group(DEPARTMENT, node.department.id, depth=node.depth, department=node.department)
-            for node in tree
-            if node.department.active or members.get((DEPARTMENT, node.department.id))
-        )
-    if JOB_ROLE in scopes:
-        for person in people:
-            if person.job_role_id:
-                members[(JOB_ROLE, person.job_role_id)].append(person.id)
-        job_roles = db.session.execute(select(JobRole).order_by(JobRole.title, JobRole.id)).scalars()
-        groups.extend(
-            Group(JOB_ROLE, role.id, job_role=role)
-            for role in job_roles
-            if role.active or members.get((JOB_ROLE, role.id))
-        )
 
-    for group in groups:
-        ids = members.get((group.scope, group.scope_id), [])
-        group.people = len(ids)
-        with_target: dict[int, int] = defaultdict(int)
-        at_target: dict[int, int] = defaultdict(int)
-        for user_id in ids:
-            for competence_id in has_target[user_id]:
-                with_target[competence_id] += 1
-            for competence_id in reached[user_id]:
-                at_target[competence_id] += 1
-        group.figures = {cid: Figure(with_target[cid], at_target[cid], minimum) for cid in competence_ids}
-    return groups
+def _department_groups(people: list[User]) -> list[tuple[Group, list[int]]]:
+    """Departments in tree order with their members, sub-departments included; inactive ones only with members."""
+    tree = department_tree(include_inactive=True)
+    parent_of = {node.department.id: node.department.parent_id for node in tree}
+    members: dict[int, list[int]] = defaultdict(list)
+    for person in people:
+        for department_id in _department_and_those_above(person.department_id, parent_of):
+            members[department_id].append(person.id)
+    return [
+        (
+            Group(DEPARTMENT, node.department.id, depth=node.depth, department=node.department),
+            members[node.department.id],
+        )
+        for node in tree
+        if node.department.active or members.get(node.department.id)
+    ]
+
+
+def _department_and_those_above(department_id: int | None, parent_of: dict[int, int | None]) -> Iterator[int]:
+    """A department, its parent, its parent's parent…; stops at the top (or where the chain runs in a circle)."""
+    seen: set[int] = set()
+    while department_id is not None and department_id not in seen:
+        seen.add(department_id)
+        yield department_id
+        department_id = parent_of.get(department_id)
+
+
+def _job_role_groups(people: list[User]) -> list[tuple[Group, list[int]]]:
+    """Job roles by title with their members; inactive ones only with members."""
+    members: dict[int, list[int]] = defaultdict(list)
+    for person in people:
+        if person.job_role_id:
+            members[person.job_role_id].append(person.id)
+    job_roles = db.session.execute(select(JobRole).order_by(JobRole.title, JobRole.id)).scalars()
+    return [
+        (Group(JOB_ROLE, role.id, job_role=role), members[role.id])
+        for role in job_roles
+        if role.active or members.get(role.id)
+    ]
+
+
+def _figures(
+    member_ids: list[int],
+    has_target: dict[int, list[int]],
+    reached: dict[int, list[int]],
+    competence_ids: list[int],
+    minimum: int,
+) -> dict[int, Figure]:
+    """Competence id → the group's figure: how many members have a target, how many reach it."""
+    with_target: Counter[int] = Counter()
+    at_target: Counter[int] = Counter()
+    for user_id in member_ids:
+        with_target.update(has_target[user_id])
+        at_target.update(reached[user_id])
+    return {cid: Figure(with_target[cid], at_target[cid], minimum) for cid in competence_ids}
 
 
 @dataclass

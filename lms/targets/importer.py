@@ -7,20 +7,24 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from lms.common.dates import utcnow
 from lms.common.sourcefile import Problems
 from lms.extensions import db
-from lms.frameworks.models import Competence
+from lms.frameworks.models import Competence, Framework
 from lms.frameworks.services import default_framework, max_level
 from lms.people.models import JobRole, User
 from lms.targets.models import JobRoleTarget, PersonalTarget
 from lms.targets.services import MAX_NOTE_LENGTH, MAX_RECERT_MONTHS, BadValue, parse_level, parse_months
+
+if TYPE_CHECKING:
+    from _csv import Reader
 
 CSV_COLUMNS = ("type", "code", "competence", "level", "recert_months", "note")
 JOB_ROLE, PERSON = "job_role", "person"
@@ -104,55 +108,254 @@ class _Raw:
     values: dict[str, str]
 
 
+def _header_names(fields: list[str]) -> list[str]:
+    """The column names of the header line, trimmed and lowercased, without Excel's empty trailing columns."""
+    header = [name.strip().lower() for name in fields]
+    while header and not header[-1]:
+        header.pop()
+    return header
+
+
+def _without_empty_extras(fields: list[str], width: int) -> list[str]:
+    """A line cut to the header's width when all it has beyond it is empty (Excel adds separators)."""
+    if len(fields) > width and not any(value.strip() for value in fields[width:]):
+        return fields[:width]
+    return fields
+
+
+def _is_blank(fields: list[str]) -> bool:
+    return not any(value.strip() for value in fields)
+
+
 def _read_records(path: Path, text: str, problems: Problems) -> list[_Raw] | None:
     first_line = text.splitlines()[0] if text.strip() else ""
     if not first_line.strip():
         problems.error(path, 1, f"the first line must be the header: {','.join(CSV_COLUMNS)}")
         return None
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_separator(first_line), strict=True)
-    records: list[_Raw] = []
-    header: list[str] | None = None
-    previous_end = 0
     try:
-        for fields in reader:
-            start, previous_end = previous_end + 1, reader.line_num
-            if header is None:
-                header = [name.strip().lower() for name in fields]
-                while header and not header[-1]:
-                    header.pop()  # Excel adds separators for empty columns
-                if sorted(header) != sorted(CSV_COLUMNS):
-                    problems.error(
-                        path,
-                        start,
-                        f"wrong header: expected {','.join(CSV_COLUMNS)} (in any order), found {','.join(fields)}",
-                    )
-                    return None
-                continue
-            if not any(value.strip() for value in fields):
-                continue  # blank line
-            if len(fields) > len(header) and not any(value.strip() for value in fields[len(header) :]):
-                fields = fields[: len(header)]
-            if len(fields) != len(header):
-                problems.error(
-                    path,
-                    start,
-                    f"expected {len(header)} fields, found {len(fields)} (the separator is "
-                    f"'{reader.dialect.delimiter}', taken from the header)",
-                )
-                continue
-            records.append(_Raw(start, {name: value.strip() for name, value in zip(header, fields, strict=True)}))
+        return _records_after_header(path, reader, problems)
     except csv.Error as error:
         problems.error(path, reader.line_num or 1, f"cannot read this CSV line: {error}")
         return None
+
+
+def _records_after_header(path: Path, reader: Reader, problems: Problems) -> list[_Raw] | None:
+    """The checked header, then every non-blank line of the right width as a record (by column name)."""
+    header_fields = next(reader, None)
+    if header_fields is None:
+        return []
+    header = _header_names(header_fields)
+    if sorted(header) != sorted(CSV_COLUMNS):
+        found = ",".join(header_fields)
+        problems.error(path, 1, f"wrong header: expected {','.join(CSV_COLUMNS)} (in any order), found {found}")
+        return None
+    records: list[_Raw] = []
+    previous_end = reader.line_num
+    for fields in reader:
+        start, previous_end = previous_end + 1, reader.line_num
+        if _is_blank(fields):
+            continue
+        fields = _without_empty_extras(fields, len(header))
+        if len(fields) != len(header):
+            problems.error(
+                path,
+                start,
+                f"expected {len(header)} fields, found {len(fields)} (the separator is "
+                f"'{reader.dialect.delimiter}', taken from the header)",
+            )
+            continue
+        records.append(_Raw(start, {name: value.strip() for name, value in zip(header, fields, strict=True)}))
     return records
 
 
-def _chunks(values: list, size: int = _QUERY_CHUNK):
+def _chunks(values: list, size: int = _QUERY_CHUNK) -> Iterator[list]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
 
 
-def parse_targets_csv(path) -> tuple[list[TargetRow], Problems]:
+# --- checking the rows ------------------------------------------------------------------------
+
+
+@dataclass
+class _Lookups:
+    """What the rows are checked against; read in a few statements whatever the file's length."""
+
+    framework: Framework
+    top: int  # the highest level
+    job_roles: dict[str, JobRole]  # by lowercased code
+    people: dict[str, User]  # by personnel number
+    competences: dict[str, Competence]  # by code, of the default framework
+
+
+def _people_by_number(records: list[_Raw]) -> dict[str, User]:
+    """The people the person rows name, looked up in chunks."""
+    numbers = sorted({r.values["code"] for r in records if r.values["type"].lower() == PERSON and r.values["code"]})
+    people: dict[str, User] = {}
+    for chunk in _chunks(numbers):
+        query = select(User).where(User.personnel_number.in_(chunk))
+        people.update({str(user.personnel_number): user for user in db.session.execute(query).scalars()})
+    return people
+
+
+def _load_lookups(records: list[_Raw]) -> _Lookups | None:
+    """None when no framework is loaded."""
+    framework = default_framework()
+    if framework is None:
+        return None
+    query = select(Competence).where(Competence.framework_id == framework.id)
+    return _Lookups(
+        framework=framework,
+        top=max_level(framework),
+        job_roles={role.code.lower(): role for role in db.session.execute(select(JobRole)).scalars()},
+        people=_people_by_number(records),
+        competences={c.code: c for c in db.session.execute(query).scalars()},
+    )
+
+
+@dataclass
+class _LineProblems:
+    """Reports problems of one line of the file and counts its errors."""
+
+    path: Path
+    line: int
+    problems: Problems
+    errors: int = 0
+
+    def error(self, message: str) -> None:
+        self.errors += 1
+        self.problems.error(self.path, self.line, message)
+
+    def warn(self, message: str) -> None:
+        self.problems.warn(self.path, self.line, message)
+
+
+def _check_job_role(code: str, lookups: _Lookups, report: _LineProblems) -> JobRole | None:
+    role = lookups.job_roles.get(code.lower())
+    if role is None:
+        report.error(f"unknown job role code '{code}'")
+    elif not role.active:
+        report.warn(f"job role '{role.code}' is deactivated")
+    return role
+
+
+def _check_person(number: str, lookups: _Lookups, report: _LineProblems) -> User | None:
+    person = lookups.people.get(number)
+    if person is None:
+        report.error(f"unknown personnel number '{number}'")
+    elif not person.active:
+        report.warn(f"person with personnel number '{person.personnel_number}' is deactivated")
+    return person
+
+
+def _check_owner(values: dict[str, str], lookups: _Lookups, report: _LineProblems) -> JobRole | User | None:
+    """The job role or person the row is for: type, then code."""
+    kind = values["type"].lower()
+    if kind not in (JOB_ROLE, PERSON):
+        report.error(f"type must be '{JOB_ROLE}' or '{PERSON}', not '{values['type']}'")
+        return None
+    if not values["code"]:
+        report.error("code is empty: give the job role code or the personnel number")
+        return None
+    if kind == JOB_ROLE:
+        return _check_job_role(values["code"], lookups, report)
+    return _check_person(values["code"], lookups, report)
+
+
+def _check_competence(code: str, lookups: _Lookups, report: _LineProblems) -> Competence | None:
+    competence = lookups.competences.get(code)
+    if competence is None:
+        report.error(f"unknown competence '{code}' (not in {lookups.framework.key})")
+    return competence
+
+
+def _valid_level(text: str, top: int) -> int | None:
+    """The level 0..top, or None when it is empty or not one."""
+    if not text:
+        return None
+    try:
+        return parse_level(text, top)
+    except BadValue:
+        return None
+
+
+def _check_level(text: str, competence: Competence | None, top: int, report: _LineProblems) -> int | None:
+    """A level from 0 to `top`; above 0 only for a competence that is not retired."""
+    level = _valid_level(text, top)
+    if level is None:
+        report.error(
+            f"level must be a whole number from 0 to {top} (0 removes the target), "
+            + (f"not '{text}'" if text else "but it is empty")
+        )
+    elif level and competence is not None and competence.retired:
+        report.error(
+            f"competence {competence.code} is retired (no longer in the framework); it "
+            f"cannot get a new target, only level 0 to remove one"
+        )
+    return level
+
+
+def _check_months(text: str, report: _LineProblems) -> int | None:
+    try:
+        return parse_months(text)
+    except BadValue:
+        report.error(
+            f"recert_months must be empty or a whole number of months from 1 to {MAX_RECERT_MONTHS}, not '{text}'"
+        )
+        return None
+
+
+def _check_note(note: str, kind: str, report: _LineProblems) -> str:
+    """The note to keep: at most MAX_NOTE_LENGTH characters, and only on person rows."""
+    if len(note) > MAX_NOTE_LENGTH:
+        report.error(f"note is longer than {MAX_NOTE_LENGTH} characters")
+    elif note and kind == JOB_ROLE:
+        report.warn("a note is kept only for person rows; ignored")
+        return ""
+    return note
+
+
+def _check_not_duplicate(
+    key: tuple[str, int, int], shown: str, seen: dict[tuple[str, int, int], int], report: _LineProblems
+) -> None:
+    """Each (owner, competence) once per file; `seen` remembers the first line of each."""
+    if key in seen:
+        report.error(f"duplicate row: line {seen[key]} already sets {shown}")
+    else:
+        seen[key] = report.line
+
+
+def _check_row(
+    record: _Raw, lookups: _Lookups, seen: dict[tuple[str, int, int], int], path: Path, problems: Problems
+) -> TargetRow | None:
+    """Every check of one line, in the order its problems are reported; the row when it has no error."""
+    values, report = record.values, _LineProblems(path, record.line, problems)
+    kind = values["type"].lower()
+    owner = _check_owner(values, lookups, report)
+    competence = _check_competence(values["competence"], lookups, report)
+    level = _check_level(values["level"], competence, lookups.top, report)
+    months = _check_months(values["recert_months"], report)
+    note = _check_note(values["note"], kind, report)
+    if owner is None or competence is None:
+        return None
+    shown = f"{kind} {values['code']} {competence.code}"
+    _check_not_duplicate((kind, owner.id, competence.id), shown, seen, report)
+    if report.errors or level is None:
+        return None
+    return TargetRow(
+        line=record.line,
+        kind=kind,
+        code=values["code"],
+        competence_code=competence.code,
+        owner_id=owner.id,
+        competence_id=competence.id,
+        level=level,
+        recert_months=months if level else None,
+        note=note if level else "",
+    )
+
+
+def parse_targets_csv(path: str | Path) -> tuple[list[TargetRow], Problems]:
     """Read and check a targets file; the rows are only to be applied when `problems` has no errors.
 
     Looks everything up in a few statements whatever the file's length; writes nothing.
@@ -160,118 +363,16 @@ def parse_targets_csv(path) -> tuple[list[TargetRow], Problems]:
     path = Path(path)
     problems = Problems()
     text = _read_text(path, problems)
-    if text is None:
-        return [], problems
-    records = _read_records(path, text, problems)
+    records = _read_records(path, text, problems) if text is not None else None
     if records is None:
         return [], problems
-    framework = default_framework()
-    if framework is None:
+    lookups = _load_lookups(records)
+    if lookups is None:
         problems.error(path, 1, "no competency framework is loaded; run 'flask skills load-framework' first")
         return [], problems
-    top = max_level(framework)
-
-    job_roles = {role.code.lower(): role for role in db.session.execute(select(JobRole)).scalars()}
-    numbers = sorted({r.values["code"] for r in records if r.values["type"].lower() == PERSON and r.values["code"]})
-    people: dict[str, User] = {}
-    for chunk in _chunks(numbers):
-        people.update(
-            {
-                u.personnel_number: u
-                for u in db.session.execute(select(User).where(User.personnel_number.in_(chunk))).scalars()
-            }
-        )
-    competences = {
-        c.code: c
-        for c in db.session.execute(select(Competence).where(Competence.framework_id == framework.id)).scalars()
-    }
-
-    rows: list[TargetRow] = []
     seen: dict[tuple[str, int, int], int] = {}
-    for record in records:
-        values, line = record.values, record.line
-        errors_before = len(problems.errors)
-        kind = values["type"].lower()
-        owner = None
-        if kind not in (JOB_ROLE, PERSON):
-            problems.error(path, line, f"type must be '{JOB_ROLE}' or '{PERSON}', not '{values['type']}'")
-        elif not values["code"]:
-            problems.error(path, line, "code is empty: give the job role code or the personnel number")
-        elif kind == JOB_ROLE:
-            owner = job_roles.get(values["code"].lower())
-            if owner is None:
-                problems.error(path, line, f"unknown job role code '{values['code']}'")
-            elif not owner.active:
-                problems.warn(path, line, f"job role '{owner.code}' is deactivated")
-        else:
-            owner = people.get(values["code"])
-            if owner is None:
-                problems.error(path, line, f"unknown personnel number '{values['code']}'")
-            elif not owner.active:
-                problems.warn(path, line, f"person with personnel number '{owner.personnel_number}' is deactivated")
-        competence = competences.get(values["competence"])
-        if competence is None:
-            problems.error(path, line, f"unknown competence '{values['competence']}' (not in {framework.key})")
-        level = None
-        try:
-            level = parse_level(values["level"], top) if values["level"] else None
-        except BadValue:
-            pass
-        if level is None:
-            problems.error(
-                path,
-                line,
-                f"level must be a whole number from 0 to {top} (0 removes the target), "
-                + (f"not '{values['level']}'" if values["level"] else "but it is empty"),
-            )
-        elif level and competence is not None and competence.retired:
-            problems.error(
-                path,
-                line,
-                f"competence {competence.code} is retired (no longer in the framework); it "
-                f"cannot get a new target, only level 0 to remove one",
-            )
-        months = None
-        try:
-            months = parse_months(values["recert_months"])
-        except BadValue:
-            problems.error(
-                path,
-                line,
-                f"recert_months must be empty or a whole number of months from 1 to "
-                f"{MAX_RECERT_MONTHS}, not '{values['recert_months']}'",
-            )
-        note = values["note"]
-        if len(note) > MAX_NOTE_LENGTH:
-            problems.error(path, line, f"note is longer than {MAX_NOTE_LENGTH} characters")
-        elif note and kind == JOB_ROLE:
-            problems.warn(path, line, "a note is kept only for person rows; ignored")
-            note = ""
-        if owner is not None and competence is not None:
-            key = (kind, owner.id, competence.id)
-            if key in seen:
-                problems.error(
-                    path,
-                    line,
-                    f"duplicate row: line {seen[key]} already sets {kind} {values['code']} {competence.code}",
-                )
-            else:
-                seen[key] = line
-        if len(problems.errors) == errors_before:
-            rows.append(
-                TargetRow(
-                    line=line,
-                    kind=kind,
-                    code=values["code"],
-                    competence_code=competence.code,
-                    owner_id=owner.id,
-                    competence_id=competence.id,
-                    level=level,
-                    recert_months=months if level else None,
-                    note=note if level else "",
-                )
-            )
-    return rows, problems
+    rows = [_check_row(record, lookups, seen, path, problems) for record in records]
+    return [row for row in rows if row is not None], problems
 
 
 def _existing_targets(rows: list[TargetRow]) -> dict[tuple[str, int, int], JobRoleTarget | PersonalTarget]:
