@@ -88,3 +88,19 @@ def test_a_quiz_keeps_its_trimmed_explanation_and_an_empty_one_is_none(tmp_path)
     course, messages = parse(make_course(tmp_path, {"01-erste.md": lesson(body)}))
     assert messages == []
     assert [question.explanation for question in course.lessons[0].questions] == ["Weil.", None]
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"course.md": "---\n---\nText.\n"}, "courses/testkurs/course.md:1: 'title' is missing"),
+        ({"01-erste.md": "# " + "T" * 301 + "\n\nText.\n"}, "the title is longer than 300 characters"),
+        (
+            {"course.md": COURSE_MD.replace("level: 3", "level: [3]")},
+            "competence 4.2: level [3] is not a level of digcomp-2.2 (1–8)",
+        ),
+    ],
+)
+def test_odd_author_input_gets_a_message_not_a_crash(tmp_path, files, expected):
+    course, messages = parse(make_course(tmp_path, files))
+    assert course is None and any(expected in message for message in messages), messages

@@ -379,7 +379,7 @@ class _CourseReader:
     def competence_level(self, item: LineMap, code: str, where: str) -> int | None:
         """The level the course reaches, when it is one of the framework's; None (and an error) otherwise."""
         framework, level = self.framework, item.get("level")
-        if isinstance(level, bool) or level not in framework.levels:
+        if not isinstance(level, int) or isinstance(level, bool) or level not in framework.levels:
             levels = f"{min(framework.levels)}–{max(framework.levels)}" if framework.levels else "none"
             self.problems.error(
                 where,

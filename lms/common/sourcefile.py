@@ -47,7 +47,10 @@ class LineMap(dict):
     """A YAML mapping that knows the line of itself and of each key (1-based)."""
 
     line: int = 1
-    key_lines: dict
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.key_lines: dict = {}  # an empty mapping (no YAML behind it) answers with its own line
 
     def line_of(self, key) -> int:
         return self.key_lines.get(key, self.line)
