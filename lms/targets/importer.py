@@ -56,8 +56,8 @@ class Change:
 
     action: str  # add, change, remove, unchanged
     row: TargetRow
-    before: tuple | None = None  # (level, recert_months, note) of the existing target
-    existing: object = field(default=None, compare=False, repr=False)
+    before: tuple[int, int | None, str] = (0, None, "")  # (level, recert_months, note) of the existing target
+    existing: JobRoleTarget | PersonalTarget | None = field(default=None, compare=False, repr=False)
 
     SYMBOLS = {"add": "+", "change": "~", "remove": "-", "unchanged": "="}
 
@@ -379,12 +379,14 @@ def _existing_targets(rows: list[TargetRow]) -> dict[tuple[str, int, int], JobRo
     found: dict[tuple[str, int, int], JobRoleTarget | PersonalTarget] = {}
     role_ids = sorted({r.owner_id for r in rows if r.kind == JOB_ROLE})
     for chunk in _chunks(role_ids):
-        for target in db.session.execute(select(JobRoleTarget).where(JobRoleTarget.job_role_id.in_(chunk))).scalars():
-            found[(JOB_ROLE, target.job_role_id, target.competence_id)] = target
+        for role_target in db.session.execute(
+            select(JobRoleTarget).where(JobRoleTarget.job_role_id.in_(chunk))
+        ).scalars():
+            found[(JOB_ROLE, role_target.job_role_id, role_target.competence_id)] = role_target
     user_ids = sorted({r.owner_id for r in rows if r.kind == PERSON})
     for chunk in _chunks(user_ids):
-        for target in db.session.execute(select(PersonalTarget).where(PersonalTarget.user_id.in_(chunk))).scalars():
-            found[(PERSON, target.user_id, target.competence_id)] = target
+        for own in db.session.execute(select(PersonalTarget).where(PersonalTarget.user_id.in_(chunk))).scalars():
+            found[(PERSON, own.user_id, own.competence_id)] = own
     return found
 
 
@@ -394,11 +396,12 @@ def plan_targets(rows: list[TargetRow]) -> list[Change]:
     changes = []
     for row in rows:
         target = existing.get(row.key)
-        before = None if target is None else (target.level, target.recert_months, getattr(target, "note", "") or "")
+        if target is None:
+            changes.append(Change("unchanged" if row.level == 0 else "add", row))
+            continue
+        before = (target.level, target.recert_months, getattr(target, "note", "") or "")
         if row.level == 0:
-            action = "unchanged" if target is None else "remove"
-        elif target is None:
-            action = "add"
+            action = "remove"
         elif before[:2] != (row.level, row.recert_months) or (row.kind == PERSON and before[2] != row.note):
             action = "change"
         else:
@@ -413,7 +416,7 @@ def apply_targets(rows: list[TargetRow]) -> list[Change]:
     now = utcnow()
     for change in changes:
         row, target = change.row, change.existing
-        if change.action == "remove":
+        if change.action == "remove" and target is not None:
             db.session.delete(target)
         elif change.action == "add" and row.kind == JOB_ROLE:
             db.session.add(
@@ -436,9 +439,9 @@ def apply_targets(rows: list[TargetRow]) -> list[Change]:
                     set_at=now,
                 )
             )
-        elif change.action == "change":
+        elif change.action == "change" and target is not None:
             target.level, target.recert_months = row.level, row.recert_months
-            if row.kind == PERSON:
+            if isinstance(target, PersonalTarget):
                 target.note, target.set_by_id, target.set_at = row.note, None, now
     db.session.flush()
     return changes
