@@ -1,4 +1,4 @@
-"""Forms for target profiles. The rules (level range, months, competence) live in lms.skills.targets;
+"""Forms for target profiles. The rules (level range, months, competence) live in lms.targets.services;
 these forms carry the CSRF token and the values, and show the service's errors next to the fields."""
 
 from flask_wtf import FlaskForm
