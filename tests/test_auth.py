@@ -282,3 +282,12 @@ def test_logout_by_address_shows_the_sign_out_button_and_signs_nobody_out(client
     assert 'action="/auth/logout"' in html and client.get("/learning/").status_code == 200
     client.post("/auth/logout", data={"csrf_token": csrf_token(page)})
     assert client.get("/learning/").status_code == 302
+
+
+def test_who_must_change_their_password_may_still_sign_out_by_address(client, make_user, sign_in):
+    user = make_user()
+    sign_in(user)
+    user.must_change_password = True
+    db.session.commit()
+    assert client.get("/learning/").headers["Location"] == "/auth/password"
+    assert client.get("/auth/logout").status_code == 200

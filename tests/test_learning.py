@@ -155,9 +155,10 @@ def test_completion_race_hits_the_unique_constraint_not_a_second_row(database, m
         )
     )
     db.session.commit()
+    opened = services.open_course(user, course.slug)  # sees sequence 1, expired
     db.session.add(Completion(user_id=user.id, course_id=course.id, sequence=2, course_version=1, score_percent=100))
     db.session.flush()
-    services.mark_lesson_done(user, course.lessons[0])  # would also be sequence 2
+    services.mark_lesson_done(user, opened, opened.course.lessons[0])  # would also be sequence 2
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(Completion)) == 2
 
@@ -191,34 +192,82 @@ def test_my_learning_shows_progress_completed_and_newest(client, learner, make_c
     assert fresh.title in html.split('id="newest-heading"')[1]
 
 
-def test_my_learning_takes_a_fixed_number_of_queries(client, learner, make_course, count_queries):
-    def queries():
-        with count_queries() as counter:
-            assert client.get("/learning/").status_code == 200
-        return counter.count
+# --- statements per page: a fixed number, whatever the number of courses, lessons, questions ------
+# Warm: the course versions shown are in the outline cache (every request after a version's first).
+# Cold: versions seen for the first time are loaded together, in OUTLINE_LOAD statements more.
 
-    for _ in range(2):
-        course = make_course()
-        mark_done(client, course, 0)
-    few = queries()
-    for _ in range(6):
-        complete(client, make_course())
-        mark_done(client, make_course(), 0)
-    assert queries() == few
+STATEMENTS = {
+    "lesson": 3,  # session with user and roles; version and latest completion; lessons done and answers
+    "course": 3,  # the same
+    "certificate": 2,  # session; version and latest completion
+    "catalogue": 2,  # session; the published versions
+    "my_learning": 4,  # session; versions with the learner's enrollments; completions; lessons done
+}
+OUTLINE_LOAD = 4  # course rows, lessons with their questions, tags, competences
+PAGE_URLS = {
+    "lesson": lambda course: lesson_url(course, 0),
+    "course": lambda course: f"/courses/{course.slug}/",
+    "certificate": lambda course: f"/courses/{course.slug}/certificate",
+}
 
 
-def test_lesson_page_takes_a_fixed_number_of_queries(client, learner, make_course, count_queries):
-    small = make_course(lessons=[[("a?", [("a", True), ("b", False)])]])
-    big = make_course(
-        lessons=[[(f"Frage {i}?", [("a", True), ("b", False), ("c", False)]) for i in range(8)] for _ in range(6)]
+def statements(client, count_queries, url: str) -> int:
+    with count_queries() as counter:
+        assert client.get(url).status_code == 200
+    return counter.count
+
+
+def big_course(make_course):
+    return make_course(
+        lessons=[[(f"Frage {i}?", [("a", True), ("b", False), ("c", False)]) for i in range(8)] for _ in range(6)],
+        competences=(("4.1", 3), ("1.1", 2), ("2.1", 4)),
+        tags=("sicherheit", "e-mail", "alltag"),
     )
 
-    def queries(course):
-        with count_queries() as counter:
-            assert client.get(lesson_url(course, 0)).status_code == 200
-        return counter.count
 
-    assert queries(small) == queries(big)
+def new_version(course):
+    course.version += 1
+    db.session.commit()
+
+
+def test_every_learner_page_stays_within_eight_statements_even_with_a_cold_cache():
+    assert max(STATEMENTS.values()) + OUTLINE_LOAD <= 8
+
+
+@pytest.mark.parametrize("page", ["lesson", "course", "certificate"])
+def test_course_pages_take_a_fixed_number_of_statements(client, learner, make_course, count_queries, page):
+    small = make_course(lessons=[[("a?", [("a", True), ("b", False)])]], competences=())
+    big = big_course(make_course)
+    for course in (small, big):
+        complete(client, course)
+        new_version(course)  # a version this process has not seen yet
+        url = PAGE_URLS[page](course)
+        assert statements(client, count_queries, url) == STATEMENTS[page] + OUTLINE_LOAD, course
+        assert statements(client, count_queries, url) == STATEMENTS[page], course
+
+
+def test_my_learning_takes_a_fixed_number_of_statements(client, learner, make_course, count_queries):
+    mark_done(client, make_course(), 0)
+    statements(client, count_queries, "/learning/")
+    assert statements(client, count_queries, "/learning/") == STATEMENTS["my_learning"]
+    for _ in range(3):
+        complete(client, big_course(make_course))
+        mark_done(client, make_course(), 0)
+    make_course(title="Ganz neu")  # not started: one of the newest, not seen yet
+    assert statements(client, count_queries, "/learning/") == STATEMENTS["my_learning"] + OUTLINE_LOAD
+    assert statements(client, count_queries, "/learning/") == STATEMENTS["my_learning"]
+
+
+def test_catalogue_takes_a_fixed_number_of_statements(client, learner, make_course, count_queries):
+    make_course()
+    statements(client, count_queries, "/courses/")
+    assert statements(client, count_queries, "/courses/") == STATEMENTS["catalogue"]
+    for _ in range(5):
+        big_course(make_course)
+    filtered = "/courses/?q=kurs&tag=alltag&competence=1.1&duration=medium"
+    assert statements(client, count_queries, filtered) == STATEMENTS["catalogue"] + OUTLINE_LOAD
+    assert statements(client, count_queries, filtered) == STATEMENTS["catalogue"]
+    assert statements(client, count_queries, "/courses/") == STATEMENTS["catalogue"]
 
 
 def test_certificate_is_only_the_learners_own(client, make_user, sign_in, make_course, app):

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.common.errors import ValidationFailed
+from lms.common.vocabulary import Role
 from lms.extensions import db
 from lms.frameworks.models import Competence, CompetenceArea, Framework
-from lms.common.vocabulary import Role
 from lms.people.models import JobRole, User
 from lms.targets import importer as target_import
 from lms.targets import services as targets

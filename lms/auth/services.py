@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, bindparam, delete, select, update
+from sqlalchemy.orm import contains_eager
 
 from lms.auth import passwords
 from lms.auth.models import AuthSession, LoginThrottle
@@ -55,12 +57,11 @@ def load_session(token: str, now: datetime | None = None) -> SessionLookup:
     """The user behind a session token, if the session is still valid.
 
     A session ends after SESSION_IDLE_MINUTES without a request, SESSION_MAX_HOURS after
-    sign-in, and as soon as the user is deactivated.
+    sign-in, and as soon as the user is deactivated. One statement reads the session with its
+    user and the user's roles; last_seen_at is written at most once per LAST_SEEN_RESOLUTION.
     """
     now = now or utcnow()
-    row = db.session.execute(
-        select(AuthSession).where(AuthSession.token_hash == _token_hash(token), AuthSession.ended_at.is_(None))
-    ).scalar_one_or_none()
+    row = _open_session(token)
     if row is None:
         return SessionLookup(None)
     config = current_app.config
@@ -76,6 +77,23 @@ def load_session(token: str, now: datetime | None = None) -> SessionLookup:
         db.session.flush()
     user.session_token = token
     return SessionLookup(user)
+
+
+def _open_session(token: str) -> AuthSession | None:
+    """The open session of a token, its user and the user's roles: one statement."""
+    result = db.session.execute(_open_session_statement(), {"token_hash": _token_hash(token)})
+    return result.unique().scalar_one_or_none()
+
+
+@functools.cache
+def _open_session_statement() -> Select:
+    # Built once: on every request, building the statement would cost more than running it.
+    return (
+        select(AuthSession)
+        .join(AuthSession.user)
+        .options(contains_eager(AuthSession.user).joinedload(User.role_rows))
+        .where(AuthSession.token_hash == bindparam("token_hash"), AuthSession.ended_at.is_(None))
+    )
 
 
 def end_session(token: str | None) -> None:
@@ -159,7 +177,8 @@ def authenticate(email: str, password: str, ip_address: str | None) -> SignInRes
     if wait > 0:
         return SignInResult(error="throttled", wait_seconds=wait)
     user = db.session.execute(select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
-    if not passwords.verify_password(user.password_hash if user else None, password):
+    verified = passwords.verify_password(user.password_hash if user else None, password)  # runs for unknown ones too
+    if not verified or user is None or user.password_hash is None:
         _record_failure(email, ip_address)
         return SignInResult(error="invalid")
     _clear_account_failures(email, ip_address)

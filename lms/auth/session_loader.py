@@ -10,7 +10,14 @@ from lms.extensions import db, login_manager
 from lms.i18n import _, _l
 
 # Endpoints a user who must change their password may still reach.
-_ALLOWED_WHILE_PASSWORD_CHANGE = {"auth.change_password", "auth.logout", "static", "core.health", "core.set_language"}
+_ALLOWED_WHILE_PASSWORD_CHANGE = {
+    "auth.change_password",
+    "auth.logout",
+    "auth.logout_page",
+    "static",
+    "core.health",
+    "core.set_language",
+}
 
 
 def init_login(app: Flask) -> None:

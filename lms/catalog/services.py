@@ -1,15 +1,18 @@
-"""The catalogue: finding courses. Queries load what a page shows in a fixed number of statements."""
+"""The catalogue: finding courses. A page asks which versions are current in one statement and
+takes the courses themselves from the outline cache (lms.catalog.outline)."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
-from lms.catalog.models import Course, CourseCompetence, CourseMedia, CourseTag, Lesson
+from lms.catalog import outline
+from lms.catalog.models import Course, CourseCompetence, CourseMedia
+from lms.catalog.outline import CourseOutline
 from lms.extensions import db
-from lms.frameworks.models import Competence, CompetenceArea
 
 DURATION_FILTERS = {  # key: (min, max) minutes, inclusive
     "short": (0, 15),
@@ -29,6 +32,7 @@ class CatalogueFilter:
 
 
 def with_card_data(statement: Select) -> Select:
+    """ORM courses with what a card shows (the trainers' figures; learners' pages use outlines)."""
     return statement.options(
         selectinload(Course.tag_rows),
         selectinload(Course.competence_rows).selectinload(CourseCompetence.competence),
@@ -39,63 +43,68 @@ def published_courses() -> Select:
     return select(Course).where(Course.archived.is_(False))
 
 
-def search_catalogue(criteria: CatalogueFilter) -> list[Course]:
-    statement = published_courses()
-    if criteria.query:
-        pattern = f"%{criteria.query.strip().lower()}%"
-        statement = statement.where(
-            or_(func.lower(Course.title).like(pattern), func.lower(Course.summary).like(pattern))
-        )
-    if criteria.competence or criteria.area:
-        teaching = select(CourseCompetence.course_id).join(Competence).join(CompetenceArea)
-        if criteria.competence:
-            teaching = teaching.where(Competence.code == criteria.competence)
-        if criteria.area:
-            teaching = teaching.where(CompetenceArea.code == criteria.area)
-        statement = statement.where(Course.id.in_(teaching))
-    if criteria.duration in DURATION_FILTERS:
-        low, high = DURATION_FILTERS[criteria.duration]
-        statement = statement.where(Course.duration_minutes.between(low, high))
-    if criteria.language:
-        statement = statement.where(Course.language == criteria.language)
-    if criteria.tag:
-        statement = statement.where(Course.id.in_(select(CourseTag.course_id).where(CourseTag.tag == criteria.tag)))
-    statement = with_card_data(statement.order_by(Course.title))
-    return list(db.session.execute(statement).scalars())
+def catalogue_courses() -> list[CourseOutline]:
+    """Every published course by title: one statement for the versions, the rest from the cache."""
+    return outline.outlines(outline.key_of(row) for row in db.session.execute(_catalogue_statement()))
 
 
-def newest_courses(limit: int = 3) -> list[Course]:
-    statement = with_card_data(published_courses().order_by(Course.created_at.desc(), Course.id.desc()).limit(limit))
-    return list(db.session.execute(statement).scalars())
+@functools.cache
+def _catalogue_statement() -> Select:
+    # Built once: on every request, building the statement would cost more than running it.
+    return select(*outline.key_columns()).where(Course.archived.is_(False)).order_by(Course.title, Course.id)
 
 
-def filter_choices() -> dict:
-    """What the catalogue's filters offer: areas with their competences in use, tags and languages."""
-    areas = list(
-        db.session.execute(
-            select(CompetenceArea)
-            .options(selectinload(CompetenceArea.competences))
-            .where(CompetenceArea.id.in_(select(Competence.area_id).join(CourseCompetence)))
-            .order_by(CompetenceArea.position)
-        ).scalars()
+def search_catalogue(criteria: CatalogueFilter, courses: list[CourseOutline] | None = None) -> list[CourseOutline]:
+    """The courses that meet every criterion given (of `courses`, or of the whole catalogue)."""
+    courses = catalogue_courses() if courses is None else courses
+    return [course for course in courses if _matches(course, criteria)]
+
+
+def _matches(course: CourseOutline, criteria: CatalogueFilter) -> bool:
+    return (
+        _matches_words(course, criteria.query)
+        and _teaches(course, criteria.competence, criteria.area)
+        and _lasts(course, criteria.duration)
+        and (not criteria.language or course.language == criteria.language)
+        and (not criteria.tag or criteria.tag in course.tags)
     )
-    used = set(db.session.execute(select(CourseCompetence.competence_id)).scalars())
-    tags = list(db.session.execute(select(CourseTag.tag).distinct().order_by(CourseTag.tag)).scalars())
-    languages = list(db.session.execute(select(Course.language).distinct().order_by(Course.language)).scalars())
+
+
+def _matches_words(course: CourseOutline, query: str | None) -> bool:
+    """The search text in the title or summary, in any case (umlauts included)."""
+    words = (query or "").strip().casefold()
+    return not words or words in course.title.casefold() or words in course.summary.casefold()
+
+
+def _teaches(course: CourseOutline, competence: str | None, area: str | None) -> bool:
+    if not competence and not area:
+        return True
+    return any(
+        (not competence or taught.code == competence) and (not area or taught.area.code == area)
+        for taught in course.competences
+    )
+
+
+def _lasts(course: CourseOutline, duration: str | None) -> bool:
+    if duration not in DURATION_FILTERS:
+        return True
+    low, high = DURATION_FILTERS[duration]
+    return course.duration_minutes is not None and low <= course.duration_minutes <= high
+
+
+def filter_choices(courses: list[CourseOutline]) -> dict:
+    """What the catalogue's filters offer, from the courses it holds: the areas with their
+    competences that courses teach, the tags and the languages."""
+    taught = {competence.id: competence for course in courses for competence in course.competences}
+    areas = sorted({c.area.id: c.area for c in taught.values()}.values(), key=lambda a: (a.position, a.code))
     return {
-        "areas": [(area, [c for c in area.competences if c.id in used]) for area in areas],
-        "tags": tags,
-        "languages": languages,
+        "areas": [
+            (area, sorted((c for c in taught.values() if c.area.id == area.id), key=lambda c: (c.position, c.code)))
+            for area in areas
+        ],
+        "tags": sorted({tag for course in courses for tag in course.tags}),
+        "languages": sorted({course.language for course in courses}),
     }
-
-
-def course_with_outline(slug: str) -> Course | None:
-    """A course with its lessons, questions and competences (for the course and lesson pages)."""
-    statement = with_card_data(published_courses().where(Course.slug == slug)).options(
-        selectinload(Course.lessons).selectinload(Lesson.questions),
-        selectinload(Course.competence_rows).selectinload(CourseCompetence.competence).selectinload(Competence.area),
-    )
-    return db.session.execute(statement).scalar_one_or_none()
 
 
 def media_file(slug: str, path: str) -> CourseMedia | None:

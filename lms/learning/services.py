@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import (
+    CompoundSelect,
+    Integer,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    false,
+    func,
+    null,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.exc import IntegrityError
 
+from lms.catalog import outline
 from lms.catalog.models import Course, Lesson, QuizQuestion
+from lms.catalog.outline import CourseOutline, LessonOutline, QuestionOutline
 from lms.catalog.services import published_courses, with_card_data
 from lms.common.dates import add_months, as_utc, utcnow
 from lms.extensions import db
@@ -26,17 +43,56 @@ def is_valid(completion: Completion | None, now: datetime | None = None) -> bool
     return completion.expires_at is None or as_utc(completion.expires_at) > (now or utcnow())
 
 
-# --- reading progress -----------------------------------------------------------------------
+# --- opening a course ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LearnerCourse:
+    """A published course as a learner opens it: its current version and their latest completion."""
+
+    course: CourseOutline
+    completion: Completion | None
+
+
+def open_course(user: User, slug: str) -> LearnerCourse | None:
+    """One statement for the current version and the learner's latest completion; the course's
+    lessons, questions and competences come from the outline cache."""
+    row = db.session.execute(_open_course_statement(), {"user_id": user.id, "slug": slug}).one_or_none()
+    if row is None:
+        return None
+    courses = outline.outlines([outline.key_of(row)])
+    return LearnerCourse(courses[0], row.Completion) if courses else None
+
+
+# The statements of every page view are built once: building one costs more than running it.
+
+
+@functools.cache
+def _open_course_statement() -> Select:
+    user_id = bindparam("user_id", type_=Integer)
+    return (
+        select(*outline.key_columns(), Completion)
+        .outerjoin(Completion, and_(Completion.course_id == Course.id, Completion.user_id == user_id))
+        .where(Course.slug == bindparam("slug"), Course.archived.is_(False))
+        .order_by(Completion.sequence.desc())
+        .limit(1)
+    )
+
+
+# --- reading progress ----------------------------------------------------------------------------
 
 
 @dataclass
 class CourseProgress:
-    course: Course
-    lessons_total: int = 0
+    course: CourseOutline
     lessons_done: int = 0
     completion: Completion | None = None  # the latest one
     started_at: datetime | None = None
     last_activity_at: datetime | None = None
+
+    @property
+    def lessons_total(self) -> int:
+        return len(self.course.lessons)
 
     @property
     def percent(self) -> int:
@@ -51,127 +107,149 @@ class CourseProgress:
         return self.completion is not None and not is_valid(self.completion)
 
 
-def progress_for(user: User, courses: list[Course]) -> dict[int, CourseProgress]:
-    """Progress of one learner in many courses, in four statements whatever their number."""
-    ids = [course.id for course in courses]
-    result = {course.id: CourseProgress(course) for course in courses}
-    if not ids:
-        return result
-    for course_id, total in db.session.execute(
-        select(Lesson.course_id, func.count(Lesson.id)).where(Lesson.course_id.in_(ids)).group_by(Lesson.course_id)
-    ):
-        result[course_id].lessons_total = total
-    for course_id, done in db.session.execute(
-        select(Lesson.course_id, func.count(LessonProgress.lesson_id))
-        .join(Lesson)
-        .where(LessonProgress.user_id == user.id, Lesson.course_id.in_(ids))
-        .group_by(Lesson.course_id)
-    ):
-        result[course_id].lessons_done = done
-    for enrollment in db.session.execute(
-        select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id.in_(ids))
-    ).scalars():
-        result[enrollment.course_id].started_at = enrollment.started_at
-        result[enrollment.course_id].last_activity_at = enrollment.last_activity_at
-    for completion in db.session.execute(
-        select(Completion)
-        .where(Completion.user_id == user.id, Completion.course_id.in_(ids))
-        .order_by(Completion.sequence)
-    ).scalars():
-        result[completion.course_id].completion = completion  # ordered: the latest wins
-    return result
-
-
 @dataclass
 class MyLearning:
     in_progress: list[CourseProgress] = field(default_factory=list)
     completed: list[CourseProgress] = field(default_factory=list)
     expired: list[CourseProgress] = field(default_factory=list)
+    newest: list[CourseOutline] = field(default_factory=list)  # of the catalogue
 
 
-def my_learning(user: User) -> MyLearning:
-    enrolled = select(Enrollment.course_id).where(Enrollment.user_id == user.id)
-    completed = select(Completion.course_id).where(Completion.user_id == user.id)
-    courses = list(
-        db.session.execute(with_card_data(select(Course).where(Course.id.in_(enrolled.union(completed))))).scalars()
-    )
+def my_learning(user: User, newest: int = 3) -> MyLearning:
+    """The learner's courses by state, and the newest of the catalogue: three statements."""
+    rows = _courses_of(user)
+    courses = {course.id: course for course in outline.outlines(outline.key_of(row) for row in rows)}
+    completions = _latest_completions(user)
+    done = _lessons_done(user)
     view = MyLearning()
-    for progress in progress_for(user, courses).values():
-        if progress.completed:
-            view.completed.append(progress)
-        elif progress.expired and progress.lessons_done >= progress.lessons_total:  # not restarted yet
-            view.expired.append(progress)
-        else:
-            view.in_progress.append(progress)
+    for row in rows:
+        if row.id in courses and (row.started_at is not None or row.id in completions):
+            progress = CourseProgress(
+                courses[row.id], done.get(row.id, 0), completions.get(row.id), row.started_at, row.last_activity_at
+            )
+            _sort_into(view, progress)
     view.in_progress.sort(key=lambda p: as_utc(p.last_activity_at or p.started_at or utcnow()), reverse=True)
-    view.completed.sort(key=lambda p: as_utc(p.completion.completed_at), reverse=True)
+    view.completed.sort(key=_completed_at, reverse=True)
+    published = sorted((row for row in rows if not row.archived), key=lambda r: (r.created_at, r.id), reverse=True)
+    view.newest = [courses[row.id] for row in published[:newest] if row.id in courses]
     return view
+
+
+def _completed_at(progress: CourseProgress) -> datetime:
+    return as_utc(progress.completion.completed_at) if progress.completion else utcnow()
+
+
+def _sort_into(view: MyLearning, progress: CourseProgress) -> None:
+    if progress.completed:
+        view.completed.append(progress)
+    elif progress.expired and progress.lessons_done >= progress.lessons_total:  # not restarted yet
+        view.expired.append(progress)
+    else:
+        view.in_progress.append(progress)
+
+
+def _courses_of(user: User) -> list:
+    """The learner's courses (started or completed, archived ones too) and the published ones,
+    with the learner's enrollment where there is one."""
+    return list(db.session.execute(_courses_of_statement(), {"user_id": user.id}))
+
+
+@functools.cache
+def _courses_of_statement() -> Select:
+    user_id = bindparam("user_id", type_=Integer)
+    completed = select(Completion.course_id).where(Completion.user_id == user_id)
+    return (
+        select(*outline.key_columns(), Course.archived, Enrollment.started_at, Enrollment.last_activity_at)
+        .outerjoin(Enrollment, and_(Enrollment.course_id == Course.id, Enrollment.user_id == user_id))
+        .where(or_(Course.archived.is_(False), Enrollment.user_id.is_not(None), Course.id.in_(completed)))
+        .order_by(Course.id)
+    )
+
+
+def _latest_completions(user: User) -> dict[int, Completion]:
+    latest = {}
+    for completion in db.session.execute(_completions_statement(), {"user_id": user.id}).scalars():
+        latest[completion.course_id] = completion  # ordered: the latest wins
+    return latest
+
+
+@functools.cache
+def _completions_statement() -> Select:
+    return select(Completion).where(Completion.user_id == bindparam("user_id")).order_by(Completion.sequence)
+
+
+def _lessons_done(user: User) -> dict[int, int]:
+    rows = db.session.execute(_lessons_done_statement(), {"user_id": user.id})
+    return {course_id: count for course_id, count in rows}
+
+
+@functools.cache
+def _lessons_done_statement() -> Select:
+    return (
+        select(Lesson.course_id, func.count(LessonProgress.lesson_id))
+        .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+        .where(LessonProgress.user_id == bindparam("user_id"))
+        .group_by(Lesson.course_id)
+    )
 
 
 @dataclass
 class LessonState:
     done_lesson_ids: set[int]
-    responses: dict[int, QuizResponse]  # question id → the learner's latest answer
+    responses: dict[int, Row]  # question id → the learner's latest answer (.chosen, .is_correct)
     score_percent: int
     questions_total: int
     questions_right: int
     completion: Completion | None
 
 
-def course_state(user: User, course: Course) -> LessonState:
-    """Where the learner stands in a course whose lessons and questions are loaded."""
-    lesson_ids = [lesson.id for lesson in course.lessons]
-    question_ids = [q.id for lesson in course.lessons for q in lesson.questions]
-    done = (
-        set(
-            db.session.execute(
-                select(LessonProgress.lesson_id).where(
-                    LessonProgress.user_id == user.id, LessonProgress.lesson_id.in_(lesson_ids)
-                )
-            ).scalars()
-        )
-        if lesson_ids
-        else set()
-    )
-    responses = (
-        {
-            r.question_id: r
-            for r in db.session.execute(
-                select(QuizResponse).where(QuizResponse.user_id == user.id, QuizResponse.question_id.in_(question_ids))
-            ).scalars()
-        }
-        if question_ids
-        else {}
-    )
+def course_state(user: User, opened: LearnerCourse) -> LessonState:
+    """Where the learner stands in a course: one statement, whatever its size."""
+    lesson_ids = [lesson.id for lesson in opened.course.lessons]
+    question_ids = opened.course.question_ids
+    done, responses = set(), {}
+    parameters = {"user_id": user.id, "lessons": lesson_ids, "questions": question_ids}
+    for row in db.session.execute(_progress_statement(), parameters):
+        if row.is_answer:
+            responses[row.id] = row
+        else:
+            done.add(row.id)
     right = sum(1 for r in responses.values() if r.is_correct)
     score = 100 if not question_ids else (100 * right) // len(question_ids)
-    completion = db.session.execute(
-        select(Completion)
-        .where(Completion.user_id == user.id, Completion.course_id == course.id)
-        .order_by(Completion.sequence.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    return LessonState(done, responses, score, len(question_ids), right, completion)
+    return LessonState(done, responses, score, len(question_ids), right, opened.completion)
 
 
-# --- changing progress ----------------------------------------------------------------------
+@functools.cache
+def _progress_statement() -> CompoundSelect:
+    """The learner's answers and done lessons of a course as rows (id, chosen, is_correct, is_answer)."""
+    user_id = bindparam("user_id", type_=Integer)
+    answers = select(
+        QuizResponse.question_id.label("id"), QuizResponse.chosen, QuizResponse.is_correct, true().label("is_answer")
+    ).where(QuizResponse.user_id == user_id, QuizResponse.question_id.in_(bindparam("questions", expanding=True)))
+    done = select(LessonProgress.lesson_id, null(), null(), false()).where(
+        LessonProgress.user_id == user_id, LessonProgress.lesson_id.in_(bindparam("lessons", expanding=True))
+    )
+    return answers.union_all(done)
 
 
-def _touch_enrollment(user: User, course: Course) -> None:
-    enrollment = db.session.get(Enrollment, (user.id, course.id))
+# --- changing progress ---------------------------------------------------------------------------
+
+
+def _touch_enrollment(user: User, course_id: int) -> None:
+    enrollment = db.session.get(Enrollment, (user.id, course_id))
     if enrollment is None:
-        db.session.add(Enrollment(user_id=user.id, course_id=course.id))
+        db.session.add(Enrollment(user_id=user.id, course_id=course_id))
     else:
         enrollment.last_activity_at = utcnow()
 
 
-def mark_lesson_done(user: User, lesson: Lesson) -> Completion | None:
+def mark_lesson_done(user: User, opened: LearnerCourse, lesson: LessonOutline) -> Completion | None:
     """Idempotent: marking twice changes nothing. Returns a completion if this finished the course."""
     if db.session.get(LessonProgress, (user.id, lesson.id)) is None:
         db.session.add(LessonProgress(user_id=user.id, lesson_id=lesson.id))
-    _touch_enrollment(user, lesson.course)
+    _touch_enrollment(user, opened.course.id)
     db.session.flush()
-    return complete_if_passed(user, lesson.course)
+    return complete_if_passed(user, opened)
 
 
 @dataclass
@@ -180,26 +258,38 @@ class QuizOutcome:
     completion: Completion | None = None
 
 
-def submit_quiz(user: User, lesson: Lesson, chosen: dict[int, list[int]]) -> QuizOutcome:
+def submit_quiz(user: User, opened: LearnerCourse, lesson: LessonOutline, chosen: dict[int, list[int]]) -> QuizOutcome:
     """Store the learner's answers for all questions of a lesson at once, or none of them.
 
     `chosen` maps question id → indexes of the ticked answers, as sent by the form.
     """
     questions = {q.id: q for q in lesson.questions}
-    unknown = set(chosen) - set(questions)
-    if unknown:
+    _check_answers(questions, chosen)
+    missing = [qid for qid in questions if not chosen.get(qid)]
+    if missing:
+        return QuizOutcome(missing)
+    _store_answers(user, questions, chosen)
+    _touch_enrollment(user, opened.course.id)
+    db.session.flush()
+    return QuizOutcome([], complete_if_passed(user, opened))
+
+
+def _check_answers(questions: dict[int, QuestionOutline], chosen: dict[int, list[int]]) -> None:
+    if set(chosen) - set(questions):
         raise QuizInputError("answers for questions that are not part of this lesson")
     for question_id, indexes in chosen.items():
         if len(set(indexes)) != len(indexes) or any(i < 0 or i >= len(questions[question_id].answers) for i in indexes):
             raise QuizInputError("an answer that is not one of the question's options")
-    missing = [qid for qid in questions if not chosen.get(qid)]
-    if missing:
-        return QuizOutcome(missing)
+
+
+def _store_answers(user: User, questions: dict[int, QuestionOutline], chosen: dict[int, list[int]]) -> None:
     now = utcnow()
+    statement = select(QuizResponse).where(QuizResponse.user_id == user.id, QuizResponse.question_id.in_(questions))
+    stored = {response.question_id: response for response in db.session.execute(statement).scalars()}
     for question_id, question in questions.items():
         picked = sorted(chosen[question_id])
         correct = set(picked) == question.correct_indexes
-        response = db.session.get(QuizResponse, (user.id, question_id))
+        response = stored.get(question_id)
         if response is None:
             db.session.add(
                 QuizResponse(
@@ -214,21 +304,19 @@ def submit_quiz(user: User, lesson: Lesson, chosen: dict[int, list[int]]) -> Qui
         else:
             response.chosen, response.is_correct, response.answered_at = picked, correct, now
             response.attempts += 1
-    _touch_enrollment(user, lesson.course)
-    db.session.flush()
-    return QuizOutcome([], complete_if_passed(user, lesson.course))
 
 
-def complete_if_passed(user: User, course: Course) -> Completion | None:
+def complete_if_passed(user: User, opened: LearnerCourse) -> Completion | None:
     """Record a completion when all lessons are done and the score reaches the pass mark.
 
     Nothing happens while a valid completion exists. A double submit racing to the same
     sequence number hits the unique constraint and yields one completion.
     """
-    state = course_state(user, course)
+    course = opened.course
+    state = course_state(user, opened)
     if is_valid(state.completion):
         return None
-    all_done = len(state.done_lesson_ids) == len(course.lessons) and course.lessons
+    all_done = course.lessons and len(state.done_lesson_ids) == len(course.lessons)
     if not all_done or state.score_percent < course.pass_score:
         return None
     now = utcnow()
@@ -249,28 +337,20 @@ def complete_if_passed(user: User, course: Course) -> Completion | None:
     return completion
 
 
-def restart_course(user: User, course: Course) -> None:
+def restart_course(user: User, opened: LearnerCourse) -> None:
     """Start a course afresh (recertification): the learner's lesson marks and answers are cleared;
     completions stay, with their dates and versions."""
-    lesson_ids = select(Lesson.id).where(Lesson.course_id == course.id)
-    question_ids = select(QuizQuestion.id).join(Lesson).where(Lesson.course_id == course.id)
+    lesson_ids = [lesson.id for lesson in opened.course.lessons]
     db.session.execute(
         delete(LessonProgress).where(LessonProgress.user_id == user.id, LessonProgress.lesson_id.in_(lesson_ids))
     )
     db.session.execute(
-        delete(QuizResponse).where(QuizResponse.user_id == user.id, QuizResponse.question_id.in_(question_ids))
+        delete(QuizResponse).where(
+            QuizResponse.user_id == user.id, QuizResponse.question_id.in_(opened.course.question_ids)
+        )
     )
-    _touch_enrollment(user, course)
+    _touch_enrollment(user, opened.course.id)
     db.session.flush()
-
-
-def own_completion(user: User, course: Course) -> Completion | None:
-    return db.session.execute(
-        select(Completion)
-        .where(Completion.user_id == user.id, Completion.course_id == course.id)
-        .order_by(Completion.sequence.desc())
-        .limit(1)
-    ).scalar_one_or_none()
 
 
 # --- figures for trainers (aggregates only) ---------------------------------------------------

@@ -3,7 +3,6 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from lms.catalog import services as catalog
 from lms.common.access import roles_required, signed_in
 from lms.common.vocabulary import Role
 from lms.extensions import db
@@ -13,28 +12,29 @@ from lms.learning import services
 bp = Blueprint("learning", __name__)
 
 
-def _course_or_404(slug: str):
-    return catalog.course_with_outline(slug) or abort(404)
+def _course_or_404(slug: str) -> services.LearnerCourse:
+    return services.open_course(current_user, slug) or abort(404)
 
 
-def _lesson_or_404(course, key: str):
+def _lesson_index_or_404(course, key: str) -> int:
     # Only lessons of this course: a key of another course's lesson is simply not found.
-    return next((lesson for lesson in course.lessons if lesson.key == key), None) or abort(404)
+    index = course.lesson_index(key)
+    return abort(404) if index is None else index
 
 
 @bp.get("/learning/")
 @signed_in
 def my_learning():
-    return render_template(
-        "learning/my_learning.html", view=services.my_learning(current_user), newest=catalog.newest_courses(3)
-    )
+    view = services.my_learning(current_user)
+    return render_template("learning/my_learning.html", view=view, newest=view.newest)
 
 
 @bp.get("/courses/<slug>/")
 @signed_in
 def course(slug: str):
-    course = _course_or_404(slug)
-    state = services.course_state(current_user, course)
+    opened = _course_or_404(slug)
+    course = opened.course
+    state = services.course_state(current_user, opened)
     next_lesson = next(
         (lesson for lesson in course.lessons if lesson.id not in state.done_lesson_ids),
         course.lessons[0] if course.lessons else None,
@@ -51,13 +51,15 @@ def course(slug: str):
 @bp.get("/courses/<slug>/<key>")
 @signed_in
 def lesson(slug: str, key: str):
-    course = _course_or_404(slug)
-    return _render_lesson(course, _lesson_or_404(course, key), retry=request.args.get("retry") == "1")
+    opened = _course_or_404(slug)
+    position = _lesson_index_or_404(opened.course, key)
+    return _render_lesson(opened, position, retry=request.args.get("retry") == "1")
 
 
-def _render_lesson(course, lesson, retry=False, chosen=None, missing=(), status=200):
-    state = services.course_state(current_user, course)
-    position = course.lessons.index(lesson)
+def _render_lesson(opened, position, retry=False, chosen=None, missing=(), status=200):
+    course = opened.course
+    lesson = course.lessons[position]
+    state = services.course_state(current_user, opened)
     answered = all(q.id in state.responses for q in lesson.questions) and bool(lesson.questions)
     lesson_right = sum(1 for q in lesson.questions if q.id in state.responses and state.responses[q.id].is_correct)
     return render_template(
@@ -86,14 +88,14 @@ def _after_progress(course, completion):
 @bp.post("/courses/<slug>/<key>/done")
 @signed_in
 def mark_done(slug: str, key: str):
-    course = _course_or_404(slug)
-    lesson = _lesson_or_404(course, key)
-    completion = services.mark_lesson_done(current_user, lesson)
+    opened = _course_or_404(slug)
+    course = opened.course
+    position = _lesson_index_or_404(course, key)
+    completion = services.mark_lesson_done(current_user, opened, course.lessons[position])
     db.session.commit()
     finished = _after_progress(course, completion)
     if finished:
         return finished
-    position = course.lessons.index(lesson)
     if position + 1 < len(course.lessons):
         return redirect(url_for(".lesson", slug=slug, key=course.lessons[position + 1].key))
     return redirect(url_for(".course", slug=slug))
@@ -114,19 +116,19 @@ def _chosen_answers(form) -> dict[int, list[int]]:
 @bp.post("/courses/<slug>/<key>/quiz")
 @signed_in
 def submit_quiz(slug: str, key: str):
-    course = _course_or_404(slug)
-    lesson = _lesson_or_404(course, key)
+    opened = _course_or_404(slug)
+    position = _lesson_index_or_404(opened.course, key)
     try:
         chosen = _chosen_answers(request.form)
-        outcome = services.submit_quiz(current_user, lesson, chosen)
+        outcome = services.submit_quiz(current_user, opened, opened.course.lessons[position], chosen)
     except services.QuizInputError:
         db.session.rollback()
         flash(_("The answers sent do not match this quiz. Please answer the questions again."), "error")
-        return _render_lesson(course, lesson, retry=True, status=400)
+        return _render_lesson(opened, position, retry=True, status=400)
     if outcome.missing:
-        return _render_lesson(course, lesson, chosen=chosen, missing=outcome.missing, status=422)
+        return _render_lesson(opened, position, chosen=chosen, missing=outcome.missing, status=422)
     db.session.commit()
-    return _after_progress(course, outcome.completion) or redirect(
+    return _after_progress(opened.course, outcome.completion) or redirect(
         url_for(".lesson", slug=slug, key=key, _anchor="quiz-results")
     )
 
@@ -134,8 +136,8 @@ def submit_quiz(slug: str, key: str):
 @bp.post("/courses/<slug>/restart")
 @signed_in
 def restart(slug: str):
-    course = _course_or_404(slug)
-    services.restart_course(current_user, course)
+    opened = _course_or_404(slug)
+    services.restart_course(current_user, opened)
     db.session.commit()
     flash(
         _(
@@ -150,12 +152,14 @@ def restart(slug: str):
 @bp.get("/courses/<slug>/certificate")
 @signed_in
 def certificate(slug: str):
-    course = _course_or_404(slug)
-    completion = services.own_completion(current_user, course)
-    if completion is None:
+    opened = _course_or_404(slug)
+    if opened.completion is None:
         abort(404)
     return render_template(
-        "learning/certificate.html", course=course, completion=completion, valid=services.is_valid(completion)
+        "learning/certificate.html",
+        course=opened.course,
+        completion=opened.completion,
+        valid=services.is_valid(opened.completion),
     )
 
 

@@ -77,7 +77,7 @@ class User(UserMixin, Model):
     )
 
     # Flask-Login stores the id of the server-side session, not of the user (see lms.auth).
-    session_token = None
+    session_token = None  # type: str | None  # (a comment, not an annotation: SQLAlchemy maps no column)
 
     def get_id(self) -> str | None:
         return self.session_token
