@@ -23,16 +23,30 @@ $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# The requirements files are pinned and hashed, so pip installs in hash-checking mode: exactly
+# the files that were locked, or nothing.
 $(VENV)/.installed: requirements.txt | $(BIN)/activate
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements.txt
 	touch $@
 
+# requirements-dev.txt holds the runtime packages too, at the same versions.
 $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed translations
 install-dev: $(VENV)/.installed-dev translations
+
+# After editing requirements.in or requirements-dev.in: lock them again (pip-tools). pip itself is
+# left out (every venv brings one, and hash-checking accepts it as installed; pip-compile's closing
+# warning about it is expected), and so are this machine's index and find-links settings.
+# To update a package: change its pin in the .in file, then run this and `make test`.
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make requirements" $(BIN)/pip-compile --quiet --generate-hashes \
+	--strip-extras --unsafe-package pip --no-allow-unsafe --no-emit-index-url --no-emit-find-links
+.PHONY: requirements
+requirements: $(VENV)/.installed-dev
+	$(PIP_COMPILE) --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in
 
 translations: $(VENV)/.installed
 	@$(BIN)/pybabel -q compile -d $(TRANSLATIONS)
@@ -49,7 +63,7 @@ run: install
 	@echo "Lernpfad runs on http://$(HOST):$(PORT) (Ctrl+C stops it)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install-dev
+test: install-dev lint
 	$(BIN)/pytest
 
 # Quality gates: ruff's lint (complexity <= 15) and format check, mypy on lms/.
@@ -58,7 +72,9 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The throughput benchmark drives gunicorn with wrk (Debian package `wrk`); without it, it says so and fails.
 bench: install-dev
+	@command -v wrk >/dev/null || echo "wrk is missing (apt-get install wrk): the throughput benchmark will fail"
 	$(BIN)/python -m bench
 
 vendor:

@@ -2,6 +2,7 @@
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 
@@ -33,7 +34,7 @@ def test_hr_sees_the_whole_matrix_and_exports_what_the_page_shows(page, town):
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Als CSV exportieren").click()
-    text = open(download_info.value.path(), encoding="utf-8-sig").read()
+    text = Path(download_info.value.path()).read_text(encoding="utf-8-sig")
     table = list(csv.DictReader(io.StringIO("\n".join(text.splitlines()[5:]))))
     exported = {f"{r['Nachname']}, {r['Vorname']}": f"{r['4.1 aktuell']}/{r['4.1 Ziel'] or '–'}" for r in table}
     assert exported == shown

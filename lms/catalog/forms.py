@@ -1,5 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import SearchField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from lms.i18n import _l
@@ -20,23 +21,25 @@ class CatalogueFilterForm(FlaskForm):
         _l("Duration"),
         validators=[Optional()],
         choices=[
-            ("", _l("Any duration")),
-            ("short", _l("up to 15 minutes")),
-            ("medium", _l("16 to 30 minutes")),
-            ("long", _l("more than 30 minutes")),
+            SelectChoice("", _l("Any duration")),
+            SelectChoice("short", _l("up to 15 minutes")),
+            SelectChoice("medium", _l("16 to 30 minutes")),
+            SelectChoice("long", _l("more than 30 minutes")),
         ],
     )
     language = SelectField(_l("Language"), validators=[Optional()], validate_choice=False)
     tag = SelectField(_l("Topic"), validators=[Optional()], validate_choice=False)
 
     def fill_choices(self, options: dict) -> None:
-        self.area.choices = [("", _l("All areas"))] + [
-            (a.code, f"{a.code} {a.t('title')}") for a, _c in options["areas"]
+        self.area.choices = [SelectChoice("", _l("All areas"))] + [
+            SelectChoice(a.code, f"{a.code} {a.t('title')}") for a, _c in options["areas"]
         ]
-        self.competence.choices = [("", _l("All competences"))] + [
-            (c.code, f"{c.code} {c.t('title')}") for _a, competences in options["areas"] for c in competences
+        self.competence.choices = [SelectChoice("", _l("All competences"))] + [
+            SelectChoice(c.code, f"{c.code} {c.t('title')}")
+            for _a, competences in options["areas"]
+            for c in competences
         ]
-        self.language.choices = [("", _l("All languages"))] + [
-            (code, LANGUAGE_NAMES.get(code, code)) for code in options["languages"]
+        self.language.choices = [SelectChoice("", _l("All languages"))] + [
+            SelectChoice(code, LANGUAGE_NAMES.get(code, code)) for code in options["languages"]
         ]
-        self.tag.choices = [("", _l("All topics"))] + [(tag, tag) for tag in options["tags"]]
+        self.tag.choices = [SelectChoice("", _l("All topics"))] + [SelectChoice(tag) for tag in options["tags"]]

@@ -1,5 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SearchField, SelectField, SelectMultipleField, StringField, widgets
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from lms.common.vocabulary import Role
@@ -10,10 +11,13 @@ def _optional_int(value):
     return int(value) if value not in (None, "", "None") else None
 
 
-def department_choices(department_nodes) -> list[tuple[int, str]]:
+def department_choices(department_nodes) -> list[SelectChoice]:
     """Departments as select options, indented by depth so the tree shows in a plain select."""
     indent = "\u2003"
-    return [(n.department.id, f"{indent * n.depth}{n.department.code} – {n.department.name}") for n in department_nodes]
+    return [
+        SelectChoice(n.department.id, f"{indent * n.depth}{n.department.code} – {n.department.name}")
+        for n in department_nodes
+    ]
 
 
 class CheckboxListField(SelectMultipleField):
@@ -43,12 +47,16 @@ class UserForm(FlaskForm):
     job_role_id = SelectField(_l("Job role"), coerce=_optional_int, validators=[Optional()])
     locale = SelectField(
         _l("Preferred language"),
-        choices=[("", _l("As set in the browser")), ("de", "Deutsch"), ("en", "English")],
+        choices=[
+            SelectChoice("", _l("As set in the browser")),
+            SelectChoice("de", "Deutsch"),
+            SelectChoice("en", "English"),
+        ],
         validators=[Optional()],
     )
     roles = CheckboxListField(
         _l("Roles"),
-        choices=[(role.value, role.label) for role in Role],
+        choices=[SelectChoice(role.value, role.label) for role in Role],
         description=_l("Every person is an employee; other roles add rights."),
     )
     headed_departments = CheckboxListField(
@@ -60,8 +68,10 @@ class UserForm(FlaskForm):
 
     def fill_choices(self, department_nodes, job_roles):
         departments = department_choices(department_nodes)
-        self.department_id.choices = [(None, _l("– none –"))] + departments
-        self.job_role_id.choices = [(None, _l("– none –"))] + [(j.id, f"{j.title} ({j.code})") for j in job_roles]
+        self.department_id.choices = [SelectChoice(None, _l("– none –"))] + departments
+        self.job_role_id.choices = [SelectChoice(None, _l("– none –"))] + [
+            SelectChoice(j.id, f"{j.title} ({j.code})") for j in job_roles
+        ]
         self.headed_departments.choices = departments
 
 
@@ -100,6 +110,10 @@ class UserSearchForm(FlaskForm):
     )
     status = SelectField(
         _l("Status"),
-        choices=[("active", _l("Active")), ("inactive", _l("Deactivated")), ("all", _l("All"))],
+        choices=[
+            SelectChoice("active", _l("Active")),
+            SelectChoice("inactive", _l("Deactivated")),
+            SelectChoice("all", _l("All")),
+        ],
         default="active",
     )
