@@ -68,26 +68,12 @@ def setup(logins_file: Path | None, courses_dir: Path | None) -> None:
     """
     from flask_migrate import upgrade
 
+    from lms.frameworks.cli import load_framework
+
     upgrade()
-    _load_default_framework()
+    click.get_current_context().invoke(load_framework)  # the default framework, as `skills load-framework`
     _sync_courses(courses_dir)
     _seed_if_empty(logins_file or Path(current_app.instance_path) / LOGINS_FILE_NAME)
-
-
-def _load_default_framework() -> None:
-    from lms.frameworks.loader import DEFAULT_FRAMEWORK_FILE, FrameworkFileError, load_framework_file
-
-    try:
-        result = load_framework_file(DEFAULT_FRAMEWORK_FILE)
-    except FrameworkFileError as failed:
-        db.session.rollback()
-        for problem in failed.problems.items:
-            click.echo(str(problem), err=True)
-        raise click.ClickException("the competency framework could not be loaded") from None
-    for warning in result.warnings or ():
-        click.echo(str(warning), err=True)
-    db.session.commit()
-    click.echo(f"{result.framework.key} {result.framework.version}: {result.status}")
 
 
 def _sync_courses(directory: Path | None) -> None:
