@@ -3,6 +3,7 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from lms.admin import services as admin
 from lms.common.access import roles_required
@@ -166,7 +167,7 @@ def departments():
 def department_edit(department_id: int | None):
     department = db.get_or_404(Department, department_id) if department_id else None
     form = DepartmentForm(obj=department)
-    form.parent_id.choices = [(None, _("– top level –"))] + department_choices(
+    form.parent_id.choices = [SelectChoice(None, _("– top level –"))] + department_choices(
         services.department_tree(include_inactive=False)
     )
     if form.validate_on_submit():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from wtforms.fields.choices import SelectChoice
+
 from lms.common.errors import ValidationFailed
 from lms.extensions import db
 from lms.frameworks.models import Competence
@@ -44,8 +46,8 @@ def record_assessment(assessor: User, person: User, competence_id, level: int, n
     return entry
 
 
-def level_choices(include_zero: bool = False) -> list[tuple[int, str]]:
+def level_choices(include_zero: bool = False) -> list[SelectChoice]:
     framework = default_framework()
     levels = framework.levels if framework else []
-    choices = [(0, _("0 – not yet"))] if include_zero else []
-    return choices + [(level.level, f"{level.level} – {level.t('band')}") for level in levels]
+    choices = [SelectChoice(0, _("0 – not yet"))] if include_zero else []
+    return choices + [SelectChoice(level.level, f"{level.level} – {level.t('band')}") for level in levels]

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from lms.common.access import roles_required, signed_in
 from lms.common.errors import ValidationFailed
@@ -14,6 +15,7 @@ from lms.frameworks.models import Competence
 from lms.frameworks.services import default_framework, framework_outline
 from lms.i18n import _
 from lms.people import services as people
+from lms.people.forms import department_choices
 from lms.people.models import Department, JobRole, User
 from lms.privacy import services as privacy
 from lms.skills import export, services
@@ -106,7 +108,7 @@ def person_profile(user_id: int):
 
 def _fill_assessment_choices(form: AssessmentForm) -> None:
     form.competence_id.choices = [
-        (c.id, f"{c.code} {c.t('title')}") for area in framework_outline() for c in area.active_competences
+        SelectChoice(c.id, f"{c.code} {c.t('title')}") for area in framework_outline() for c in area.active_competences
     ]
     form.level.choices = services.level_choices()
 
@@ -146,16 +148,17 @@ def _matrix_filter() -> tuple[MatrixFilterForm, MatrixFilter]:
     form = MatrixFilterForm(request.args)
     nodes = people.department_tree(include_inactive=False)
     allowed = None if current_user.has_role(Role.HR) else privacy.managed_department_ids(current_user)
-    form.department.choices = [(None, _("All my departments") if allowed is not None else _("All departments"))] + [
-        (n.department.id, f"{'  ' * n.depth}{n.department.code} – {n.department.name}")
-        for n in nodes
-        if allowed is None or n.department.id in allowed
+    all_label = _("All my departments") if allowed is not None else _("All departments")
+    form.department.choices = [SelectChoice(None, all_label)] + department_choices(
+        n for n in nodes if allowed is None or n.department.id in allowed
+    )
+    active_roles = select(JobRole).where(JobRole.active.is_(True)).order_by(JobRole.title)
+    form.job_role.choices = [SelectChoice(None, _("All job roles"))] + [
+        SelectChoice(j.id, j.title) for j in db.session.execute(active_roles).scalars()
     ]
-    form.job_role.choices = [(None, _("All job roles"))] + [
-        (j.id, j.title)
-        for j in db.session.execute(select(JobRole).where(JobRole.active.is_(True)).order_by(JobRole.title)).scalars()
+    form.area.choices = [SelectChoice("", _("All areas"))] + [
+        SelectChoice(a.code, f"{a.code} {a.t('title')}") for a in framework_outline()
     ]
-    form.area.choices = [("", _("All areas"))] + [(a.code, f"{a.code} {a.t('title')}") for a in framework_outline()]
     form.validate()
     department_id = form.department.data if isinstance(form.department.data, int) else None
     if department_id and allowed is not None and department_id not in allowed:
