@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -69,11 +70,27 @@ def _check_user_unique(email: str, personnel_number: str | None, user_id: int | 
     return errors
 
 
+def _check_user_text(email: str, data: UserData) -> dict[str, str]:
+    """Values that make no sense and could turn into spreadsheet formulas or break an export.
+
+    An address must start with a letter or a digit (an allowlist: `=x@…` or `@…` are refused, though
+    the e-mail validator accepts `=x@…`). Names are free text apart from control characters (tab,
+    line break), which no name holds; every export neutralises formulas anyway (lms.common.exports).
+    """
+    errors = {}
+    if email and not email[0].isalnum():
+        errors["email"] = _("An e-mail address must start with a letter or a digit.")
+    for field in ("given_name", "family_name"):
+        if any(unicodedata.category(character) == "Cc" for character in getattr(data, field).strip()):
+            errors[field] = _("A name cannot contain tabs, line breaks or other control characters.")
+    return errors
+
+
 def _apply_user_data(user: User, data: UserData) -> None:
     email = normalise_email(data.email)
     personnel_number = (data.personnel_number or "").strip() or None
     roles = set(data.roles) | {Role.EMPLOYEE}
-    errors = _check_user_unique(email, personnel_number, user.id)
+    errors = _check_user_unique(email, personnel_number, user.id) | _check_user_text(email, data)
     unknown = roles - set(Role)
     if unknown:
         errors["roles"] = _("Unknown role: %(roles)s", roles=", ".join(sorted(unknown)))

@@ -1,10 +1,8 @@
 """The audit log, for the data-protection officer."""
 
-import csv
-import io
-
 from flask import Blueprint, current_app, render_template, request
 
+from lms.common import exports
 from lms.common.access import roles_required
 from lms.common.vocabulary import AuditAction, Role
 from lms.extensions import db
@@ -30,20 +28,17 @@ def audit_log():
 @bp.get("/audit.csv")
 @roles_required(Role.DPO)
 def audit_export():
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["at", "actor_email", "subject_email", "action", "detail", "ip_address"])
-    for entry in db.session.execute(services.audit_log(request.args.get("action") or None)).scalars():
-        writer.writerow(
-            [
-                entry.at.isoformat(),
-                entry.actor.email if entry.actor else "",
-                entry.subject.email if entry.subject else "",
-                entry.action,
-                entry.detail,
-                entry.ip_address or "",
-            ]
-        )
-    response = current_app.response_class(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
-    return response
+    entries = db.session.execute(services.audit_log(request.args.get("action") or None)).scalars()
+    rows = (
+        [
+            entry.at.isoformat(),
+            entry.actor.email if entry.actor else "",
+            entry.subject.email if entry.subject else "",
+            entry.action,
+            entry.detail,
+            entry.ip_address or "",
+        ]
+        for entry in entries
+    )
+    header = ["at", "actor_email", "subject_email", "action", "detail", "ip_address"]
+    return exports.download(exports.csv_bytes([header, *rows]), "text/csv; charset=utf-8", "audit-log.csv")

@@ -1,13 +1,14 @@
 """CSV and XLSX exports of the skill matrix: the page's numbers, as numbers, with a header saying
-when, by whom and with which filter they were exported."""
+when, by whom and with which filter they were exported. Written through `lms.common.exports`,
+which neutralises text that a spreadsheet would run as a formula."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from datetime import datetime
 
+from lms.common import exports
 from lms.i18n import _
 from lms.skills.matrix import Matrix
 
@@ -51,18 +52,8 @@ def table_rows(matrix: Matrix) -> Iterator[list]:
         yield row
 
 
-def write_csv(stream, header: list[list], matrix: Matrix) -> None:
-    writer = csv.writer(stream, lineterminator="\n")
-    writer.writerows(header)
-    for row in table_rows(matrix):
-        writer.writerow(["" if value is None else value for value in row])
-
-
 def csv_bytes(header: list[list], matrix: Matrix) -> bytes:
-    buffer = io.StringIO()
-    buffer.write("\ufeff")  # so spreadsheet programs read UTF-8 umlauts correctly
-    write_csv(buffer, header, matrix)
-    return buffer.getvalue().encode("utf-8")
+    return exports.csv_bytes([*header, *table_rows(matrix)])
 
 
 def xlsx_bytes(header: list[list], matrix: Matrix) -> bytes:
@@ -70,10 +61,8 @@ def xlsx_bytes(header: list[list], matrix: Matrix) -> bytes:
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Skill matrix"))
-    for row in header:
-        sheet.append(row)
-    for row in table_rows(matrix):
-        sheet.append(row)
+    for row in [*header, *table_rows(matrix)]:
+        exports.append_xlsx_row(sheet, row)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

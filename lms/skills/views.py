@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from lms.common import exports
 from lms.common.access import roles_required, signed_in
 from lms.common.errors import ValidationFailed
 from lms.common.vocabulary import AuditAction, Role
@@ -230,9 +231,7 @@ def matrix_export():
     )
     db.session.commit()
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
-    response = current_app.response_class(body, content_type=export.FORMATS[output_format])
-    response.headers["Content-Disposition"] = f'attachment; filename="skill-matrix-{stamp}.{output_format}"'
-    return response
+    return exports.download(body, export.FORMATS[output_format], f"skill-matrix-{stamp}.{output_format}")
 
 
 @bp.get("/matrix/evidence/<int:user_id>/<int:competence_id>")
