@@ -64,8 +64,26 @@ class LineList(list):
         return self.item_lines[index] if index < len(self.item_lines) else self.line
 
 
-class _LineLoader(yaml.SafeLoader):
+ANCHORS_REFUSED = "YAML anchors and aliases (&, *) are not allowed"
+
+
+class _AnchorRefused(yaml.composer.ComposerError):
     pass
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that keeps line numbers and refuses anchors and aliases.
+
+    An alias repeats a node without copying it in the text, so nested aliases ("billion laughs")
+    make a few lines expand to billions of values for whatever walks the result. Authors never need
+    them: the first anchor or alias stops the parse before anything is composed from it.
+    """
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _AnchorRefused(problem=ANCHORS_REFUSED, problem_mark=event.start_mark)
+        return super().compose_node(parent, index)
 
 
 def _construct_mapping(loader, node, deep=False):
@@ -109,6 +127,12 @@ def load_yaml(text: str, path, problems: Problems, first_line: int = 1):
     """Parse YAML whose first line is line `first_line` of `path`; None (and an error) when invalid."""
     try:
         data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 (a SafeLoader subclass)
+    except _AnchorRefused as error:
+        problems.error(path, (error.problem_mark.line if error.problem_mark else 0) + first_line, ANCHORS_REFUSED)
+        return None
+    except RecursionError:
+        problems.error(path, first_line, "invalid YAML: it is nested too deeply")
+        return None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = (mark.line if mark else 0) + first_line
