@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from lms.common.urls import BoundedIntConverter
 from lms.config import PROJECT_ROOT, load_config
 
 
@@ -15,6 +16,8 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
         instance_path=str(PROJECT_ROOT / "instance"),
     )
+    # Before any route exists: every `<int:...>` is bounded to what the database's integers hold.
+    app.url_map.converters["int"] = BoundedIntConverter
     app.config.update(load_config(config))
 
     from lms import logging_setup, security, web

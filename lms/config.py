@@ -36,14 +36,41 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _instance_dir() -> Path:
+    """instance/, created readable by this account only (it holds the key and the database)."""
+    INSTANCE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return INSTANCE_DIR
+
+
+def _create_private_file(path: Path, content: str = "") -> None:
+    """Create `path` readable and writable by this account only, unless it exists already.
+
+    The mode is set at creation (never a moment world-readable); an existing file is left as
+    it is, its owner may have chosen its mode.
+    """
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(content)
+
+
 def _development_secret_key() -> str:
     """A key generated once and kept in instance/, so sessions survive restarts."""
-    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    key_file = INSTANCE_DIR / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
+    key_file = _instance_dir() / "secret_key"
+    _create_private_file(key_file, secrets.token_hex(32))
     return key_file.read_text().strip()
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{INSTANCE_DIR / 'lernpfad.db'}"
+
+
+def _prepare_default_database() -> None:
+    """The development database file, created private before SQLite creates it world-readable
+    (SQLite gives its journal and WAL files the database file's mode)."""
+    _create_private_file(_instance_dir() / "lernpfad.db")
 
 
 def load_config(overrides: dict | None = None) -> dict:
@@ -59,7 +86,7 @@ def load_config(overrides: dict | None = None) -> dict:
             raise ConfigError("SECRET_KEY must be set in production")
         secret_key = secrets.token_hex(32) if env == "testing" else _development_secret_key()
 
-    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'lernpfad.db'}"
+    database_url = os.environ.get("DATABASE_URL") or _default_database_url()
     production = env == "production"
 
     config: dict[str, Any] = {
@@ -84,6 +111,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "LOGIN_FREE_ATTEMPTS_ACCOUNT": _int("LOGIN_FREE_ATTEMPTS_ACCOUNT", 3),
         "LOGIN_FREE_ATTEMPTS_ADDRESS": _int("LOGIN_FREE_ATTEMPTS_ADDRESS", 20),
         "LOGIN_MAX_DELAY_SECONDS": _int("LOGIN_MAX_DELAY_SECONDS", 300),
+        # Larger requests are refused unread (413); uploads get their own limit.
+        "MAX_CONTENT_LENGTH": _int("LMS_MAX_REQUEST_BYTES", 1024 * 1024),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "BABEL_DEFAULT_LOCALE": "de",
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("LMS_TIMEZONE", "Europe/Berlin"),
@@ -103,4 +132,6 @@ def load_config(overrides: dict | None = None) -> dict:
     if config["MANAGER_VISIBILITY"] not in set(ManagerVisibility):
         raise ConfigError(f"LMS_MANAGER_VISIBILITY must be one of {', '.join(ManagerVisibility)}")
     config["MANAGER_VISIBILITY"] = ManagerVisibility(config["MANAGER_VISIBILITY"])
+    if config["SQLALCHEMY_DATABASE_URI"] == _default_database_url():
+        _prepare_default_database()
     return config

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, abort, current_app, render_template, request
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from lms.common.forms import field_attrs
+from lms.common.urls import page_arguments_fit
 from lms.common.vocabulary import Role
 from lms.i18n import _l
 
@@ -79,6 +80,12 @@ def init_app(app: Flask) -> None:
             "languages": (("de", "Deutsch"), ("en", "English")),
         }
 
+    @app.before_request
+    def refuse_page_numbers_out_of_range():
+        # db.paginate reads `page` itself; a number beyond the database's integers is no page.
+        if not page_arguments_fit(request.args):
+            abort(404)
+
     def error_page(status: int, title, message):
         return render_template("errors/error.html", status=status, title=title, message=message), status
 
@@ -93,6 +100,18 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(405)
     def method_not_allowed(_error):
         return error_page(405, _l("Not allowed"), _l("This action is not possible this way."))
+
+    @app.errorhandler(413)
+    def request_too_large(_error):
+        limit_kib = (app.config.get("MAX_CONTENT_LENGTH") or 0) // 1024
+        return error_page(
+            413,
+            _l("Request too large"),
+            _l(
+                "The data sent is too large (at most %(limit)d KiB). Nothing was changed.",
+                limit=limit_kib,
+            ),
+        )
 
     @app.errorhandler(CSRFError)
     def csrf_error(_error):

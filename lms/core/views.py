@@ -1,9 +1,12 @@
+from urllib.parse import urlsplit
+
 from flask import Blueprint, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from lms.common.access import public, signed_in
+from lms.common.urls import local_path
 from lms.common.vocabulary import Role
 from lms.core.forms import LanguageForm
 from lms.extensions import db
@@ -38,17 +41,28 @@ def set_language():
         if current_user.is_authenticated:
             current_user.locale = form.language.data
             db.session.commit()
-    target = request.referrer or ""
-    if not target.startswith(request.host_url):
-        target = url_for("core.home")
-    return redirect(target)
+    return redirect(_same_site_page(request.referrer) or url_for("core.home"))
+
+
+def _same_site_page(referrer: str | None) -> str | None:
+    """The page the switch was used on, as a local path, if it was a page of this site."""
+    if not referrer:
+        return None
+    try:
+        parts = urlsplit(referrer)
+        here = urlsplit(request.host_url)
+    except ValueError:  # e.g. an invalid IPv6 host
+        return None
+    if (parts.scheme, parts.netloc) != (here.scheme, here.netloc):
+        return None
+    return local_path(parts.path + (f"?{parts.query}" if parts.query else ""))
 
 
 @bp.get("/login")
 @public
 def login_alias():
-    """The address people guess; `next` is kept (the sign-in page checks it)."""
-    return redirect(url_for("auth.login", next=request.args.get("next")))
+    """The address people guess; `next` is kept if it is a path on this site."""
+    return redirect(url_for("auth.login", next=local_path(request.args.get("next"))))
 
 
 @bp.get("/logout")
