@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from lms.common.urls import BoundedIntConverter
-from lms.config import PROJECT_ROOT, load_config
+from lms.config import INSTANCE_DIR, PROJECT_ROOT, load_config
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -14,7 +14,7 @@ def create_app(config: dict | None = None) -> Flask:
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
-        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_path=str(INSTANCE_DIR),
     )
     # Before any route exists: every `<int:...>` is bounded to what the database's integers hold.
     app.url_map.converters["int"] = BoundedIntConverter

@@ -240,3 +240,27 @@ def test_an_existing_database_file_is_left_as_it_is(tmp_path, monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     lms_config.load_config({"LMS_ENV": "testing"})
     assert _mode(instance / "lernpfad.db") == 0o640
+
+
+def test_form_values_too_large_for_the_database_are_invalid_choices_not_errors(client, make_user, sign_in, digcomp):
+    """Ids in forms and filters are bounded like ids in addresses (the matrix filter, the admin's
+    person form, the self-assessment), so PostgreSQL never sees an integer it cannot hold."""
+    admin = make_user(roles=("admin", "hr"))
+    sign_in(admin)
+    assert client.get(f"/matrix/?department={TOO_LARGE}&job_role={TOO_LARGE}").status_code == 200
+    page = client.get(f"/admin/users/{admin.id}")
+    form = {
+        "csrf_token": csrf_token(page),
+        "given_name": "Ada",
+        "family_name": "Admin",
+        "email": admin.email,
+        "department_id": str(TOO_LARGE),
+        "job_role_id": str(TOO_LARGE),
+        "roles": ["admin", "hr"],
+    }
+    assert client.post(f"/admin/users/{admin.id}", data=form).status_code == 200  # the form, with its error
+    answer = client.post(
+        "/profile/self-assessment",
+        data={"csrf_token": csrf_token(client.get("/profile/")), "competence_id": str(TOO_LARGE), "level": "2"},
+    )
+    assert answer.status_code in (302, 303)

@@ -6,6 +6,7 @@ from flask import Flask, flash, g, redirect, request, url_for
 from flask_login import current_user
 
 from lms.auth import services
+from lms.common.urls import local_path
 from lms.extensions import db, login_manager
 from lms.i18n import _, _l
 
@@ -41,7 +42,8 @@ def init_login(app: Flask) -> None:
             flash(_("Your session has ended. Please sign in again."), "info")
         else:
             flash(login_manager.login_message, "info")
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
+        back = local_path(request.full_path.rstrip("?")) if request.method == "GET" else None
+        return redirect(url_for("auth.login", next=back))
 
     @app.before_request
     def require_password_change():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import flash
 
+from lms.common.urls import MAX_DB_INT
+
 
 def field_attrs(field, css_class: str) -> dict[str, str]:
     """HTML attributes tying a form field to its hint and error (KERN classes, ARIA)."""
@@ -26,3 +28,14 @@ def attach_errors(form, errors: dict[str, str]) -> None:
             field.errors = list(field.errors) + [message]
         else:
             flash(message, "error")
+
+
+def optional_int(value: object) -> int | None:
+    """A select field's value as a whole number (its `coerce`): None when empty, and a ValueError,
+    which the field shows as an invalid choice, beyond what the database's integer holds."""
+    if value in (None, "", "None"):
+        return None
+    number = int(value)  # type: ignore[call-overload]  # ValueError/TypeError: the field reports it
+    if abs(number) > MAX_DB_INT:
+        raise ValueError("out of range")
+    return number

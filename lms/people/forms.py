@@ -3,12 +3,9 @@ from wtforms import EmailField, SearchField, SelectField, SelectMultipleField, S
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
+from lms.common.forms import optional_int
 from lms.common.vocabulary import Role
 from lms.i18n import _l
-
-
-def _optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
 
 
 def department_choices(department_nodes) -> list[SelectChoice]:
@@ -43,8 +40,8 @@ class UserForm(FlaskForm):
             Regexp(r"^[A-Za-z0-9./-]+$", message=_l("Use only letters, digits, dots, slashes and hyphens.")),
         ],
     )
-    department_id = SelectField(_l("Department"), coerce=_optional_int, validators=[Optional()])
-    job_role_id = SelectField(_l("Job role"), coerce=_optional_int, validators=[Optional()])
+    department_id = SelectField(_l("Department"), coerce=optional_int, validators=[Optional()])
+    job_role_id = SelectField(_l("Job role"), coerce=optional_int, validators=[Optional()])
     locale = SelectField(
         _l("Preferred language"),
         choices=[
@@ -86,7 +83,7 @@ class DepartmentForm(FlaskForm):
         description=_l("A short unique code, e.g. FB3 or 32.1."),
     )
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    parent_id = SelectField(_l("Part of"), coerce=_optional_int, validators=[Optional()])
+    parent_id = SelectField(_l("Part of"), coerce=optional_int, validators=[Optional()])
 
 
 class JobRoleForm(FlaskForm):

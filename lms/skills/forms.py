@@ -2,19 +2,16 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from lms.common.forms import optional_int
 from lms.i18n import _l
-
-
-def _optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
 
 
 class MatrixFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
-    department = SelectField(_l("Department"), coerce=_optional_int, validators=[Optional()], validate_choice=False)
-    job_role = SelectField(_l("Job role"), coerce=_optional_int, validators=[Optional()], validate_choice=False)
+    department = SelectField(_l("Department"), coerce=optional_int, validators=[Optional()], validate_choice=False)
+    job_role = SelectField(_l("Job role"), coerce=optional_int, validators=[Optional()], validate_choice=False)
     area = SelectField(_l("Competence area"), validators=[Optional()], validate_choice=False)
     gaps = BooleanField(_l("Only people with gaps"))
     page = IntegerField(validators=[Optional()], default=1)

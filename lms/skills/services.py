@@ -5,6 +5,7 @@ from __future__ import annotations
 from wtforms.fields.choices import SelectChoice
 
 from lms.common.errors import ValidationFailed
+from lms.common.forms import optional_int
 from lms.extensions import db
 from lms.frameworks.models import Competence
 from lms.frameworks.services import default_framework, max_level
@@ -16,9 +17,10 @@ from lms.skills.models import Assessment, SelfAssessment
 def _competence_of_default_framework(competence_id) -> Competence:
     framework = default_framework()
     try:
-        competence = db.session.get(Competence, int(competence_id))
+        competence_key = optional_int(competence_id)
     except (TypeError, ValueError):
-        competence = None
+        competence_key = None
+    competence = db.session.get(Competence, competence_key) if competence_key is not None else None
     if competence is None or framework is None or competence.framework_id != framework.id or competence.retired:
         raise ValidationFailed({"competence_id": _("This competence is not part of the framework in use.")})
     return competence

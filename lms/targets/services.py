@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload
 
 from lms.common.dates import utcnow
 from lms.common.errors import ValidationFailed
+from lms.common.urls import MAX_DB_INT
 from lms.extensions import db
 from lms.frameworks.models import Competence, CompetenceArea, Framework
 from lms.frameworks.services import default_framework, max_level
@@ -107,7 +108,7 @@ def _as_id(value) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
+        return value if 0 <= value <= MAX_DB_INT else None
     text = str(value).strip() if value is not None else ""
     return int(text) if _WHOLE_NUMBER.fullmatch(text) else None
 
