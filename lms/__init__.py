@@ -19,6 +19,7 @@ def create_app(config: dict | None = None) -> Flask:
     # Before any route exists: every `<int:...>` is bounded to what the database's integers hold.
     app.url_map.converters["int"] = BoundedIntConverter
     app.config.update(load_config(config))
+    _trust_proxies(app)
 
     from lms import logging_setup, security, web
 
@@ -29,6 +30,17 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_commands(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind LMS_TRUSTED_PROXIES proxies, take the client's address and scheme from the headers
+    they set (the N-th entry from the right, so a client cannot forge it). The Host header is
+    taken as the proxy passes it; X-Forwarded-Host is not trusted."""
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def _init_extensions(app: Flask) -> None:

@@ -111,6 +111,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "LOGIN_FREE_ATTEMPTS_ACCOUNT": _int("LOGIN_FREE_ATTEMPTS_ACCOUNT", 3),
         "LOGIN_FREE_ATTEMPTS_ADDRESS": _int("LOGIN_FREE_ATTEMPTS_ADDRESS", 20),
         "LOGIN_MAX_DELAY_SECONDS": _int("LOGIN_MAX_DELAY_SECONDS", 300),
+        # A counter restarts once its last failure is older than this (lms.auth.services).
+        "LOGIN_FAILURE_WINDOW_MINUTES": _int("LOGIN_FAILURE_WINDOW_MINUTES", 30),
+        # Proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none).
+        "TRUSTED_PROXIES": _int("LMS_TRUSTED_PROXIES", 0),
         # Larger requests are refused unread (413); uploads get their own limit.
         "MAX_CONTENT_LENGTH": _int("LMS_MAX_REQUEST_BYTES", 1024 * 1024),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
@@ -132,6 +136,10 @@ def load_config(overrides: dict | None = None) -> dict:
     if config["MANAGER_VISIBILITY"] not in set(ManagerVisibility):
         raise ConfigError(f"LMS_MANAGER_VISIBILITY must be one of {', '.join(ManagerVisibility)}")
     config["MANAGER_VISIBILITY"] = ManagerVisibility(config["MANAGER_VISIBILITY"])
+    if config["TRUSTED_PROXIES"] < 0:
+        raise ConfigError("LMS_TRUSTED_PROXIES must be 0 (no proxy) or the number of proxies in front of the app")
+    if config["LOGIN_FAILURE_WINDOW_MINUTES"] * 60 < config["LOGIN_MAX_DELAY_SECONDS"]:
+        raise ConfigError("LOGIN_FAILURE_WINDOW_MINUTES must be at least as long as LOGIN_MAX_DELAY_SECONDS")
     if config["SQLALCHEMY_DATABASE_URI"] == _default_database_url():
         _prepare_default_database()
     return config

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, bindparam, delete, select, update
+from sqlalchemy import Select, bindparam, case, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import contains_eager
 
 from lms.auth import passwords
@@ -51,6 +53,7 @@ def start_session(user: User, ip_address: str | None, user_agent: str | None) ->
 class SessionLookup:
     user: User | None
     expired: bool = False
+    wrote: bool = False  # last_seen_at or ended_at was written: the caller must commit
 
 
 def load_session(token: str, now: datetime | None = None) -> SessionLookup:
@@ -59,6 +62,8 @@ def load_session(token: str, now: datetime | None = None) -> SessionLookup:
     A session ends after SESSION_IDLE_MINUTES without a request, SESSION_MAX_HOURS after
     sign-in, and as soon as the user is deactivated. One statement reads the session with its
     user and the user's roles; last_seen_at is written at most once per LAST_SEEN_RESOLUTION.
+    The result says whether anything was written (a refreshed last_seen_at, or the end of an
+    expired session): the caller commits then, or a reader would be signed out while reading.
     """
     now = now or utcnow()
     row = _open_session(token)
@@ -71,12 +76,13 @@ def load_session(token: str, now: datetime | None = None) -> SessionLookup:
     if idle or too_old or not user.active:
         row.ended_at = now
         db.session.flush()
-        return SessionLookup(None, expired=True)
-    if now - as_utc(row.last_seen_at) > LAST_SEEN_RESOLUTION:
+        return SessionLookup(None, expired=True, wrote=True)
+    wrote = now - as_utc(row.last_seen_at) > LAST_SEEN_RESOLUTION
+    if wrote:
         row.last_seen_at = now
         db.session.flush()
     user.session_token = token
-    return SessionLookup(user)
+    return SessionLookup(user, wrote=wrote)
 
 
 def _open_session(token: str) -> AuthSession | None:
@@ -114,51 +120,118 @@ def end_all_sessions(user_id: int, except_token: str | None = None) -> None:
 
 
 # --- throttling -----------------------------------------------------------------------------
-# Failures are counted per account at an address and per address alone. After a few free
-# attempts each further attempt must wait twice as long as the last, up to a cap. Because the
-# account is keyed together with the address, somebody failing at one desk does not lock a
-# colleague out at another: a delay, never a lockout.
+# Failures are counted per key: an account at an address ("acct:"), an address alone ("addr:"),
+# and the current password on the password-change page per user ("pwd:"). The rules:
+#
+# - Ageing: a counter restarts once its last failure is older than LOGIN_FAILURE_WINDOW_MINUTES.
+#   Until then it keeps counting; older failures no longer count at all.
+# - Delay: after a key's free attempts, each further failure makes the next attempt wait
+#   2**(failures beyond the free ones) seconds after that failure, at most LOGIN_MAX_DELAY_SECONDS.
+# - The address key only slows an account that has itself failed at that address within the
+#   window, and its delay runs from that account's own last failure there. So a colleague who
+#   shares an address with a guesser (one proxy, one NAT) signs in at once with the right password,
+#   and after a typo waits at most LOGIN_MAX_DELAY_SECONDS however long the guessing goes on; the
+#   guesser, spraying many accounts, gets one attempt per account before the address's delay.
+#   A delay, never a lockout. An account is keyed together with its address, so failures at one
+#   desk never slow a colleague at another.
+# - Counting is one atomic statement per attempt (an upsert), so parallel failures all count.
 
 
-def _throttle_keys(email: str, ip_address: str | None) -> list[tuple[str, int]]:
+@dataclass(frozen=True)
+class _Key:
+    name: str
+    free: int
+
+
+def _sign_in_keys(email: str, ip_address: str | None) -> tuple[_Key, _Key]:
     config = current_app.config
     address = ip_address or "unknown"
-    return [
-        (f"acct:{normalise_email(email)}|{address}", config["LOGIN_FREE_ATTEMPTS_ACCOUNT"]),
-        (f"addr:{address}", config["LOGIN_FREE_ATTEMPTS_ADDRESS"]),
-    ]
+    return (
+        _Key(f"acct:{normalise_email(email)}|{address}", config["LOGIN_FREE_ATTEMPTS_ACCOUNT"]),
+        _Key(f"addr:{address}", config["LOGIN_FREE_ATTEMPTS_ADDRESS"]),
+    )
+
+
+def _password_change_key(user: User) -> _Key:
+    return _Key(f"pwd:{user.id}", current_app.config["LOGIN_FREE_ATTEMPTS_ACCOUNT"])
+
+
+def _window_start(now: datetime) -> datetime:
+    return now - timedelta(minutes=current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"])
+
+
+def _recent_failures(keys: list[_Key], now: datetime) -> dict[str, tuple[int, datetime]]:
+    """Failures and the last failure's time of the keys that failed within the window.
+
+    Columns, not entities: a cached LoginThrottle object could be older than the database row.
+    """
+    rows = db.session.execute(
+        select(LoginThrottle.key, LoginThrottle.failures, LoginThrottle.last_failure_at).where(
+            LoginThrottle.key.in_([key.name for key in keys])
+        )
+    )
+    start = _window_start(now)
+    return {key: (failures, as_utc(last)) for key, failures, last in rows if as_utc(last) >= start}
+
+
+def _delay(failures: int, free: int) -> int:
+    excess = failures - free
+    if excess < 0:
+        return 0
+    return min(2**excess, current_app.config["LOGIN_MAX_DELAY_SECONDS"])
+
+
+def _remaining(delay: int, since: datetime, now: datetime) -> int:
+    return max(0, int(delay - (now - since).total_seconds() + 0.999))
 
 
 def seconds_to_wait(email: str, ip_address: str | None, now: datetime | None = None) -> int:
+    """How long a sign-in to `email` from `ip_address` must still wait (0: it may try now)."""
     now = now or utcnow()
-    keys = dict(_throttle_keys(email, ip_address))
-    rows = db.session.execute(select(LoginThrottle).where(LoginThrottle.key.in_(keys))).scalars()
-    longest = 0
-    for row in rows:
-        excess = row.failures - keys[row.key]
-        if excess < 0:
-            continue
-        delay = min(2**excess, current_app.config["LOGIN_MAX_DELAY_SECONDS"])
-        remaining = delay - (now - as_utc(row.last_failure_at)).total_seconds()
-        longest = max(longest, int(remaining + 0.999))
-    return longest
+    account, address = _sign_in_keys(email, ip_address)
+    recent = _recent_failures([account, address], now)
+    if account.name not in recent:
+        return 0  # no failure of this account here: the address's failures do not hold it up
+    failures, last_failure = recent[account.name]
+    delay = _delay(failures, account.free)
+    if address.name in recent:
+        delay = max(delay, _delay(recent[address.name][0], address.free))
+    return _remaining(delay, last_failure, now)
 
 
-def _record_failure(email: str, ip_address: str | None) -> None:
-    now = utcnow()
-    for key, _free in _throttle_keys(email, ip_address):
-        row = db.session.get(LoginThrottle, key)
-        if row is None:
-            db.session.add(LoginThrottle(key=key, failures=1, last_failure_at=now))
-        else:
-            row.failures += 1
-            row.last_failure_at = now
-    db.session.flush()
+def _key_wait(key: _Key, now: datetime) -> int:
+    recent = _recent_failures([key], now)
+    if key.name not in recent:
+        return 0
+    failures, last_failure = recent[key.name]
+    return _remaining(_delay(failures, key.free), last_failure, now)
 
 
-def _clear_account_failures(email: str, ip_address: str | None) -> None:
-    account_key = _throttle_keys(email, ip_address)[0][0]
-    db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == account_key))
+def _record_failure(keys: tuple[_Key, ...], now: datetime | None = None) -> None:
+    """Count one failure for each key in one statement: an upsert adds 1 in the database (so
+    parallel failures all count) and restarts a counter whose last failure left the window."""
+    now = now or utcnow()
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(LoginThrottle).values([{"key": key.name, "failures": 1, "last_failure_at": now} for key in keys])
+    statement = statement.on_conflict_do_update(
+        index_elements=[LoginThrottle.key],
+        set_={
+            "failures": case((LoginThrottle.last_failure_at < _window_start(now), 1), else_=LoginThrottle.failures + 1),
+            "last_failure_at": statement.excluded.last_failure_at,
+        },
+    )
+    db.session.execute(statement)
+    for key in keys:  # objects of these rows read earlier in this session are out of date now
+        cached = db.session.identity_map.get(db.session.identity_key(LoginThrottle, key.name))
+        if cached is not None:
+            db.session.expire(cached)
+
+
+def _clear_failures(key: _Key) -> None:
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == key.name))
+    cached = db.session.identity_map.get(db.session.identity_key(LoginThrottle, key.name))
+    if cached is not None:
+        db.session.expunge(cached)
 
 
 # --- sign-in --------------------------------------------------------------------------------
@@ -178,15 +251,33 @@ def authenticate(email: str, password: str, ip_address: str | None) -> SignInRes
         return SignInResult(error="throttled", wait_seconds=wait)
     user = db.session.execute(select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
     verified = passwords.verify_password(user.password_hash if user else None, password)  # runs for unknown ones too
+    account, address = _sign_in_keys(email, ip_address)
     if not verified or user is None or user.password_hash is None:
-        _record_failure(email, ip_address)
+        _record_failure((account, address))
         return SignInResult(error="invalid")
-    _clear_account_failures(email, ip_address)
+    _clear_failures(account)
     if not user.active:
         # Only said after the right password, so it reveals nothing to a guesser.
         return SignInResult(error="inactive")
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
+    return SignInResult(user=user)
+
+
+def check_current_password(user: User, password: str) -> SignInResult:
+    """The current password on the password-change page, throttled per user like sign-in.
+
+    Only the user's own sessions reach that page, so the key is the user, whatever the address:
+    somebody at an unlocked desk cannot guess the password there faster than at sign-in.
+    """
+    key = _password_change_key(user)
+    wait = _key_wait(key, utcnow())
+    if wait > 0:
+        return SignInResult(error="throttled", wait_seconds=wait)
+    if not passwords.verify_password(user.password_hash, password):
+        _record_failure((key,))
+        return SignInResult(error="invalid")
+    _clear_failures(key)
     return SignInResult(user=user)
 
 

@@ -32,8 +32,10 @@ def init_login(app: Flask) -> None:
         lookup = services.load_session(token)
         if lookup.expired:
             g.session_expired = True
-        if db.session.dirty:
-            db.session.commit()  # last_seen or the end of an expired session
+        if lookup.wrote:
+            # last_seen or the end of an expired session: already flushed, so the session is not
+            # "dirty" any more; committed here, or it would be lost unless the view commits too.
+            db.session.commit()
         return lookup.user
 
     @login_manager.unauthorized_handler

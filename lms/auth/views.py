@@ -3,7 +3,6 @@ from flask_login import current_user, login_user, logout_user
 
 from lms.auth import services
 from lms.auth.forms import ChangePasswordForm, LoginForm
-from lms.auth.passwords import verify_password
 from lms.common.access import public, signed_in
 from lms.common.urls import local_path
 from lms.extensions import db
@@ -27,16 +26,20 @@ def login():
             return redirect(local_path(request.args.get("next")) or url_for("core.home"))
         db.session.commit()  # keep the failure count
         if result.error == "throttled":
-            error = ngettext(
-                "Too many failed attempts. Please wait %(num)d second and try again.",
-                "Too many failed attempts. Please wait %(num)d seconds and try again.",
-                result.wait_seconds,
-            )
+            error = _wait_message(result.wait_seconds)
         elif result.error == "inactive":
             error = _("Your account has been deactivated. Please contact your administrator.")
         else:
             error = _("E-mail address or password is not correct.")
     return render_template("auth/login.html", form=form, error=error)
+
+
+def _wait_message(seconds: int) -> str:
+    return ngettext(
+        "Too many failed attempts. Please wait %(num)d second and try again.",
+        "Too many failed attempts. Please wait %(num)d seconds and try again.",
+        seconds,
+    )
 
 
 def _sign_in(user) -> None:
@@ -76,7 +79,11 @@ def change_password():
     form = ChangePasswordForm()
     form.email_hint = current_user.email
     if form.validate_on_submit():
-        if not verify_password(current_user.password_hash, form.current_password.data):
+        check = services.check_current_password(current_user, form.current_password.data)
+        if check.error == "throttled":
+            form.current_password.errors.append(_wait_message(check.wait_seconds))
+        elif check.error:
+            db.session.commit()  # keep the failure count
             form.current_password.errors.append(_("The current password is not correct."))
         else:
             services.set_password(current_user, form.new_password.data)
