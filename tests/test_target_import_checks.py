@@ -48,6 +48,10 @@ CASES = {
         "person,100777,1.1,3,," + "x" * 501 + "\n",
         ["2: note is longer than 500 characters"],
     ),
+    "note with a text-direction override": (
+        "person,100777,1.1,3,,Ziel \u202eerreicht\n",
+        ["2: note contains control characters (such as tabs or text-direction overrides)"],
+    ),
     "deactivated job role": (
         "job_role,ALT,1.1,3,,\n",
         ["2: warning: job role 'ALT' is deactivated"],

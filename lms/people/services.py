@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -10,6 +9,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms.common.errors import ValidationFailed
+from lms.common.text import has_control_characters
 from lms.common.vocabulary import Role
 from lms.extensions import db
 from lms.i18n import _
@@ -81,7 +81,7 @@ def _check_user_text(email: str, data: UserData) -> dict[str, str]:
     if email and not email[0].isalnum():
         errors["email"] = _("An e-mail address must start with a letter or a digit.")
     for field in ("given_name", "family_name"):
-        if any(unicodedata.category(character) == "Cc" for character in getattr(data, field).strip()):
+        if has_control_characters(getattr(data, field).strip()):
             errors[field] = _("A name cannot contain tabs, line breaks or other control characters.")
     return errors
 

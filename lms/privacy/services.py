@@ -42,6 +42,34 @@ def may_see_levels_of(viewer: User, subject: User) -> bool:
     )
 
 
+def may_assess(viewer: User, subject: User) -> bool:
+    """May `viewer` confirm a level for `subject`? A manager, for the people of the departments they
+    head, and only where they may see those people's levels (not under `compliance-only`, unless
+    they are HR too). Never for themselves: nobody confirms their own evidence."""
+    return (
+        viewer.id != subject.id
+        and viewer.has_role(Role.MANAGER)
+        and subject.department_id is not None
+        and subject.department_id in managed_department_ids(viewer)
+        and may_see_levels_of(viewer, subject)
+    )
+
+
+def visible_person(viewer: User, user_id: int, detail: str, ip_address: str | None = None) -> User | None:
+    """The person whose levels `viewer` asks for, or None when there is no such person or the viewer
+    may not see their levels: the caller answers both alike, so nobody learns which ids exist.
+
+    A refused look at an existing person is recorded as denied; so is any look by a viewer who may
+    see nobody's levels (a manager under `compliance-only`), whom the caller refuses outright.
+    """
+    person = db.session.get(User, user_id)
+    if person is not None and may_see_levels_of(viewer, person):
+        return person
+    if person is not None or not may_see_individual_levels(viewer):
+        record_denied(viewer, detail, ip_address, subject_id=person.id if person is not None else None)
+    return None
+
+
 def may_see_individual_levels(viewer: User) -> bool:
     """Does this viewer see anyone's levels besides their own (HR, or managers under `levels`)?"""
     return viewer.has_role(Role.HR) or (viewer.has_role(Role.MANAGER) and manager_preset() == ManagerVisibility.LEVELS)

@@ -6,11 +6,14 @@ from wtforms.fields.choices import SelectChoice
 
 from lms.common.errors import ValidationFailed
 from lms.common.forms import optional_int
+from lms.common.text import has_control_characters
+from lms.common.vocabulary import AuditAction
 from lms.extensions import db
 from lms.frameworks.models import Competence
 from lms.frameworks.services import default_framework, max_level
 from lms.i18n import _
 from lms.people.models import User
+from lms.privacy import services as privacy
 from lms.skills.models import Assessment, SelfAssessment
 
 
@@ -36,15 +39,62 @@ def record_self_assessment(user: User, competence_id, level: int) -> SelfAssessm
     return entry
 
 
-def record_assessment(assessor: User, person: User, competence_id, level: int, note: str) -> Assessment:
+MAX_NOTE_LENGTH = 500  # Assessment.note
+
+
+class AssessmentRefused(Exception):
+    """The assessor may not confirm a level for this person; `message` says why."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def assessment_refusal(assessor: User, person: User) -> str | None:
+    """Why `assessor` may not confirm a level for `person`, or None when they may."""
+    if assessor.id == person.id:
+        return _("Nobody can confirm their own level. Your manager confirms your levels.")
+    if not privacy.may_assess(assessor, person):
+        return _("You can confirm levels only for people of the departments you head whose levels you may see.")
+    return None
+
+
+def record_assessment(
+    assessor: User, person: User, competence_id, level: int, note: str, ip_address: str | None = None
+) -> Assessment:
+    """Confirm a level for `person`, and write the audit entry of the confirmation.
+
+    Raises AssessmentRefused when the assessor may not (their own level; someone outside their
+    departments; the `compliance-only` preset) — the caller records the refused attempt — and
+    ValidationFailed for a bad competence, level or note.
+    """
+    refusal = assessment_refusal(assessor, person)
+    if refusal:
+        raise AssessmentRefused(refusal)
     competence = _competence_of_default_framework(competence_id)
+    errors: dict[str, str] = {}
     if not 1 <= level <= max_level():
-        raise ValidationFailed({"level": _("Choose a level from 1 to %(max)d.", max=max_level())})
+        errors["level"] = _("Choose a level from 1 to %(max)d.", max=max_level())
+    note = (note or "").strip()
+    if not note:
+        errors["note"] = _("Say briefly what the level is based on.")
+    elif len(note) > MAX_NOTE_LENGTH:
+        errors["note"] = _("Keep the note to at most %(max)d characters.", max=MAX_NOTE_LENGTH)
+    elif has_control_characters(note, multiline=True):
+        errors["note"] = _(
+            "The note contains invisible control or text-direction characters. "
+            "Please remove them, for example by typing the text again."
+        )
+    if errors:
+        raise ValidationFailed(errors)
     entry = Assessment(
-        user_id=person.id, competence_id=competence.id, level=level, note=note.strip()[:500], assessed_by_id=assessor.id
+        user_id=person.id, competence_id=competence.id, level=level, note=note, assessed_by_id=assessor.id
     )
     db.session.add(entry)
     db.session.flush()
+    privacy.record(
+        assessor, [person.id], AuditAction.ASSESS, f"competence {competence.code}, level {level}", ip_address
+    )
     return entry
 
 

@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from lms.common import exports
 from lms.common.access import roles_required, signed_in
 from lms.common.errors import ValidationFailed
+from lms.common.forms import attach_errors
 from lms.common.vocabulary import AuditAction, Role
 from lms.extensions import db
 from lms.frameworks.models import Competence
@@ -48,7 +49,7 @@ def _render_profile(person: User, own: bool, assessment_form=None, status=200):
         self_form=form,
         levels=framework.levels if framework else [],
         assessment_form=assessment_form,
-        may_assess=not own and _may_assess(person),
+        may_assess=not own and privacy.may_assess(current_user, person),
     ), status
 
 
@@ -81,24 +82,29 @@ def access_log():
 # --- other people's profiles ----------------------------------------------------------------
 
 
-def _person_or_403(user_id: int, action: str) -> User:
-    """The person, if the viewer may see their levels; otherwise 403, and the attempt is logged."""
-    person = db.session.get(User, user_id) or abort(404)
-    if not privacy.may_see_levels_of(current_user, person):
-        privacy.record_denied(current_user, f"{action} {request.path}", request.remote_addr, subject_id=person.id)
-        db.session.commit()
-        abort(403)
+def _visible_person(user_id: int, action: str) -> User:
+    """The person, if the viewer may see their levels. Otherwise the answer is the one for an id
+    nobody has (404), so a manager cannot tell which ids exist; a viewer who may see nobody's levels
+    (a manager under `compliance-only`) gets 403 whatever the id. The refused look is logged."""
+    person = privacy.visible_person(current_user, user_id, f"{action} {request.path}", request.remote_addr)
+    if person is None:
+        db.session.commit()  # the denied entry
+        abort(404 if privacy.may_see_individual_levels(current_user) else 403)
     return person
 
 
-def _may_assess(person: User) -> bool:
-    return current_user.has_role(Role.MANAGER) and person.department_id in privacy.managed_department_ids(current_user)
+def _refused(person: User, message: str):
+    """A refused confirmation: logged as denied, answered 403 with the reason."""
+    db.session.rollback()
+    privacy.record_denied(current_user, f"assess {request.path}", request.remote_addr, subject_id=person.id)
+    db.session.commit()
+    return render_template("errors/error.html", status=403, title=_("Access denied"), message=message), 403
 
 
 @bp.get("/people/<int:user_id>/profile")
 @roles_required(Role.HR, Role.MANAGER)
 def person_profile(user_id: int):
-    person = _person_or_403(user_id, "view_profile")
+    person = _visible_person(user_id, "view_profile")
     form = AssessmentForm()
     _fill_assessment_choices(form)
     page = _render_profile(person, own=False, assessment_form=form)
@@ -117,28 +123,25 @@ def _fill_assessment_choices(form: AssessmentForm) -> None:
 @bp.post("/people/<int:user_id>/assessments")
 @roles_required(Role.MANAGER)
 def add_assessment(user_id: int):
-    person = _person_or_403(user_id, "assess")
-    if not _may_assess(person):
-        abort(403)
+    person = _visible_person(user_id, "assess")
+    refusal = services.assessment_refusal(current_user, person)
+    if refusal:
+        return _refused(person, refusal)
     form = AssessmentForm()
     _fill_assessment_choices(form)
     if form.validate_on_submit():
         try:
-            services.record_assessment(current_user, person, form.competence_id.data, form.level.data, form.note.data)
-            privacy.record(
-                current_user,
-                [person.id],
-                AuditAction.ASSESS,
-                f"competence {form.competence_id.data}",
-                request.remote_addr,
+            services.record_assessment(
+                current_user, person, form.competence_id.data, form.level.data, form.note.data, request.remote_addr
             )
             db.session.commit()
             flash(_("The assessment was saved."), "success")
             return redirect(url_for(".person_profile", user_id=person.id))
+        except services.AssessmentRefused as refused:
+            return _refused(person, refused.message)
         except ValidationFailed as failed:
             db.session.rollback()
-            for name, message in failed.errors.items():
-                getattr(form, name).errors = [message]
+            attach_errors(form, failed.errors)
     return _render_profile(person, own=False, assessment_form=form, status=422)
 
 
@@ -237,7 +240,7 @@ def matrix_export():
 @bp.get("/matrix/evidence/<int:user_id>/<int:competence_id>")
 @roles_required(Role.HR, Role.MANAGER)
 def cell_evidence(user_id: int, competence_id: int):
-    person = _person_or_403(user_id, "view_evidence")
+    person = _visible_person(user_id, "view_evidence")
     competence = db.session.get(Competence, competence_id) or abort(404)
     cell = cells_for([person], [competence])[person.id][competence.id]
     page = render_template("skills/cell_evidence.html", person=person, competence=competence, cell=cell)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from lms.common.dates import utcnow
 from lms.common.sourcefile import Problems
+from lms.common.text import has_control_characters
 from lms.extensions import db
 from lms.frameworks.models import Competence, Framework
 from lms.frameworks.services import default_framework, max_level
@@ -309,6 +310,8 @@ def _check_note(note: str, kind: str, report: _LineProblems) -> str:
     """The note to keep: at most MAX_NOTE_LENGTH characters, and only on person rows."""
     if len(note) > MAX_NOTE_LENGTH:
         report.error(f"note is longer than {MAX_NOTE_LENGTH} characters")
+    elif has_control_characters(note, multiline=True):
+        report.error("note contains control characters (such as tabs or text-direction overrides)")
     elif note and kind == JOB_ROLE:
         report.warn("a note is kept only for person rows; ignored")
         return ""

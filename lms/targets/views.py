@@ -1,6 +1,6 @@
 """HR edits target profiles: per job role, and individual targets per person."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
@@ -91,7 +91,11 @@ def job_role(job_role_id: int):
 @bp.route("/people/<int:user_id>", methods=["GET", "POST"])
 @hr_only
 def person(user_id: int):
-    person = db.get_or_404(User, user_id)
+    # HR sees everyone today; should that change, a person out of sight answers like a missing id.
+    person = privacy.visible_person(current_user, user_id, f"view_targets {request.path}", request.remote_addr)
+    if person is None:
+        db.session.commit()  # the denied entry, if any
+        abort(404)
     framework = default_framework()
     areas = framework_outline(framework) if framework else []
     levels = framework.levels if framework else []
