@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from lms.i18n import _
+
 # Explicit direction embeddings and overrides (U+202A–U+202E) and isolates (U+2066–U+2069): they
 # reorder how the text around them is shown ("Trojan source"), so a stored note could read
 # differently from what was typed. Ordinary text never needs them.
@@ -24,3 +26,15 @@ def has_control_characters(text: str | None, *, multiline: bool = False) -> bool
         character in BIDI_CONTROLS or (unicodedata.category(character) == "Cc" and character not in allowed)
         for character in text
     )
+
+
+def note_problem(note: str, max_length: int) -> str | None:
+    """Why a free-text note (several lines allowed) cannot be stored, in the user's language."""
+    if len(note) > max_length:
+        return _("Keep the note to at most %(max)d characters.", max=max_length)
+    if has_control_characters(note, multiline=True):
+        return _(
+            "The note contains invisible control or text-direction characters. "
+            "Please remove them, for example by typing the text again."
+        )
+    return None

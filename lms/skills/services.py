@@ -6,7 +6,7 @@ from wtforms.fields.choices import SelectChoice
 
 from lms.common.errors import ValidationFailed
 from lms.common.forms import optional_int
-from lms.common.text import has_control_characters
+from lms.common.text import note_problem
 from lms.common.vocabulary import AuditAction
 from lms.extensions import db
 from lms.frameworks.models import Competence
@@ -78,13 +78,8 @@ def record_assessment(
     note = (note or "").strip()
     if not note:
         errors["note"] = _("Say briefly what the level is based on.")
-    elif len(note) > MAX_NOTE_LENGTH:
-        errors["note"] = _("Keep the note to at most %(max)d characters.", max=MAX_NOTE_LENGTH)
-    elif has_control_characters(note, multiline=True):
-        errors["note"] = _(
-            "The note contains invisible control or text-direction characters. "
-            "Please remove them, for example by typing the text again."
-        )
+    elif problem := note_problem(note, MAX_NOTE_LENGTH):
+        errors["note"] = problem
     if errors:
         raise ValidationFailed(errors)
     entry = Assessment(

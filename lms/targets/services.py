@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload
 
 from lms.common.dates import utcnow
 from lms.common.errors import ValidationFailed
-from lms.common.text import has_control_characters
+from lms.common.text import note_problem
 from lms.common.urls import MAX_DB_INT
 from lms.extensions import db
 from lms.frameworks.models import Competence, CompetenceArea, Framework
@@ -309,13 +309,8 @@ def set_personal_target(
         months = parse_months(recert_months)
     except BadValue:
         errors["recert_months"] = _months_message()
-    if len(note) > MAX_NOTE_LENGTH:
-        errors["note"] = _("Keep the note to at most %(max)d characters.", max=MAX_NOTE_LENGTH)
-    elif has_control_characters(note, multiline=True):
-        errors["note"] = _(
-            "The note contains invisible control or text-direction characters. "
-            "Please remove them, for example by typing the text again."
-        )
+    if note_problem_text := note_problem(note, MAX_NOTE_LENGTH):
+        errors["note"] = note_problem_text
     if errors:
         raise ValidationFailed(errors)
     set_by_id = set_by.id if set_by is not None else None
