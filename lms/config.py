@@ -107,6 +107,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "ARGON2_TIME_COST": _int("ARGON2_TIME_COST", 3),
         "ARGON2_MEMORY_COST": _int("ARGON2_MEMORY_COST", 65536),
         "ARGON2_PARALLELISM": _int("ARGON2_PARALLELISM", 4),
+        # An admin-issued one-time password signs in only this long after it was issued.
+        "ONE_TIME_PASSWORD_HOURS": _int("LMS_ONE_TIME_PASSWORD_HOURS", 72),
         # Sign-in throttling: free attempts, then a delay doubling per failure up to a cap.
         "LOGIN_FREE_ATTEMPTS_ACCOUNT": _int("LOGIN_FREE_ATTEMPTS_ACCOUNT", 3),
         "LOGIN_FREE_ATTEMPTS_ADDRESS": _int("LOGIN_FREE_ATTEMPTS_ADDRESS", 20),
@@ -138,6 +140,8 @@ def load_config(overrides: dict | None = None) -> dict:
     config["MANAGER_VISIBILITY"] = ManagerVisibility(config["MANAGER_VISIBILITY"])
     if config["TRUSTED_PROXIES"] < 0:
         raise ConfigError("LMS_TRUSTED_PROXIES must be 0 (no proxy) or the number of proxies in front of the app")
+    if config["ONE_TIME_PASSWORD_HOURS"] < 1:
+        raise ConfigError("LMS_ONE_TIME_PASSWORD_HOURS must be at least 1")
     if config["LOGIN_FAILURE_WINDOW_MINUTES"] * 60 < config["LOGIN_MAX_DELAY_SECONDS"]:
         raise ConfigError("LOGIN_FAILURE_WINDOW_MINUTES must be at least as long as LOGIN_MAX_DELAY_SECONDS")
     if config["SQLALCHEMY_DATABASE_URI"] == _default_database_url():

@@ -7,7 +7,7 @@ from lms.people import services as people
 from lms.people.models import User
 
 
-def create_person(data: people.UserData) -> tuple[User, str]:
+def create_person(data: people.UserData) -> tuple[User, auth_services.OneTimePassword]:
     """A new person with a one-time password they must replace at their first sign-in."""
     user = people.create_user(data)
     return user, auth_services.issue_temporary_password(user)
@@ -20,5 +20,5 @@ def set_person_active(user: User, active: bool) -> None:
         auth_services.end_all_sessions(user.id)
 
 
-def reset_password(user: User) -> str:
+def reset_password(user: User) -> auth_services.OneTimePassword:
     return auth_services.issue_temporary_password(user)

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from lms.admin import services as admin
+from lms.auth.services import OneTimePassword
 from lms.common.access import roles_required
 from lms.common.errors import ValidationFailed
 from lms.common.forms import attach_errors
@@ -41,13 +42,17 @@ def users():
     return render_template("admin/users.html", form=form, page=page)
 
 
-def _user_form(user: User | None) -> UserForm:
-    form = UserForm(obj=user) if user else UserForm()
+def _user_form(user: User | None, saved: bool = False) -> UserForm:
+    """The person's form; `saved`: filled from the saved person, not from the request."""
+    if saved:
+        form = UserForm(formdata=None, obj=user)
+    else:
+        form = UserForm(obj=user) if user else UserForm()
     form.fill_choices(
         services.department_tree(include_inactive=False),
         db.session.execute(select(JobRole).where(JobRole.active.is_(True)).order_by(JobRole.title)).scalars(),
     )
-    if user and request.method == "GET":
+    if user and (saved or request.method == "GET"):
         form.roles.data = sorted(user.roles)
         form.headed_departments.data = [d.id for d in user.headed_departments]
         form.locale.data = user.locale or ""
@@ -76,16 +81,7 @@ def user_new():
         try:
             user, temporary = admin.create_person(_user_data(form))
             db.session.commit()
-            flash(
-                _(
-                    "%(name)s was created. Their one-time password is: %(password)s — hand it over in person; "
-                    "it is shown only now.",
-                    name=user.name,
-                    password=temporary,
-                ),
-                "success",
-            )
-            return redirect(url_for(".user_edit", user_id=user.id))
+            return _show_one_time_password(user, temporary, created=True)
         except ValidationFailed as failed:
             db.session.rollback()
             attach_errors(form, failed.errors)
@@ -135,16 +131,23 @@ def user_reset_password(user_id: int):
     user = db.get_or_404(User, user_id)
     temporary = admin.reset_password(user)
     db.session.commit()
-    flash(
-        _(
-            "New one-time password for %(name)s: %(password)s — hand it over in person; it is shown only now. "
-            "They must choose their own password at the next sign-in.",
-            name=user.name,
-            password=temporary,
-        ),
-        "success",
+    return _show_one_time_password(user, temporary, created=False)
+
+
+def _show_one_time_password(user: User, temporary: OneTimePassword, created: bool):
+    """The answer to the POST itself shows the one-time password, once.
+
+    Never a flash message: those travel in the session cookie, which is signed but readable.
+    No redirect either, so reloading the page does not show it again (the browser asks to
+    resend the form instead, which issues a new one); HTML is sent with Cache-Control: no-store.
+    """
+    return render_template(
+        "admin/user_form.html",
+        form=_user_form(user, saved=True),
+        user=user,
+        one_time_password=temporary,
+        created=created,
     )
-    return redirect(url_for(".user_edit", user_id=user.id))
 
 
 # --- departments ----------------------------------------------------------------------------

@@ -18,10 +18,24 @@ class LoginForm(FlaskForm):
 
 
 class NewPasswordMixin:
+    """Checks `new_password` against the policy, knowing the person (`account`, set by the view)."""
+
+    account = None  # the User whose password this is
+
     def validate_new_password(self, field):
-        problem = password_problem(field.data or "", getattr(self, "email_hint", None))
+        account = self.account
+        problem = password_problem(
+            field.data or "",
+            email=account.email if account else None,
+            given_name=account.given_name if account else None,
+            family_name=account.family_name if account else None,
+        )
         if problem:
             raise ValidationError(problem)
+        current = getattr(self, "current_password", None)
+        if current is not None and current.data and field.data == current.data:
+            # Above all a one-time password: an admin has seen it, so it must not stay.
+            raise ValidationError(_l("The new password must differ from the current one."))
 
 
 class ChangePasswordForm(NewPasswordMixin, FlaskForm):
@@ -31,7 +45,10 @@ class ChangePasswordForm(NewPasswordMixin, FlaskForm):
     new_password = PasswordField(
         _l("New password"),
         validators=[DataRequired()],
-        description=_l("At least 8 characters. A long sentence you can remember works well."),
+        description=_l(
+            "At least 8 characters, not easy to guess: not your name, no known patterns. "
+            "A long sentence you can remember is the safest."
+        ),
         render_kw={"autocomplete": "new-password"},
     )
     confirm_password = PasswordField(

@@ -240,7 +240,7 @@ def _clear_failures(key: _Key) -> None:
 @dataclass
 class SignInResult:
     user: User | None = None
-    error: str | None = None  # "invalid", "throttled", "inactive"
+    error: str | None = None  # "invalid", "throttled", "inactive", "expired"
     wait_seconds: int = 0
 
 
@@ -259,6 +259,9 @@ def authenticate(email: str, password: str, ip_address: str | None) -> SignInRes
     if not user.active:
         # Only said after the right password, so it reveals nothing to a guesser.
         return SignInResult(error="inactive")
+    if one_time_password_expired(user):
+        # Also only said after the right password: the person learns to ask for a new one.
+        return SignInResult(error="expired")
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     return SignInResult(user=user)
@@ -282,14 +285,31 @@ def check_current_password(user: User, password: str) -> SignInResult:
 
 
 def set_password(user: User, new_password: str, must_change: bool = False) -> None:
+    """The person's own password (no expiry), or with must_change a one-time password."""
     user.password_hash = passwords.hash_password(new_password)
     user.must_change_password = must_change
+    user.password_expires_at = None
 
 
-def issue_temporary_password(user: User) -> str:
-    """Admin-issued reset: a random one-time password the user must replace at next sign-in."""
+def one_time_password_expired(user: User, now: datetime | None = None) -> bool:
+    expires = user.password_expires_at
+    return expires is not None and as_utc(expires) <= (now or utcnow())
+
+
+@dataclass(frozen=True)
+class OneTimePassword:
+    password: str
+    expires_at: datetime
+
+
+def issue_temporary_password(user: User) -> OneTimePassword:
+    """Admin-issued reset: a random one-time password the user must replace at next sign-in.
+
+    It expires after LMS_ONE_TIME_PASSWORD_HOURS; afterwards only a new one helps.
+    """
     temporary = "-".join(secrets.token_urlsafe(4) for _ in range(3))
     set_password(user, temporary, must_change=True)
+    user.password_expires_at = utcnow() + timedelta(hours=current_app.config["ONE_TIME_PASSWORD_HOURS"])
     end_all_sessions(user.id)
     db.session.flush()
-    return temporary
+    return OneTimePassword(temporary, user.password_expires_at)

@@ -29,6 +29,8 @@ def login():
             error = _wait_message(result.wait_seconds)
         elif result.error == "inactive":
             error = _("Your account has been deactivated. Please contact your administrator.")
+        elif result.error == "expired":
+            error = _("Your one-time password has expired. Please ask your administrator for a new one.")
         else:
             error = _("E-mail address or password is not correct.")
     return render_template("auth/login.html", form=form, error=error)
@@ -77,7 +79,7 @@ def logout():
 @signed_in
 def change_password():
     form = ChangePasswordForm()
-    form.email_hint = current_user.email
+    form.account = current_user
     if form.validate_on_submit():
         check = services.check_current_password(current_user, form.current_password.data)
         if check.error == "throttled":

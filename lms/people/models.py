@@ -64,6 +64,8 @@ class User(UserMixin, Model):
     locale: Mapped[str | None] = mapped_column(String(5))
     password_hash: Mapped[str | None] = mapped_column(String(200))
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Set while the password is an admin-issued one-time password: it cannot sign in after this.
+    password_expires_at: Mapped[timestamp | None]
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     job_role_id: Mapped[int | None] = mapped_column(ForeignKey("job_roles.id"), index=True)
     created_at: Mapped[timestamp] = mapped_column(default=utcnow, server_default=func.now())
