@@ -284,10 +284,9 @@ def _measure_pages(base: str, email: str, pages: dict[str, str], script: Path, m
     Taking the pages in turn, round after round, spreads the noise of a shared machine over all
     of them alike; CPU time per request varies much less with that noise than requests/s do.
 
-    Each run signs in afresh, so no run outlasts LAST_SEEN_RESOLUTION (60 s) of its session:
-    until the write of last_seen is committed on read-only requests too (a known bug, fixed
-    separately), a session older than that writes on every request, which is not what this
-    benchmark is about.
+    Each run signs in afresh, so every run measures a session in the same state: a request
+    refreshes last_seen (one write and commit) at most once per LAST_SEEN_RESOLUTION (60 s),
+    and a run shorter than that measures pages, not that write.
     """
     cookie = _sign_in(base, email)
     for path in pages.values():

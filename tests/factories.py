@@ -88,6 +88,22 @@ def sign_in(client):
     return do
 
 
+def change_password(client, current: str, new: str = "Neues Passwort im Rathaus"):
+    """Posts the password-change form as a person would (the CSRF token from the page)."""
+    from tests.conftest import csrf_token
+
+    page = client.get("/auth/password")
+    return client.post(
+        "/auth/password",
+        data={
+            "csrf_token": csrf_token(page),
+            "current_password": current,
+            "new_password": new,
+            "confirm_password": new,
+        },
+    )
+
+
 @pytest.fixture
 def digcomp(database):
     """The DigComp 2.2 framework, loaded from the project's data file."""

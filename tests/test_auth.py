@@ -10,7 +10,7 @@ from lms.auth import passwords, services
 from lms.auth.models import AuthSession, LoginThrottle
 from lms.extensions import db
 from tests.conftest import csrf_token
-from tests.factories import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD, change_password
 
 
 def test_sign_in_and_out(client, make_user, sign_in):
@@ -167,16 +167,7 @@ def test_password_policy(app, candidate, ok):
 def test_change_own_password(client, make_user, sign_in):
     user = make_user()
     sign_in(user)
-    page = client.get("/auth/password")
-    response = client.post(
-        "/auth/password",
-        data={
-            "csrf_token": csrf_token(page),
-            "current_password": DEFAULT_PASSWORD,
-            "new_password": "Neues Passwort im Rathaus",
-            "confirm_password": "Neues Passwort im Rathaus",
-        },
-    )
+    response = change_password(client, DEFAULT_PASSWORD, "Neues Passwort im Rathaus")
     assert response.status_code == 302
     db.session.refresh(user)
     assert passwords.verify_password(user.password_hash, "Neues Passwort im Rathaus")
@@ -185,16 +176,7 @@ def test_change_own_password(client, make_user, sign_in):
 def test_change_password_rejects_a_common_password_next_to_the_field(client, make_user, sign_in):
     user = make_user()
     sign_in(user)
-    page = client.get("/auth/password")
-    response = client.post(
-        "/auth/password",
-        data={
-            "csrf_token": csrf_token(page),
-            "current_password": DEFAULT_PASSWORD,
-            "new_password": "password123",
-            "confirm_password": "password123",
-        },
-    )
+    response = change_password(client, DEFAULT_PASSWORD, "password123")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert 'id="new_password-error"' in html

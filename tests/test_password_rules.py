@@ -13,7 +13,7 @@ from lms.common.dates import as_utc, utcnow
 from lms.extensions import db
 from lms.people.models import User
 from tests.conftest import csrf_token
-from tests.factories import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD, change_password
 
 PERSON = {"email": "erika.mustermann@musterhausen.example", "given_name": "Erika", "family_name": "Mustermann"}
 
@@ -70,19 +70,6 @@ def test_the_same_password_without_the_persons_context_may_pass(app):
     with app.test_request_context():
         assert passwords.password_problem("Erika-Mustermann-1") is None
         assert passwords.password_problem("Erika-Mustermann-1", **PERSON) is not None
-
-
-def change_password(client, current, new):
-    page = client.get("/auth/password")
-    return client.post(
-        "/auth/password",
-        data={
-            "csrf_token": csrf_token(page),
-            "current_password": current,
-            "new_password": new,
-            "confirm_password": new,
-        },
-    )
 
 
 def test_changing_the_password_to_ones_own_name_is_refused(client, make_user, sign_in):

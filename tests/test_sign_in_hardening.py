@@ -16,7 +16,7 @@ from lms.common.dates import as_utc, utcnow
 from lms.config import ConfigError, load_config
 from lms.extensions import db
 from tests.conftest import csrf_token
-from tests.factories import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD, change_password
 
 GUESSER = "10.0.0.9"
 MADE_UP = itertools.count()
@@ -146,19 +146,6 @@ def test_an_account_that_failed_at_the_guessers_address_gets_the_address_delay(a
 
 
 # --- 2: the current password on the password-change page ----------------------------------------
-
-
-def change_password(client, current: str):
-    page = client.get("/auth/password")
-    return client.post(
-        "/auth/password",
-        data={
-            "csrf_token": csrf_token(page),
-            "current_password": current,
-            "new_password": "Neues Passwort im Rathaus",
-            "confirm_password": "Neues Passwort im Rathaus",
-        },
-    )
 
 
 def test_the_current_password_check_is_throttled(app, client, make_user, sign_in, clock):

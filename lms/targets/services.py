@@ -233,29 +233,25 @@ def save_job_role_profile(job_role: JobRole, wanted: Mapping[int, tuple]) -> Pro
 
 def personal_targets(user: User) -> list[PersonalTarget]:
     """The person's individual targets in framework order, competences and areas loaded."""
-    return list(
-        db.session.execute(
-            select(PersonalTarget)
-            .join(PersonalTarget.competence)
-            .join(Competence.area)
-            .where(PersonalTarget.user_id == user.id)
-            .options(joinedload(PersonalTarget.competence).joinedload(Competence.area))
-            .order_by(CompetenceArea.position, Competence.position, Competence.id)
-        ).scalars()
-    )
+    return _in_framework_order(PersonalTarget, PersonalTarget.user_id == user.id)
 
 
 def inherited_targets(user: User) -> list[JobRoleTarget]:
     """The targets of the person's job role, in framework order (read-only on the person's page)."""
     if not user.job_role_id:
         return []
+    return _in_framework_order(JobRoleTarget, JobRoleTarget.job_role_id == user.job_role_id)
+
+
+def _in_framework_order(model, condition) -> list:
+    """Targets of one kind matching `condition`, ordered by area and competence, both loaded."""
     return list(
         db.session.execute(
-            select(JobRoleTarget)
-            .join(JobRoleTarget.competence)
+            select(model)
+            .join(model.competence)
             .join(Competence.area)
-            .where(JobRoleTarget.job_role_id == user.job_role_id)
-            .options(joinedload(JobRoleTarget.competence).joinedload(Competence.area))
+            .where(condition)
+            .options(joinedload(model.competence).joinedload(Competence.area))
             .order_by(CompetenceArea.position, Competence.position, Competence.id)
         ).scalars()
     )
