@@ -1,13 +1,16 @@
-"""Sign-in behind a proxy, ageing and atomic failure counts, the password-change check, idle sessions."""
+"""Sign-in behind a proxy, ageing and atomic failure counts, the password-change check, idle sessions,
+parallel guesses at one account taking turns."""
 
 from __future__ import annotations
 
 import itertools
+import re
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from lms import create_app
 from lms.auth import passwords, services
@@ -40,6 +43,11 @@ def clock(monkeypatch):
     moved = Clock()
     monkeypatch.setattr(services, "utcnow", moved)
     return moved
+
+
+def account_key(email: str, address: str) -> str:
+    """The throttle key of an account at an address (the e-mail is stored hashed)."""
+    return services._sign_in_keys(email, address)[0].name
 
 
 def failures(key: str) -> int | None:
@@ -107,7 +115,7 @@ def test_failures_older_than_the_window_no_longer_count(app, database, make_user
     assert services.seconds_to_wait(user.email, GUESSER, clock()) == 0
     # The next failure starts the count again: one failure, no delay.
     assert services.authenticate(user.email, "falsch-falsch", GUESSER).error == "invalid"
-    assert failures(f"acct:{user.email}|{GUESSER}") == 1
+    assert failures(account_key(user.email, GUESSER)) == 1
     assert failures(f"addr:{GUESSER}") == 1
     assert services.seconds_to_wait(user.email, GUESSER, clock()) == 0
 
@@ -170,13 +178,15 @@ def test_the_current_password_check_is_throttled(app, client, make_user, sign_in
 
 
 @pytest.mark.parametrize("earlier", [0, 1], ids=["first-failures", "counted-before"])
-def test_parallel_failures_all_count(app, database, make_user, monkeypatch, earlier):
-    user = make_user()
-    email = user.email
+def test_parallel_failures_at_one_address_all_count(app, database, monkeypatch, earlier):
+    """Guesses at different accounts from one address: the address counts every one of them.
+
+    Different accounts do not take turns on PostgreSQL (only the account's row is locked), so
+    there all attempts pass the throttle and the hash before any counts. SQLite has a single
+    writer, so there the attempts take turns anyway.
+    """
+    spray(earlier)
     attempts = 8
-    for _ in range(earlier):
-        services.authenticate(email, "geraten-000", GUESSER)
-    db.session.commit()
     barrier = threading.Barrier(attempts, timeout=30)
     check = passwords.verify_password
 
@@ -185,13 +195,15 @@ def test_parallel_failures_all_count(app, database, make_user, monkeypatch, earl
         barrier.wait()  # every attempt has passed the throttle and the hash before any counts
         return result
 
-    monkeypatch.setattr(passwords, "verify_password", verify_together)
+    if app.config["DB_BACKEND"] == "postgresql":
+        monkeypatch.setattr(passwords, "verify_password", verify_together)
     errors: list[BaseException] = []
     results: list[str | None] = []
 
     def guess():
         try:
             with app.app_context():
+                email = f"raten{next(MADE_UP)}@musterhausen.example"
                 results.append(services.authenticate(email, "geraten-123", GUESSER).error)
                 db.session.commit()
                 db.session.remove()
@@ -205,7 +217,6 @@ def test_parallel_failures_all_count(app, database, make_user, monkeypatch, earl
         thread.join(timeout=60)
     assert not errors, errors
     assert results == ["invalid"] * attempts
-    assert failures(f"acct:{email}|{GUESSER}") == earlier + attempts
     assert failures(f"addr:{GUESSER}") == earlier + attempts
 
 
@@ -228,3 +239,148 @@ def test_an_expired_session_is_recorded_as_ended(app, client, make_user, sign_in
     assert client.get("/learning/").status_code == 302
     ended_at = db.session.execute(select(AuthSession.ended_at)).scalar_one()
     assert ended_at is not None
+
+
+# --- 5: parallel guesses at one account take turns ------------------------------------------------
+
+# A statement that writes or locks a throttle row: an attempt that takes turns waits there until
+# the attempt before it has committed.
+LOCKING = re.compile(r"^\s*(insert|update|delete)\b.*\blogin_throttles\b|\bfor\s+update\b", re.I | re.S)
+
+
+class Turns:
+    """Runs attempts in parallel threads, counts their password checks, and holds the first check
+    until no other attempt can overtake it any more: each has checked its password too, or has
+    finished, or has reached a statement that writes or locks a throttle row.
+
+    So the outcome does not depend on the scheduler: without turns, the first attempt's failure
+    counts only after all the others have passed the throttle, so more passwords than the free
+    ones are checked; with turns, the others queue up behind the first.
+    """
+
+    def __init__(self, attempts: list[Callable[[], str]]):
+        self.attempts = attempts
+        self.checks = 0
+        self.overlapped = False  # every other attempt was under way during the first check
+        self.condition = threading.Condition()
+        self.state: dict[int, str] = {}  # attempt -> "running", "checking", "locking", "done"
+        self.first: int | None = None
+        self.local = threading.local()
+        self.verify = passwords.verify_password
+
+    def run(self) -> list[str]:
+        answers: list[str] = []
+        errors: list[BaseException] = []
+
+        def attempt(number: int, call: Callable[[], str]) -> None:
+            self.local.number = number
+            self._set("running")
+            try:
+                answers.append(call())
+            except BaseException as error:  # reported below
+                errors.append(error)
+            finally:
+                self._set("done")
+
+        event.listen(db.engine, "before_cursor_execute", self.statement)
+        try:
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(passwords, "verify_password", self.check)
+                threads = [threading.Thread(target=attempt, args=item) for item in enumerate(self.attempts)]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join(timeout=60)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", self.statement)
+        assert not any(thread.is_alive() for thread in threads), "an attempt is stuck"
+        assert not errors, errors
+        return answers
+
+    def _set(self, state: str, only_from: str | None = None) -> None:
+        number = getattr(self.local, "number", None)
+        if number is None:
+            return  # not one of the attempts (the test itself)
+        with self.condition:
+            if only_from is None or self.state.get(number) == only_from:
+                self.state[number] = state
+                self.condition.notify_all()
+
+    def statement(self, _connection, _cursor, statement, *_rest) -> None:
+        if LOCKING.search(statement):
+            self._set("locking", only_from="running")
+
+    def check(self, password_hash, password):
+        self._set("checking")
+        with self.condition:
+            self.checks += 1
+            if self.first is None:
+                self.first = self.local.number
+                self.overlapped = self.condition.wait_for(self._nobody_can_overtake, timeout=30)
+        return self.verify(password_hash, password)
+
+    def _nobody_can_overtake(self) -> bool:
+        others = [state for number, state in self.state.items() if number != self.first]
+        return len(others) == len(self.attempts) - 1 and "running" not in others
+
+
+@pytest.fixture
+def frozen(monkeypatch):
+    """One moment for all attempts: whether one is throttled does not depend on how fast they run."""
+    now = utcnow()
+    monkeypatch.setattr(services, "utcnow", lambda: now)
+    return now
+
+
+def answer(response) -> str:
+    html = response.get_data(as_text=True)
+    if "Bitte warten Sie" in html:
+        return "throttled"
+    return "invalid" if "nicht korrekt" in html else f"unexpected {response.status_code}"
+
+
+def post(client, path: str, data: dict) -> Callable[[], str]:
+    """A form post to make later, with the CSRF token of the page fetched now."""
+    data = {"csrf_token": csrf_token(client.get(path)), **data}
+    return lambda: answer(client.post(path, data=data))
+
+
+PARALLEL_GUESSES = 10
+FREE = 2
+
+
+def test_parallel_sign_in_guesses_at_one_account_take_turns(app, database, make_user, monkeypatch, frozen):
+    monkeypatch.setitem(app.config, "LOGIN_FREE_ATTEMPTS_ACCOUNT", FREE)
+    user = make_user()
+    turns = Turns(
+        [
+            post(app.test_client(), "/auth/login", {"email": user.email, "password": f"geraten-{number}"})
+            for number in range(PARALLEL_GUESSES)
+        ]
+    )
+    answers = turns.run()
+    assert turns.overlapped
+    # Each guess saw the failures before it: only the free ones had their password checked.
+    assert turns.checks == FREE
+    assert sorted(answers) == ["invalid"] * FREE + ["throttled"] * (PARALLEL_GUESSES - FREE)
+    assert failures(account_key(user.email, "127.0.0.1")) == FREE
+
+
+def test_parallel_guesses_of_the_current_password_take_turns(app, database, make_user, monkeypatch, frozen):
+    monkeypatch.setitem(app.config, "LOGIN_FREE_ATTEMPTS_ACCOUNT", FREE)
+    user = make_user()
+    guesses = []
+    for number in range(PARALLEL_GUESSES):  # one session each, as from several open tabs
+        client = app.test_client()
+        post(client, "/auth/login", {"email": user.email, "password": DEFAULT_PASSWORD})()
+        new = "Neues Passwort im Rathaus"
+        form = {"current_password": f"geraten-{number}", "new_password": new, "confirm_password": new}
+        guesses.append(post(client, "/auth/password", form))
+    turns = Turns(guesses)
+    answers = turns.run()
+    assert turns.overlapped
+    assert turns.checks == FREE
+    assert sorted(answers) == ["invalid"] * FREE + ["throttled"] * (PARALLEL_GUESSES - FREE)
+    assert failures(f"pwd:{user.id}") == FREE
+    db.session.refresh(user)
+    assert passwords.verify_password(user.password_hash, DEFAULT_PASSWORD)

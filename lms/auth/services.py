@@ -17,6 +17,7 @@ from sqlalchemy.orm import contains_eager
 from lms.auth import passwords
 from lms.auth.models import AuthSession, LoginThrottle
 from lms.common.dates import as_utc, utcnow
+from lms.common.text import has_control_characters
 from lms.extensions import db
 from lms.people.models import User
 from lms.people.services import normalise_email
@@ -134,6 +135,12 @@ def end_all_sessions(user_id: int, except_token: str | None = None) -> None:
 #   guesser, spraying many accounts, gets one attempt per account before the address's delay.
 #   A delay, never a lockout. An account is keyed together with its address, so failures at one
 #   desk never slow a colleague at another.
+# - Taking turns: an attempt first locks the row of its account key ("acct:" or "pwd:"), created
+#   with no failures if need be, until the request commits or rolls back. So parallel guesses at
+#   one account are checked one after another, each only once the failures before it have counted.
+#   The address's row is not locked: sign-ins of different accounts behind one address (a proxy,
+#   a NAT) do not queue behind each other's password checks, nor behind a guesser's. (On SQLite
+#   the lock is the database's single write lock: all attempts take turns there.)
 # - Counting is one atomic statement per attempt (an upsert), so parallel failures all count.
 
 
@@ -146,8 +153,11 @@ class _Key:
 def _sign_in_keys(email: str, ip_address: str | None) -> tuple[_Key, _Key]:
     config = current_app.config
     address = ip_address or "unknown"
+    # The e-mail as typed is hashed: any text makes a valid key (a NUL too, which PostgreSQL cannot
+    # store), and the throttle table holds no addresses of people.
+    typed = hashlib.sha256(normalise_email(email).encode("utf-8", "surrogatepass")).hexdigest()
     return (
-        _Key(f"acct:{normalise_email(email)}|{address}", config["LOGIN_FREE_ATTEMPTS_ACCOUNT"]),
+        _Key(f"acct:{typed}|{address}", config["LOGIN_FREE_ATTEMPTS_ACCOUNT"]),
         _Key(f"addr:{address}", config["LOGIN_FREE_ATTEMPTS_ADDRESS"]),
     )
 
@@ -164,10 +174,12 @@ def _recent_failures(keys: list[_Key], now: datetime) -> dict[str, tuple[int, da
     """Failures and the last failure's time of the keys that failed within the window.
 
     Columns, not entities: a cached LoginThrottle object could be older than the database row.
+    A row without failures (made by `_take_turn`) is no failure: it must not let the address's
+    delay reach an account that has not failed there.
     """
     rows = db.session.execute(
         select(LoginThrottle.key, LoginThrottle.failures, LoginThrottle.last_failure_at).where(
-            LoginThrottle.key.in_([key.name for key in keys])
+            LoginThrottle.key.in_([key.name for key in keys]), LoginThrottle.failures > 0
         )
     )
     start = _window_start(now)
@@ -207,6 +219,25 @@ def _key_wait(key: _Key, now: datetime) -> int:
     return _remaining(_delay(failures, key.free), last_failure, now)
 
 
+def _take_turn(key: _Key) -> None:
+    """Lock the key's row until the caller commits or rolls back, so that parallel attempts on the
+    key take turns: the next one reads this one's failure before its password is checked.
+
+    A row that does not exist yet is made with no failures (which `_recent_failures` ignores and
+    `_record_failure` counts on from). An upsert rather than INSERT ... DO NOTHING and SELECT ...
+    FOR UPDATE: on PostgreSQL it either inserts or locks the row in one statement, even when a
+    sign-in that succeeded deletes the row in between (the SELECT would then lock nothing). On
+    SQLite the write takes the database's write lock; it is the attempt's first statement, so it
+    waits for the lock (busy timeout) rather than failing as a read-then-write would.
+    """
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(LoginThrottle).values(key=key.name, failures=0, last_failure_at=utcnow())
+    statement = statement.on_conflict_do_update(
+        index_elements=[LoginThrottle.key], set_={"failures": LoginThrottle.failures}
+    )
+    db.session.execute(statement)
+
+
 def _record_failure(keys: tuple[_Key, ...], now: datetime | None = None) -> None:
     """Count one failure for each key in one statement: an upsert adds 1 in the database (so
     parallel failures all count) and restarts a counter whose last failure left the window."""
@@ -244,14 +275,27 @@ class SignInResult:
     wait_seconds: int = 0
 
 
+def _user_with_email(email: str) -> User | None:
+    """The account of a typed e-mail. One with control characters is nobody's (they are refused
+    when an address is saved), and is not looked up: PostgreSQL cannot even compare a NUL."""
+    if has_control_characters(email):
+        return None
+    return db.session.execute(select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
+
+
 def authenticate(email: str, password: str, ip_address: str | None) -> SignInResult:
-    """Check credentials. Unknown e-mail and wrong password answer alike and take the same time."""
+    """Check credentials. Unknown e-mail and wrong password answer alike and take the same time.
+
+    The account's throttle row stays locked until the caller commits (or rolls back): parallel
+    attempts at the account wait here for their turn.
+    """
+    account, address = _sign_in_keys(email, ip_address)
+    _take_turn(account)
     wait = seconds_to_wait(email, ip_address)
     if wait > 0:
         return SignInResult(error="throttled", wait_seconds=wait)
-    user = db.session.execute(select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
+    user = _user_with_email(email)
     verified = passwords.verify_password(user.password_hash if user else None, password)  # runs for unknown ones too
-    account, address = _sign_in_keys(email, ip_address)
     if not verified or user is None or user.password_hash is None:
         _record_failure((account, address))
         return SignInResult(error="invalid")
@@ -272,8 +316,10 @@ def check_current_password(user: User, password: str) -> SignInResult:
 
     Only the user's own sessions reach that page, so the key is the user, whatever the address:
     somebody at an unlocked desk cannot guess the password there faster than at sign-in.
+    As at sign-in, the key's row stays locked until the caller commits or rolls back.
     """
     key = _password_change_key(user)
+    _take_turn(key)
     wait = _key_wait(key, utcnow())
     if wait > 0:
         return SignInResult(error="throttled", wait_seconds=wait)
