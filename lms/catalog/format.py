@@ -16,6 +16,7 @@ from typing import Any
 from lms.catalog.markdown import MarkdownBody, course_image_url, render_markdown, split_body
 from lms.catalog.media import MediaSource, check_media
 from lms.common.sourcefile import FrontMatterDocument, LineList, LineMap, Problems, load_yaml, read_front_matter
+from lms.common.sourcetext import control_character_message, key_path, refused_character, refused_lines
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 COURSE_KEYS = {"title", "summary", "language", "duration_minutes", "tags", "pass_score", "valid_months", "competences"}
@@ -115,6 +116,24 @@ def _scalar_text(value: Any) -> str:
     return str(value).strip() if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
 
 
+def _yaml_places(text: str) -> dict[int, str]:
+    """Line number → "the front matter" or "a quiz", for the lines of a Markdown file that hold YAML
+    (where a `key:` names the field a character is in); the other lines are the text."""
+    lines = text.lstrip("\ufeff").split("\n")
+    places: dict[int, str] = {}
+    body_start = 0  # index of the body's first line
+    if lines[0].strip() == "---":  # as read_front_matter finds the front matter
+        end = next((index for index in range(1, len(lines)) if lines[index].strip() in ("---", "...")), len(lines))
+        places = dict.fromkeys(range(2, end + 1), "the front matter")
+        body_start = end + 1
+    # split_body counts lines as str.splitlines does: a form feed in the body can shift a quiz's
+    # lines here, which only changes how a character's place is named, never its line.
+    for fence, quiz in split_body("\n".join(lines[body_start:])).quizzes:
+        first = body_start + fence + 2  # the line after the fence, counting from 1
+        places.update(dict.fromkeys(range(first, first + quiz.count("\n") + 1), "a quiz"))
+    return places
+
+
 def parse_course(
     folder: Path, files: dict[str, bytes | None], framework: FrameworkInfo, problems: Problems
 ) -> CourseSource | None:
@@ -203,10 +222,33 @@ class _CourseReader:
             self.problems.error(self.where(name), line, "not UTF-8 text: save the file as UTF-8")
             return None
         self.lines[name] = text.splitlines()
+        if not self.check_characters(name, text):
+            return None
         return read_front_matter(Path(self.where(name)), self.problems, text=text)
+
+    def check_characters(self, name: str, text: str) -> bool:
+        """No control or text-direction character anywhere in the file, tabs and line breaks aside
+        (the body may hold them); one-line fields are checked again once read. A file with one is
+        read no further."""
+        lines, places = text.split("\n"), _yaml_places(text)
+        found = list(refused_lines(lines))
+        for index, column in found:
+            key = key_path(lines, index, column) if index + 1 in places else None
+            what = f"'{key}'" if key else places.get(index + 1, "the text")
+            self.problems.error(self.where(name), index + 1, control_character_message(what, lines[index][column]))
+        return not found
+
+    def check_one_line(self, value: str, what: str, where: str, line: int) -> bool:
+        """A title, a code, an answer: no tab, line break, control or text-direction character."""
+        character = refused_character(value, one_line=True)
+        if character:
+            self.problems.error(where, line, control_character_message(what, character, one_line=True))
+        return character is None
 
     def check_keys(self, mapping: LineMap, allowed: set[str], where: str, context: str) -> None:
         for key in mapping:
+            if isinstance(key, str) and not self.check_one_line(key, "a key", where, mapping.line_of(key)):
+                continue  # an escaped control character ("\e") shown in a warning could change the terminal
             if key not in allowed:
                 self.problems.warn(where, mapping.line_of(key), f"unknown key '{key}' in {context} (ignored)")
 
@@ -267,6 +309,7 @@ class _CourseReader:
             return None
         if len(value.strip()) > max_length:
             self.problems.error(where, meta.line_of(key), f"'{key}' is longer than {max_length} characters")
+        self.check_one_line(value.strip(), f"'{key}'", where, meta.line_of(key))
         return value.strip()
 
     def language(self, meta: LineMap, where: str) -> str:
@@ -313,6 +356,8 @@ class _CourseReader:
             tag = _scalar_text(value)
             if not tag or len(tag) > 60:
                 self.problems.error(where, raw.line_of(index), "each tag must be a short text (at most 60 characters)")
+            elif not self.check_one_line(tag, "a tag", where, raw.line_of(index)):
+                continue
             elif tag in tags:
                 self.problems.warn(where, raw.line_of(index), f"tag '{tag}' is listed twice")
             else:
@@ -351,6 +396,8 @@ class _CourseReader:
             return
         self.check_keys(item, {"id", "level"}, where, "a competence")
         code = _scalar_text(item.get("id"))
+        if not self.check_one_line(code, "competence 'id'", where, item.line_of("id")):
+            return  # every other message would show the id
         competence_id = self.competence_id(item, code, where)
         level = self.competence_level(item, code, where)
         if level is None:
@@ -400,7 +447,7 @@ class _CourseReader:
         meta = document.front_matter if document.front_matter is not None else LineMap()
         self.check_keys(meta, LESSON_KEYS, where, "a lesson's front matter")
         body = split_body(document.body)
-        title, markdown_text = self.lesson_title(meta, body, where)
+        title, markdown_text = self.lesson_title(meta, body, where, document.body_first_line)
         if body.unclosed_quiz is not None:
             self.problems.error(
                 where, document.body_first_line + body.unclosed_quiz, "this ```quiz block is never closed"
@@ -425,21 +472,23 @@ class _CourseReader:
                 "lesson file names use lowercase letters a-z, digits and single hyphens, e.g. 01-einfuehrung.md",
             )
 
-    def lesson_title(self, meta: LineMap, body: MarkdownBody, where: str) -> tuple[str, str]:
+    def lesson_title(self, meta: LineMap, body: MarkdownBody, where: str, body_first_line: int) -> tuple[str, str]:
         """The title (from the front matter, else the first `# ` heading) and the Markdown to show below it."""
-        title = meta.get("title")
+        title, line = meta.get("title"), meta.line_of("title")
         if title is not None and (not isinstance(title, str) or not title.strip()):
-            self.problems.error(where, meta.line_of("title"), "'title' must be a text")
+            self.problems.error(where, line, "'title' must be a text")
         markdown_text = body.markdown
         if not isinstance(title, str) and body.heading:
             title, markdown_text = body.heading[1], body.without_heading()  # the page shows the title as h1
+            line = body_first_line + body.heading[0]
         if not isinstance(title, str) or not title.strip():
             self.problems.error(
                 where, 1, "the lesson has no title: add 'title:' to its front matter or start it with a '# ' heading"
             )
             return "", markdown_text
         if len(title.strip()) > 300:
-            self.problems.error(where, meta.line_of("title"), "the title is longer than 300 characters")
+            self.problems.error(where, line, "the title is longer than 300 characters")
+        self.check_one_line(title.strip(), "the title", where, line)
         return title.strip(), markdown_text
 
     # -- quizzes
@@ -469,15 +518,20 @@ class _CourseReader:
         if not isinstance(question, str) or not question.strip():
             self.problems.error(where, quiz.line_of("question"), "the quiz has no 'question' (a text)")
             return None
+        if not self.check_one_line(question.strip(), "'question'", where, quiz.line_of("question")):
+            return None
         return question.strip()
 
     def check_explanation(self, quiz: LineMap, where: str) -> bool:
-        """The explanation is optional, but a text when given."""
-        explanation = quiz.get("explanation")
+        """The explanation is optional, but a text when given; it may have line breaks."""
+        explanation, line = quiz.get("explanation"), quiz.line_of("explanation")
         if explanation is not None and not isinstance(explanation, str):
-            self.problems.error(where, quiz.line_of("explanation"), "'explanation' must be a text")
+            self.problems.error(where, line, "'explanation' must be a text")
             return False
-        return True
+        character = refused_character(explanation or "", one_line=False)
+        if character:
+            self.problems.error(where, line, control_character_message("'explanation'", character))
+        return character is None
 
     def answers(self, where: str, quiz: LineMap) -> list[dict] | None:
         """At least two valid answers, one of them correct; None (and errors) otherwise."""
@@ -514,7 +568,7 @@ class _CourseReader:
         if not isinstance(text, str) or not text.strip():
             self.problems.error(where, item.line_of("text"), f"answer {index + 1} has no 'text'")
             return False
-        return True
+        return self.check_one_line(text.strip(), f"answer {index + 1}: 'text'", where, item.line_of("text"))
 
     def check_answer_correct(self, item: LineMap, index: int, where: str) -> bool:
         correct = item.get("correct")

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from lms.common.sourcefile import LineList, LineMap, Problem, Problems, load_yaml
+from lms.common.sourcetext import control_character_message, key_path, refused_character, refused_lines
 from lms.extensions import db
 from lms.frameworks.models import Competence, CompetenceArea, Framework, ProficiencyLevel
 
@@ -40,8 +41,10 @@ class LoadResult:
     warnings: list[Problem] | None = None
 
 
-def _texts(node: Any, key: str, path: Path, problems: Problems, required: bool = True) -> tuple[str, str] | None:
-    """A {de: ..., en: ...} pair."""
+def _texts(
+    node: Any, key: str, path: Path, problems: Problems, required: bool = True, one_line: bool = True
+) -> tuple[str, str] | None:
+    """A {de: ..., en: ...} pair; a title or band is `one_line`, a description may have line breaks."""
     value = node.get(key) if isinstance(node, dict) else None
     if value is None:
         if required:
@@ -52,11 +55,27 @@ def _texts(node: Any, key: str, path: Path, problems: Problems, required: bool =
     ):
         problems.error(path, node.line_of(key), f"'{key}' needs a German and an English text: {{de: ..., en: ...}}")
         return None
-    return value["de"].strip(), value["en"].strip()
+    german, english = value["de"].strip(), value["en"].strip()
+    line_of = value.line_of if isinstance(value, LineMap) else node.line_of
+    clean = [
+        _check_text(text, f"'{key}.{lang}'", path, line_of(lang), problems, one_line)
+        for lang, text in (("de", german), ("en", english))
+    ]
+    return (german, english) if all(clean) else None
+
+
+def _check_text(value: Any, what: str, path: Path, line: int, problems: Problems, one_line: bool = True) -> bool:
+    """A text holds no control or text-direction character (a one-line text no tab or line break either)."""
+    character = refused_character(value, one_line=one_line) if isinstance(value, str) else None
+    if character:
+        problems.error(path, line, control_character_message(what, character, one_line=one_line))
+    return character is None
 
 
 def _check_keys(node: LineMap, allowed: set[str], path: Path, problems: Problems, where: str) -> None:
     for key in node:
+        if not _check_text(key, "a key", path, node.line_of(key), problems):
+            continue  # an escaped control character ("\e") shown in a warning could change the terminal
         if key not in allowed:
             problems.warn(path, node.line_of(key), f"unknown key '{key}' in {where} (ignored)")
 
@@ -99,6 +118,8 @@ def _read_mapping(path: Path, problems: Problems) -> LineMap | None:
     except (OSError, UnicodeDecodeError) as error:
         problems.error(path, 1, f"cannot read the file: {error}")
         return None
+    if not _check_characters(text, path, problems):
+        return None
     data = load_yaml(text, path, problems)
     if problems:
         return None
@@ -106,6 +127,18 @@ def _read_mapping(path: Path, problems: Problems) -> LineMap | None:
         problems.error(path, 1, "a framework file is a YAML mapping with 'framework', 'levels' and 'areas'")
         return None
     return data
+
+
+def _check_characters(text: str, path: Path, problems: Problems) -> bool:
+    """No control or text-direction character anywhere in the file, before YAML reads it (tabs and
+    line breaks aside; the values are checked once more when read)."""
+    lines = text.split("\n")
+    found = list(refused_lines(lines))
+    for index, column in found:
+        key = key_path(lines, index, column)
+        what = f"'{key}'" if key else "the line"
+        problems.error(path, index + 1, control_character_message(what, lines[index][column]))
+    return not found
 
 
 # --- framework: the header ---
@@ -122,7 +155,7 @@ def _parse_header(data: LineMap, path: Path, problems: Problems) -> dict:
         "key": str(meta.get("id", "")).strip(),
         "version": str(meta.get("version", "")).strip(),
         "title": _texts(meta, "title", path, problems),
-        "attribution": _texts(meta, "attribution", path, problems, required=False),
+        "attribution": _texts(meta, "attribution", path, problems, required=False, one_line=False),
         "publisher": meta.get("publisher"),
         "licence": meta.get("licence"),
         "source": meta.get("source"),
@@ -130,10 +163,12 @@ def _parse_header(data: LineMap, path: Path, problems: Problems) -> dict:
 
 
 def _check_id_and_version(meta: LineMap, path: Path, problems: Problems) -> None:
-    """Both are given, as a non-blank text or number."""
+    """Both are given, as a non-blank text or number; they and the other header texts on one line."""
     for key in ("id", "version"):
         if not isinstance(meta.get(key), (str, int, float)) or not str(meta.get(key)).strip():
             problems.error(path, meta.line_of(key), f"'framework.{key}' is missing")
+    for key in ("id", "version", "publisher", "licence", "source"):
+        _check_text(meta.get(key), f"'framework.{key}'", path, meta.line_of(key), problems)
 
 
 # --- levels ---
@@ -157,7 +192,7 @@ def _parse_level(item: Any, line: int, path: Path, problems: Problems) -> dict |
     return {
         "level": item["level"],
         "band": _texts(item, "band", path, problems),
-        "description": _texts(item, "description", path, problems),
+        "description": _texts(item, "description", path, problems, one_line=False),
         "line": line,
     }
 
@@ -187,6 +222,8 @@ def _parse_area(area: Any, line: int, seen_codes: dict[str, int], path: Path, pr
     if not _has_id(area):
         problems.error(path, line, "each area needs an 'id'")
         return None
+    if not _check_text(str(area["id"]).strip(), "area 'id'", path, area.line_of("id"), problems):
+        return None  # every other message would show the id
     _check_keys(area, AREA_KEYS, path, problems, "an area")
     competences = _parse_competences(area, seen_codes, path, problems)
     return {
@@ -214,13 +251,15 @@ def _parse_competence(
     if not _has_id(competence):
         problems.error(path, line, "each competence needs an 'id'")
         return None
-    _check_keys(competence, COMPETENCE_KEYS, path, problems, "a competence")
     code = str(competence["id"]).strip()
+    if not _check_text(code, "competence 'id'", path, competence.line_of("id"), problems):
+        return None
+    _check_keys(competence, COMPETENCE_KEYS, path, problems, "a competence")
     _check_code_unique(code, line, seen_codes, path, problems)
     return {
         "code": code,
         "title": _texts(competence, "title", path, problems),
-        "description": _texts(competence, "description", path, problems, required=False),
+        "description": _texts(competence, "description", path, problems, required=False, one_line=False),
         "line": line,
     }
 

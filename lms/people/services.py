@@ -186,12 +186,29 @@ def descendant_ids(root_ids: Iterable[int]) -> set[int]:
     return result
 
 
-def _check_department(department: Department, code: str, parent_id: int | None) -> None:
-    errors = {}
-    clash = select(Department.id).where(func.lower(Department.code) == code.lower())
-    if department.id:
-        clash = clash.where(Department.id != department.id)
-    if db.session.execute(clash).first():
+def _one_line_errors(**fields: str) -> dict[str, str]:
+    """Codes, names and titles hold no tabs, line breaks, control or text-direction characters, as
+    people's names: stored, they would be invisible in lists and could garble exports and logs."""
+    messages = {
+        "code": _("A code cannot contain tabs, line breaks or other control characters."),
+        "name": _("A name cannot contain tabs, line breaks or other control characters."),
+        "title": _("A title cannot contain tabs, line breaks or other control characters."),
+    }
+    return {field: messages[field] for field, value in fields.items() if has_control_characters(value)}
+
+
+def _code_taken(model: type[Department] | type[JobRole], code: str, own_id: int | None) -> bool:
+    """Another department (or job role) has this code, in any case."""
+    clash = select(model.id).where(func.lower(model.code) == code.lower())
+    if own_id:
+        clash = clash.where(model.id != own_id)
+    return db.session.execute(clash).first() is not None
+
+
+def _check_department(department: Department, code: str, name: str, parent_id: int | None) -> None:
+    errors = _one_line_errors(code=code, name=name)
+    # Only a clean code is looked up: PostgreSQL refuses a NUL even in a query.
+    if "code" not in errors and _code_taken(Department, code, department.id):
         errors["code"] = _("Another department already has this code.")
     if parent_id and department.id and parent_id in descendant_ids([department.id]):
         errors["parent_id"] = _("A department cannot be placed below itself or one of its sub-departments.")
@@ -203,9 +220,9 @@ def _check_department(department: Department, code: str, parent_id: int | None) 
 
 def save_department(department: Department | None, code: str, name: str, parent_id: int | None) -> Department:
     department = department or Department()
-    code = code.strip()
-    _check_department(department, code, parent_id or None)
-    department.code, department.name, department.parent_id = code, name.strip(), parent_id or None
+    code, name = code.strip(), name.strip()
+    _check_department(department, code, name, parent_id or None)
+    department.code, department.name, department.parent_id = code, name, parent_id or None
     db.session.add(department)
     db.session.flush()
     return department
@@ -239,13 +256,13 @@ def set_department_active(department: Department, active: bool) -> None:
 
 def save_job_role(job_role: JobRole | None, code: str, title: str) -> JobRole:
     job_role = job_role or JobRole()
-    code = code.strip()
-    clash = select(JobRole.id).where(func.lower(JobRole.code) == code.lower())
-    if job_role.id:
-        clash = clash.where(JobRole.id != job_role.id)
-    if db.session.execute(clash).first():
-        raise ValidationFailed({"code": _("Another job role already has this code.")})
-    job_role.code, job_role.title = code, title.strip()
+    code, title = code.strip(), title.strip()
+    errors = _one_line_errors(code=code, title=title)
+    if "code" not in errors and _code_taken(JobRole, code, job_role.id):  # a NUL never reaches PostgreSQL
+        errors["code"] = _("Another job role already has this code.")
+    if errors:
+        raise ValidationFailed(errors)
+    job_role.code, job_role.title = code, title
     db.session.add(job_role)
     db.session.flush()
     return job_role
