@@ -63,15 +63,19 @@ def _register_blueprints(app: Flask) -> None:
     from lms.admin.views import bp as admin_bp
     from lms.auth.views import bp as auth_bp
     from lms.catalog.views import bp as catalog_bp
+    from lms.common.access import access_refused
     from lms.core.views import bp as core_bp
     from lms.gaps.views import bp as gaps_bp
     from lms.learning.views import bp as learning_bp
     from lms.people.views import bp as people_bp
     from lms.privacy.views import bp as privacy_bp
+    from lms.privacy.views import record_refused_request
     from lms.skills.views import bp as skills_bp
     from lms.targets.views import bp as targets_bp
     from lms.team.views import bp as team_bp
 
+    # Every refused request (403) goes into the audit trail; the kernel only announces it.
+    access_refused.connect(record_refused_request)
     for blueprint in (
         core_bp,
         auth_bp,
@@ -94,6 +98,7 @@ def _register_commands(app: Flask) -> None:
     from lms.frameworks.cli import load_framework
     from lms.gaps.cli import snapshot
     from lms.people.cli import people_cli
+    from lms.privacy.cli import audit_cli
     from lms.scheduler import scheduler_cli
     from lms.skills.cli import skills_cli
     from lms.targets.cli import targets_cli
@@ -101,5 +106,5 @@ def _register_commands(app: Flask) -> None:
     # `flask skills ...` gathers the competence commands of four domains under one name.
     for command in (load_framework, targets_cli, snapshot):
         skills_cli.add_command(command)
-    for group in (people_cli, skills_cli, courses_cli, demo_cli, scheduler_cli):
+    for group in (people_cli, skills_cli, courses_cli, demo_cli, scheduler_cli, audit_cli):
         app.cli.add_command(group)

@@ -105,7 +105,8 @@ def test_every_confirmation_is_audited_with_competence_and_level(client, sign_in
     assert [a.level for a in assessments_of(person)] == [3]
     (entry,) = entries("assess")
     assert (entry.actor_id, entry.subject_id) == (town["manager"].id, person.id)
-    assert "4.2" in entry.detail and "level 3" in entry.detail
+    assert entry.context == {"competence": "4.2", "level": 3}
+    assert (entry.actor_email, entry.subject_email) == (town["manager"].email, person.email)
 
 
 # --- 2. ids outside one's sight answer like missing ids -------------------------------------

@@ -46,3 +46,44 @@ def test_migrations_build_the_schema_of_the_models(empty_database_url):
         upgrade()
         assert schema_differences() == []
         db.engine.dispose()
+
+
+def test_old_audit_entries_are_chained_with_snapshots(empty_database_url):
+    """Entries written before the chain (0004) get names, fields and hashes, in their old order."""
+    from lms.privacy import chain
+
+    app = create_app({"LMS_ENV": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision="0004")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO users (id, email, given_name, family_name, active, must_change_password)"
+                    " VALUES (1, 'hr@musterhausen.example', 'Helga', 'Hoffmann', true, false),"
+                    " (2, 'emil@musterhausen.example', 'Emil', 'Engel', true, false)"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO audit_entries (id, at, actor_id, subject_id, action, detail, ip_address) VALUES"
+                    " (5, '2026-01-02 10:00:00.000000', 1, 2, 'view_profile', '', '10.0.0.1'),"
+                    " (9, '2026-01-03 11:00:00.000000', 1, 2, 'view_evidence', '4.2', NULL),"
+                    " (12, '2026-01-04 12:00:00.000000', NULL, 2, 'export_matrix', 'cli csv; none', NULL)"
+                )
+            )
+        upgrade()
+        assert chain.verify().intact and chain.verify().entries == 3
+        rows = db.session.execute(
+            sa.text("SELECT id, actor_email, subject_name, action, context FROM audit_entries ORDER BY id")
+        ).all()
+        assert [(r.id, r.actor_email, r.subject_name, r.action) for r in rows] == [
+            (1, "hr@musterhausen.example", "Emil Engel", "view_profile"),
+            (2, "hr@musterhausen.example", "Emil Engel", "view_evidence"),
+            (3, "", "Emil Engel", "export_matrix"),
+        ]
+        db.session.remove()
+        downgrade(revision="0004")
+        details = db.session.execute(sa.text("SELECT detail FROM audit_entries ORDER BY id")).scalars().all()
+        assert details == ["", "4.2", "cli csv; none"]
+        db.session.remove()
+        db.engine.dispose()

@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 
 from lms import config as lms_config
 from lms import create_app
-from lms.auth.models import AuthSession
+from lms.auth.models import AuthSession, LoginThrottle
 from lms.common.urls import MAX_DB_INT, local_path
 from lms.extensions import db
 from tests.conftest import csrf_token
@@ -264,3 +264,32 @@ def test_form_values_too_large_for_the_database_are_invalid_choices_not_errors(c
         data={"csrf_token": csrf_token(client.get("/profile/")), "competence_id": str(TOO_LARGE), "level": "2"},
     )
     assert answer.status_code in (302, 303)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/courses/%00/",
+        "/courses/kurs/media/a/%00/b",
+        "/matrix/?area=%00",
+        "/privacy/audit?actor=a%00b",
+        "/admin/users?q=%00",
+        "/targets/?q%00=1",
+    ],
+)
+def test_a_nul_in_an_address_is_refused_before_any_query(client, make_user, sign_in, path):
+    """PostgreSQL cannot hold a NUL; such a request is answered 400, not 500 where it meets a query."""
+    sign_in(make_user(roles=["hr", "admin", "dpo"]))
+    response = client.get(path)
+    assert response.status_code == 400
+    assert "Es wurde nichts geändert." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("email", ["\x00", "erika\x00@musterhausen.example", "erika\u202e@musterhausen.example"])
+def test_a_sign_in_with_control_characters_in_the_email_is_an_unknown_account(client, make_user, email):
+    make_user(email="erika@musterhausen.example")
+    token = csrf_token(client.get("/auth/login"))
+    response = client.post("/auth/login", data={"csrf_token": token, "email": email, "password": "Passwort1!"})
+    assert response.status_code == 200
+    keys = list(db.session.execute(select(LoginThrottle.key)).scalars())
+    assert keys and all("\x00" not in key and "erika" not in key for key in keys)

@@ -79,7 +79,7 @@ def user_new():
     form = _user_form(None)
     if form.validate_on_submit():
         try:
-            user, temporary = admin.create_person(_user_data(form))
+            user, temporary = admin.create_person(current_user, _user_data(form), request.remote_addr)
             db.session.commit()
             return _show_one_time_password(user, temporary, created=True)
         except ValidationFailed as failed:
@@ -95,9 +95,18 @@ def user_edit(user_id: int):
     form = _user_form(user)
     if form.validate_on_submit():
         try:
-            services.update_user(user, _user_data(form))
+            granted_to_self = admin.update_person(current_user, user, _user_data(form), request.remote_addr)
             db.session.commit()
             flash(_("The changes were saved."), "success")
+            if granted_to_self:
+                roles = ", ".join(role.label for role in granted_to_self)
+                flash(
+                    _(
+                        "You granted yourself: %(roles)s. This is recorded and shown to the data protection officer.",
+                        roles=roles,
+                    ),
+                    "warning",
+                )
             return redirect(url_for(".user_edit", user_id=user.id))
         except ValidationFailed as failed:
             db.session.rollback()
@@ -114,7 +123,7 @@ def user_set_active(user_id: int):
     if not activate and user.id == current_user.id:
         flash(_("You cannot deactivate your own account."), "error")
         return redirect(url_for(".user_edit", user_id=user.id))
-    admin.set_person_active(user, activate)
+    admin.set_person_active(current_user, user, activate, request.remote_addr)
     db.session.commit()
     flash(
         _("%(name)s was activated.", name=user.name)
@@ -129,7 +138,7 @@ def user_set_active(user_id: int):
 @admin_only
 def user_reset_password(user_id: int):
     user = db.get_or_404(User, user_id)
-    temporary = admin.reset_password(user)
+    temporary = admin.reset_password(current_user, user, request.remote_addr)
     db.session.commit()
     return _show_one_time_password(user, temporary, created=False)
 
@@ -175,7 +184,9 @@ def department_edit(department_id: int | None):
     )
     if form.validate_on_submit():
         try:
-            saved = services.save_department(department, form.code.data, form.name.data, form.parent_id.data)
+            saved = admin.save_department(
+                current_user, department, form.code.data, form.name.data, form.parent_id.data, request.remote_addr
+            )
             db.session.commit()
             flash(_("Department %(code)s was saved.", code=saved.code), "success")
             return redirect(url_for(".departments"))
@@ -190,7 +201,7 @@ def department_edit(department_id: int | None):
 def department_set_active(department_id: int):
     department = db.get_or_404(Department, department_id)
     try:
-        services.set_department_active(department, request.form.get("active") == "1")
+        admin.set_department_active(current_user, department, request.form.get("active") == "1", request.remote_addr)
         db.session.commit()
         flash(_("Department %(code)s was saved.", code=department.code), "success")
     except ValidationFailed as failed:
@@ -218,7 +229,7 @@ def job_role_edit(job_role_id: int | None):
     form = JobRoleForm(obj=job_role)
     if form.validate_on_submit():
         try:
-            saved = services.save_job_role(job_role, form.code.data, form.title.data)
+            saved = admin.save_job_role(current_user, job_role, form.code.data, form.title.data, request.remote_addr)
             db.session.commit()
             flash(_("Job role %(code)s was saved.", code=saved.code), "success")
             return redirect(url_for(".job_roles"))
@@ -232,7 +243,7 @@ def job_role_edit(job_role_id: int | None):
 @admin_only
 def job_role_set_active(job_role_id: int):
     job_role = db.get_or_404(JobRole, job_role_id)
-    services.set_job_role_active(job_role, request.form.get("active") == "1")
+    admin.set_job_role_active(current_user, job_role, request.form.get("active") == "1", request.remote_addr)
     db.session.commit()
     flash(_("Job role %(code)s was saved.", code=job_role.code), "success")
     return redirect(url_for(".job_role_edit", job_role_id=job_role_id))

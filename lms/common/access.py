@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from functools import wraps
 
+from blinker import Namespace
 from flask import abort
 from flask_login import current_user
 
 from lms.extensions import login_manager
 
 ANY_SIGNED_IN = "__any__"
+
+# Sent (by the 403 error page) whenever a request is refused, with the app as sender. The audit
+# trail listens; the kernel does not need to know it (lms/__init__.py connects the two).
+access_refused = Namespace().signal("access-refused")
 
 
 def roles_required(*roles: str):

@@ -38,3 +38,14 @@ def note_problem(note: str, max_length: int) -> str | None:
             "Please remove them, for example by typing the text again."
         )
     return None
+
+
+def reveal_control_characters(text: str) -> str:
+    """The text with each control or bidi character written out (`\\u202e`), for showing recorded
+    input as it arrived: nothing invisible, nothing that reorders the text around it."""
+    return "".join(
+        f"\\u{ord(character):04x}"
+        if character in BIDI_CONTROLS or unicodedata.category(character) == "Cc"
+        else character
+        for character in text
+    )

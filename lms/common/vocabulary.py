@@ -44,7 +44,8 @@ class ManagerVisibility(StrEnum):
 
 
 class AuditAction(StrEnum):
-    """What an audit entry records about a look at someone else's data."""
+    """What an audit entry records: a look at someone else's data, a refusal, or a change an
+    administrator made to people and their rights."""
 
     VIEW_PROFILE = "view_profile"
     VIEW_MATRIX = "view_matrix"
@@ -52,7 +53,20 @@ class AuditAction(StrEnum):
     VIEW_EVIDENCE = "view_evidence"
     ASSESS = "assess"
     VIEW_TARGETS = "view_targets"
+    VIEW_AUDIT = "view_audit"
+    EXPORT_AUDIT = "export_audit"
     DENIED = "denied"
+    CREATE_PERSON = "create_person"
+    EDIT_PERSON = "edit_person"
+    GRANT_ROLE = "grant_role"
+    REVOKE_ROLE = "revoke_role"
+    RESET_PASSWORD = "reset_password"
+    DEACTIVATE_PERSON = "deactivate_person"
+    REACTIVATE_PERSON = "reactivate_person"
+    SAVE_DEPARTMENT = "save_department"
+    SET_DEPARTMENT_ACTIVE = "set_department_active"
+    SAVE_JOB_ROLE = "save_job_role"
+    SET_JOB_ROLE_ACTIVE = "set_job_role_active"
 
     @property
     def label(self) -> str:
@@ -66,5 +80,86 @@ _ACTION_LABELS = {
     AuditAction.VIEW_EVIDENCE: _l("viewed the evidence of a competence"),
     AuditAction.ASSESS: _l("confirmed a competence level"),
     AuditAction.VIEW_TARGETS: _l("viewed the individual targets"),
+    AuditAction.VIEW_AUDIT: _l("viewed the audit log"),
+    AuditAction.EXPORT_AUDIT: _l("exported the audit log"),
     AuditAction.DENIED: _l("tried to view data without the right to (refused)"),
+    AuditAction.CREATE_PERSON: _l("created a person"),
+    AuditAction.EDIT_PERSON: _l("changed a person's data"),
+    AuditAction.GRANT_ROLE: _l("granted a role"),
+    AuditAction.REVOKE_ROLE: _l("revoked a role"),
+    AuditAction.RESET_PASSWORD: _l("reset a password"),
+    AuditAction.DEACTIVATE_PERSON: _l("deactivated a person"),
+    AuditAction.REACTIVATE_PERSON: _l("reactivated a person"),
+    AuditAction.SAVE_DEPARTMENT: _l("saved a department"),
+    AuditAction.SET_DEPARTMENT_ACTIVE: _l("activated or deactivated a department"),
+    AuditAction.SAVE_JOB_ROLE: _l("saved a job role"),
+    AuditAction.SET_JOB_ROLE_ACTIVE: _l("activated or deactivated a job role"),
+}
+
+
+class AuditField(StrEnum):
+    """The structured fields an audit entry may carry in its context, each defined once."""
+
+    VIA = "via"  # web or command line
+    COMPETENCE = "competence"
+    LEVEL = "level"
+    FORMAT = "format"
+    FILTER = "filter"  # the filters of a list or export, as submitted
+    PEOPLE = "people"  # how many people an export or list covered
+    REASON = "reason"  # why an attempt was refused (an AuditReason)
+    METHOD = "method"
+    ENDPOINT = "endpoint"
+    PATH = "path"
+    QUERY = "query"
+    ROLE = "role"
+    CHANGES = "changes"  # field: [before, after]
+    DEPARTMENT = "department"
+    JOB_ROLE = "job_role"
+    ACTIVE = "active"
+    DETAIL = "detail"  # the free-text detail of entries written before the fields existed
+
+    @property
+    def label(self) -> str:
+        return str(_FIELD_LABELS[self])
+
+
+_FIELD_LABELS = {
+    AuditField.VIA: _l("Via"),
+    AuditField.COMPETENCE: _l("Competence"),
+    AuditField.LEVEL: _l("Level"),
+    AuditField.FORMAT: _l("Format"),
+    AuditField.FILTER: _l("Filter"),
+    AuditField.PEOPLE: _l("People"),
+    AuditField.REASON: _l("Reason"),
+    AuditField.METHOD: _l("Method"),
+    AuditField.ENDPOINT: _l("Page"),
+    AuditField.PATH: _l("Address"),
+    AuditField.QUERY: _l("Query"),
+    AuditField.ROLE: _l("Role"),
+    AuditField.CHANGES: _l("Changes"),
+    AuditField.DEPARTMENT: _l("Department"),
+    AuditField.JOB_ROLE: _l("Job role"),
+    AuditField.ACTIVE: _l("Active"),
+    AuditField.DETAIL: _l("Details"),
+}
+
+
+class AuditReason(StrEnum):
+    """Why an attempt was refused."""
+
+    FORBIDDEN = "forbidden"  # the page or action is not theirs to use (answered 403)
+    OUT_OF_SIGHT = "out_of_sight"  # the person is not one whose data the viewer may see
+    OWN_EVIDENCE = "own_evidence"  # nobody confirms their own level
+    NOT_ASSESSOR = "not_assessor"  # may see, but not confirm, this person's level
+
+    @property
+    def label(self) -> str:
+        return str(_REASON_LABELS[self])
+
+
+_REASON_LABELS = {
+    AuditReason.FORBIDDEN: _l("the page or action is not theirs to use"),
+    AuditReason.OUT_OF_SIGHT: _l("the data of this person is not theirs to see"),
+    AuditReason.OWN_EVIDENCE: _l("nobody confirms their own level"),
+    AuditReason.NOT_ASSESSOR: _l("they may not confirm this person's level"),
 }

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from lms.auth import services as auth_services
 from lms.common.vocabulary import Role
 from lms.demo import data
+from lms.demo.audit import seed_audit
 from lms.demo.learning import seed_learning
 from lms.demo.skills import seed_skills
 from lms.extensions import db
@@ -121,4 +122,6 @@ def seed(password: str | None = None, rng_seed: int = 2026) -> list[DemoLogin]:
     seed_skills(employees, [u for u in employees if u.has_role(Role.MANAGER)], rng)
     if default_framework() is not None:
         take_snapshot()  # this month's figures, so the gap overview's trend starts today
+    by_key = {login.role: next(u for u in employees if u.email == login.email) for login in logins}
+    seed_audit(by_key, employees)
     return logins

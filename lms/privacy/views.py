@@ -1,12 +1,19 @@
-"""The audit log, for the data-protection officer."""
+"""The audit log, for the data-protection officer; and the record of every refused request."""
+
+from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
+from flask_login import current_user
 
 from lms.common import exports
 from lms.common.access import roles_required
-from lms.common.vocabulary import AuditAction, Role
+from lms.common.text import reveal_control_characters
+from lms.common.vocabulary import AuditAction, AuditField, AuditReason, Role
 from lms.extensions import db
+from lms.i18n import _
+from lms.people.models import User
 from lms.privacy import services
+from lms.privacy.forms import AuditFilterForm
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
 
@@ -17,28 +24,126 @@ def audit_action_label(action: str) -> str:
     return AuditAction(action).label if action in set(AuditAction) else action
 
 
+@bp.app_template_global("audit_field_label")
+def audit_field_label(key: str) -> str:
+    return AuditField(key).label if key in set(AuditField) else reveal_control_characters(key)
+
+
+@bp.app_template_global("audit_value_text")
+def audit_value_text(key: str, value: Any) -> str:
+    """A context value as one line of text: reasons, roles and actions named in the reader's
+    language, structures as `name: value` pairs, recorded input with its control characters shown."""
+    if key == AuditField.REASON and value in set(AuditReason):
+        return AuditReason(value).label
+    if key == AuditField.ROLE and value in set(Role):
+        return Role(value).label
+    if isinstance(value, dict):
+        return "; ".join(f"{name}: {audit_value_text('', item)}" for name, item in sorted(value.items()))
+    if isinstance(value, list):
+        return " → ".join(audit_value_text("", item) for item in value)
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return reveal_control_characters(str(value))
+
+
+@bp.app_template_filter("reveal_controls")
+def reveal_controls(text: str | None) -> str:
+    return reveal_control_characters(text or "")
+
+
+def asked_for() -> dict[AuditField, Any]:
+    """What the current request asked for, as the structured fields of an audit entry."""
+    return {AuditField.METHOD: request.method, AuditField.ENDPOINT: request.endpoint, AuditField.PATH: request.path}
+
+
+def record_refused_request(_app, **_extra) -> None:
+    """Every 403 a signed-in person gets is a refused attempt: logged with what was asked for.
+
+    What the request may have changed before it was refused is rolled back; the entry is committed
+    on its own, since the error page commits nothing else.
+    """
+    if not current_user.is_authenticated:
+        return
+    db.session.rollback()
+    user_id = (request.view_args or {}).get("user_id")
+    subject = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    services.record_denied(
+        current_user,
+        AuditReason.FORBIDDEN,
+        {**asked_for(), AuditField.QUERY: request.args.to_dict()},
+        request.remote_addr,
+        subject=subject,
+    )
+    db.session.commit()
+
+
+def _criteria(form: AuditFilterForm) -> services.AuditFilter:
+    """The filter as the form holds it; a field that did not validate is left out, not guessed."""
+    valid = form.validate()
+    errors = form.errors if not valid else {}
+    return services.AuditFilter(
+        actor=(form.actor.data or "") if "actor" not in errors else "",
+        subject=(form.subject.data or "") if "subject" not in errors else "",
+        # Only a listed action: a blank-looking value (a tab) slips past Optional() as "no value".
+        action=AuditAction(form.action.data) if form.action.data in set(AuditAction) else None,
+        date_from=form.date_from.data if "date_from" not in errors else None,
+        date_to=form.date_to.data if "date_to" not in errors else None,
+        self_granted=bool(form.self_granted.data),
+    )
+
+
 @bp.get("/audit")
 @roles_required(Role.DPO)
 def audit_log():
-    action = request.args.get("action") or None
-    page = db.paginate(services.audit_log(action), per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    return render_template("privacy/audit_log.html", page=page, action=action, actions=AuditAction)
+    form = AuditFilterForm(request.args)
+    criteria = _criteria(form)
+    page = db.paginate(services.audit_log(criteria), per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    self_granted = services.self_granted_roles()
+    filter_args = {key: value for key, value in request.args.items() if key != "page"}
+    html = render_template(
+        "privacy/audit_log.html", page=page, form=form, self_granted=self_granted, filter_args=filter_args
+    )
+    # Reading the log is a look at everyone's traces: recorded too, with the filter as fields.
+    services.record_event(
+        current_user,
+        AuditAction.VIEW_AUDIT,
+        context={AuditField.FILTER: criteria.as_context()},
+        ip_address=request.remote_addr,
+    )
+    db.session.commit()
+    return html
+
+
+EXPORT_HEADER = [
+    "id",
+    "at",
+    "actor_id",
+    "actor_name",
+    "actor_email",
+    "subject_id",
+    "subject_name",
+    "subject_email",
+    "action",
+    "context",
+    "ip_address",
+    "previous_hash",
+    "entry_hash",
+]
 
 
 @bp.get("/audit.csv")
 @roles_required(Role.DPO)
 def audit_export():
-    entries = db.session.execute(services.audit_log(request.args.get("action") or None)).scalars()
-    rows = (
-        [
-            entry.at.isoformat(),
-            entry.actor.email if entry.actor else "",
-            entry.subject.email if entry.subject else "",
-            entry.action,
-            entry.detail,
-            entry.ip_address or "",
-        ]
-        for entry in entries
+    criteria = _criteria(AuditFilterForm(request.args))
+    entries = db.session.execute(services.audit_log(criteria)).scalars()
+    body = exports.csv_bytes([EXPORT_HEADER, *(services.export_row(entry) for entry in entries)])
+    services.record_event(
+        current_user,
+        AuditAction.EXPORT_AUDIT,
+        context={AuditField.FILTER: criteria.as_context(), AuditField.FORMAT: "csv"},
+        ip_address=request.remote_addr,
     )
-    header = ["at", "actor_email", "subject_email", "action", "detail", "ip_address"]
-    return exports.download(exports.csv_bytes([header, *rows]), "text/csv; charset=utf-8", "audit-log.csv")
+    db.session.commit()
+    return exports.download(body, "text/csv; charset=utf-8", "audit-log.csv")

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from lms.common.vocabulary import AuditAction
+from lms.common.vocabulary import AuditAction, AuditField
 from lms.extensions import db
 
 skills_cli = AppGroup("skills", help="Competency frameworks, profiles and the skill matrix.")
@@ -46,7 +46,10 @@ def matrix(department_code: str | None, output_format: str, output: Path) -> Non
     body = export.csv_bytes(header, result) if output_format == "csv" else export.xlsx_bytes(header, result)
     output.write_bytes(body)
     privacy.record(
-        None, [p.id for p in result.people], AuditAction.EXPORT_MATRIX, f"cli {output_format}; {filter_text}"
+        None,
+        result.people,
+        AuditAction.EXPORT_MATRIX,
+        {AuditField.VIA: "cli", AuditField.FORMAT: output_format, AuditField.FILTER: criteria.as_context()},
     )
     db.session.commit()
     click.echo(f"{output}: {len(result.people)} people × {len(result.competences)} competences")

@@ -25,6 +25,16 @@ class MatrixFilter:
     area_code: str | None = None
     gaps_only: bool = False
 
+    def as_context(self) -> dict[str, int | str | bool]:
+        """The filter as structured audit fields (ids, as chosen)."""
+        values = {
+            "department_id": self.department_id,
+            "job_role_id": self.job_role_id,
+            "area": self.area_code,
+            "gaps_only": self.gaps_only,
+        }
+        return {key: value for key, value in values.items() if value}
+
     def describe(self, departments: dict[int, str], job_roles: dict[int, str]) -> str:
         parts = []
         if self.department_id:

@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from lms.common.errors import ValidationFailed
 from lms.common.forms import optional_int
 from lms.common.text import note_problem
-from lms.common.vocabulary import AuditAction
+from lms.common.vocabulary import AuditAction, AuditField
 from lms.extensions import db
 from lms.frameworks.models import Competence
 from lms.frameworks.services import default_framework, max_level
@@ -88,7 +88,11 @@ def record_assessment(
     db.session.add(entry)
     db.session.flush()
     privacy.record(
-        assessor, [person.id], AuditAction.ASSESS, f"competence {competence.code}, level {level}", ip_address
+        assessor,
+        [person],
+        AuditAction.ASSESS,
+        {AuditField.COMPETENCE: competence.code, AuditField.LEVEL: level},
+        ip_address,
     )
     return entry
 

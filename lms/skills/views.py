@@ -11,7 +11,7 @@ from lms.common import exports
 from lms.common.access import roles_required, signed_in
 from lms.common.errors import ValidationFailed
 from lms.common.forms import attach_errors
-from lms.common.vocabulary import AuditAction, Role
+from lms.common.vocabulary import AuditAction, AuditField, AuditReason, Role
 from lms.extensions import db
 from lms.frameworks.models import Competence
 from lms.frameworks.services import default_framework, framework_outline
@@ -20,6 +20,7 @@ from lms.people import services as people
 from lms.people.forms import department_choices
 from lms.people.models import Department, JobRole, User
 from lms.privacy import services as privacy
+from lms.privacy.views import asked_for
 from lms.skills import export, services
 from lms.skills.forms import AssessmentForm, MatrixFilterForm, SelfAssessmentForm
 from lms.skills.matrix import MatrixFilter, aggregate, build_matrix
@@ -82,11 +83,11 @@ def access_log():
 # --- other people's profiles ----------------------------------------------------------------
 
 
-def _visible_person(user_id: int, action: str) -> User:
+def _visible_person(user_id: int) -> User:
     """The person, if the viewer may see their levels. Otherwise the answer is the one for an id
     nobody has (404), so a manager cannot tell which ids exist; a viewer who may see nobody's levels
     (a manager under `compliance-only`) gets 403 whatever the id. The refused look is logged."""
-    person = privacy.visible_person(current_user, user_id, f"{action} {request.path}", request.remote_addr)
+    person = privacy.visible_person(current_user, user_id, asked_for(), request.remote_addr)
     if person is None:
         db.session.commit()  # the denied entry
         abort(404 if privacy.may_see_individual_levels(current_user) else 403)
@@ -96,7 +97,8 @@ def _visible_person(user_id: int, action: str) -> User:
 def _refused(person: User, message: str):
     """A refused confirmation: logged as denied, answered 403 with the reason."""
     db.session.rollback()
-    privacy.record_denied(current_user, f"assess {request.path}", request.remote_addr, subject_id=person.id)
+    reason = AuditReason.OWN_EVIDENCE if person.id == current_user.id else AuditReason.NOT_ASSESSOR
+    privacy.record_denied(current_user, reason, asked_for(), request.remote_addr, subject=person)
     db.session.commit()
     return render_template("errors/error.html", status=403, title=_("Access denied"), message=message), 403
 
@@ -104,11 +106,11 @@ def _refused(person: User, message: str):
 @bp.get("/people/<int:user_id>/profile")
 @roles_required(Role.HR, Role.MANAGER)
 def person_profile(user_id: int):
-    person = _visible_person(user_id, "view_profile")
+    person = _visible_person(user_id)
     form = AssessmentForm()
     _fill_assessment_choices(form)
     page = _render_profile(person, own=False, assessment_form=form)
-    privacy.record(current_user, [person.id], AuditAction.VIEW_PROFILE, "", request.remote_addr)
+    privacy.record(current_user, [person], AuditAction.VIEW_PROFILE, ip_address=request.remote_addr)
     db.session.commit()
     return page
 
@@ -123,7 +125,7 @@ def _fill_assessment_choices(form: AssessmentForm) -> None:
 @bp.post("/people/<int:user_id>/assessments")
 @roles_required(Role.MANAGER)
 def add_assessment(user_id: int):
-    person = _visible_person(user_id, "assess")
+    person = _visible_person(user_id)
     refusal = services.assessment_refusal(current_user, person)
     if refusal:
         return _refused(person, refusal)
@@ -166,9 +168,7 @@ def _matrix_filter() -> tuple[MatrixFilterForm, MatrixFilter]:
     form.validate()
     department_id = form.department.data if isinstance(form.department.data, int) else None
     if department_id and allowed is not None and department_id not in allowed:
-        privacy.record_denied(current_user, f"matrix for department {department_id}", request.remote_addr)
-        db.session.commit()
-        abort(403)
+        abort(403)  # recorded, with the filter asked for, as every refusal is
     criteria = MatrixFilter(
         department_id=department_id,
         job_role_id=form.job_role.data if isinstance(form.job_role.data, int) else None,
@@ -193,7 +193,13 @@ def matrix():
         query_args=_query_args(form),
     )
     if individual:  # after rendering: the commit would expire what the page shows
-        privacy.record(current_user, [p.id for p in result.people], AuditAction.VIEW_MATRIX, "", request.remote_addr)
+        privacy.record(
+            current_user,
+            result.people,
+            AuditAction.VIEW_MATRIX,
+            {AuditField.FILTER: criteria.as_context()},
+            request.remote_addr,
+        )
         db.session.commit()
     return page
 
@@ -227,9 +233,9 @@ def matrix_export():
     body = export.csv_bytes(header, result) if output_format == "csv" else export.xlsx_bytes(header, result)
     privacy.record(
         current_user,
-        [p.id for p in result.people],
+        result.people,
         AuditAction.EXPORT_MATRIX,
-        f"{output_format}; {filter_text}",
+        {AuditField.FORMAT: output_format, AuditField.FILTER: criteria.as_context()},
         request.remote_addr,
     )
     db.session.commit()
@@ -240,10 +246,12 @@ def matrix_export():
 @bp.get("/matrix/evidence/<int:user_id>/<int:competence_id>")
 @roles_required(Role.HR, Role.MANAGER)
 def cell_evidence(user_id: int, competence_id: int):
-    person = _visible_person(user_id, "view_evidence")
+    person = _visible_person(user_id)
     competence = db.session.get(Competence, competence_id) or abort(404)
     cell = cells_for([person], [competence])[person.id][competence.id]
     page = render_template("skills/cell_evidence.html", person=person, competence=competence, cell=cell)
-    privacy.record(current_user, [person.id], AuditAction.VIEW_EVIDENCE, competence.code, request.remote_addr)
+    privacy.record(
+        current_user, [person], AuditAction.VIEW_EVIDENCE, {AuditField.COMPETENCE: competence.code}, request.remote_addr
+    )
     db.session.commit()
     return page

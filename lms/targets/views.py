@@ -15,6 +15,7 @@ from lms.people import services as people
 from lms.people.forms import UserSearchForm
 from lms.people.models import JobRole, User
 from lms.privacy import services as privacy
+from lms.privacy.views import asked_for
 from lms.targets import services as targets
 from lms.targets.forms import PersonalTargetForm, TargetProfileForm
 from lms.targets.services import targets_for
@@ -92,7 +93,7 @@ def job_role(job_role_id: int):
 @hr_only
 def person(user_id: int):
     # HR sees everyone today; should that change, a person out of sight answers like a missing id.
-    person = privacy.visible_person(current_user, user_id, f"view_targets {request.path}", request.remote_addr)
+    person = privacy.visible_person(current_user, user_id, asked_for(), request.remote_addr)
     if person is None:
         db.session.commit()  # the denied entry, if any
         abort(404)
@@ -149,6 +150,6 @@ def person(user_id: int):
         set_by=targets.user_names(t.set_by_id for t in own),
     )
     # A person's individual targets are their personal data: the look is logged, after rendering.
-    privacy.record(current_user, [person.id], AuditAction.VIEW_TARGETS, "", request.remote_addr)
+    privacy.record(current_user, [person], AuditAction.VIEW_TARGETS, ip_address=request.remote_addr)
     db.session.commit()
     return page
