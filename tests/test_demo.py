@@ -124,3 +124,20 @@ def test_setup_without_saved_logins_says_so(app, database, make_user, tmp_path):
     result = run_setup(app, "--courses", str(tmp_path), "--logins-file", str(tmp_path / "none.txt"))
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "none saved" in result.stdout and db.session.scalar(select(func.count(User.id))) == 1
+
+
+def test_the_demo_audit_trail_verifies_and_a_direct_edit_is_found(app, database):
+    """The fresh demo's audit trail passes `audit verify`; an entry edited in the database fails it."""
+    from sqlalchemy import text
+
+    from lms.extensions import db
+
+    assert run_seed(app, "--password", "Rathaus-Demo-2026").exit_code == 0
+    runner = app.test_cli_runner()
+    verified = runner.invoke(args=["audit", "verify"])
+    assert verified.exit_code == 0 and "Audit trail intact" in verified.output
+    assert db.session.scalar(text("SELECT count(*) FROM audit_entries")) > 0
+    db.session.execute(text("UPDATE audit_entries SET actor_email = 'jemand@musterhausen.example' WHERE id = 2"))
+    db.session.commit()
+    broken = runner.invoke(args=["audit", "verify"])
+    assert broken.exit_code == 1 and "audit entry 2:" in broken.output
