@@ -1,0 +1,228 @@
+"""Notifications and the mail outbox: plain functions over the session; they flush, callers commit.
+
+Sending the queued mails is `lms.notifications.delivery.deliver_outbox` (a job, which commits per
+mail); everything here only reads and writes rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from lms.common.dates import utcnow
+from lms.common.urls import local_path
+from lms.extensions import db
+from lms.notifications import texts
+from lms.notifications.mail import render_mail
+from lms.notifications.models import MailPreference, Notification, NotificationKind, OutboxMessage, OutboxStatus
+from lms.people.models import User
+
+MAX_DEDUPE_KEY = 200
+
+# --- creating notifications -----------------------------------------------------------------
+
+
+def notify(
+    user: User,
+    kind: NotificationKind | str,
+    params: dict[str, Any],
+    link: str,
+    *,
+    dedupe_key: str,
+    optional: bool = False,
+    mail: bool = True,
+) -> bool:
+    """Tell `user` about something, in the app and (unless `mail=False`) by mail; once per `dedupe_key`.
+
+    - `kind`, `params`: what happened, with the values its text needs (`lms.notifications.texts`
+      lists each kind's parameters; anything else, e.g. a score, is refused with ValueError).
+    - `link`: the page it concerns, a path on this site ("/courses/datenschutz/"); in the mail it
+      becomes an absolute address (LMS_BASE_URL).
+    - `dedupe_key`: names the occasion, e.g. "assignment:17:overdue:2026-W48". The first call with
+      a key creates the notification and queues its mail; every later call with it, in this
+      process or another, now or after a restart, does nothing and returns False. Two calls at
+      the same moment: the database's unique key lets one through, the other waits and gets False.
+      Keys are unique across all people: a key names its recipient too, directly or through what
+      belongs to one person (an assignment); e.g. "assignment:17:escalation:<manager id>".
+    - `optional`: an optional mail (a digest): not mailed to people who switched those off; the
+      in-app notification appears all the same. Mails about mandatory trainings are never optional.
+
+    Deactivated people get nothing (False). The mail is written now, in the person's language.
+    Returns True when the notification was created. Flushes; the caller commits.
+    """
+    if not user.active:
+        return False
+    kind = NotificationKind(kind)
+    params = texts.checked_params(kind, params)
+    if local_path(link) is None or len(link) > 500:
+        raise ValueError(f"link must be a path on this site, not {link!r}")
+    if not dedupe_key or len(dedupe_key) > MAX_DEDUPE_KEY:
+        raise ValueError(f"dedupe_key must have 1 to {MAX_DEDUPE_KEY} characters")
+    created = _insert_once(
+        Notification,
+        {"user_id": user.id, "kind": kind.value, "params": params, "link": link, "dedupe_key": dedupe_key},
+    )
+    if not created:
+        return False
+    if mail and (not optional or optional_mails_enabled(user)):
+        _queue_mail(user, kind, params, link, dedupe_key, optional)
+    db.session.flush()
+    return True
+
+
+def _queue_mail(
+    user: User, kind: NotificationKind, params: dict[str, Any], link: str, dedupe_key: str, optional: bool
+) -> None:
+    rendered = render_mail(user, kind, params, link, optional)
+    now = utcnow()
+    _insert_once(
+        OutboxMessage,
+        {
+            "dedupe_key": dedupe_key,
+            "user_id": user.id,
+            "to_address": user.email,
+            "locale": rendered.locale,
+            "subject": rendered.subject[:300],
+            "text_body": rendered.text_body,
+            "html_body": rendered.html_body,
+            "created_at": now,
+            # Without a mail server the mail is kept for administrators to read, not sent later.
+            "status": OutboxStatus.QUEUED if current_app.config.get("MAIL_SERVER") else OutboxStatus.HELD,
+            "attempts": 0,
+            "next_attempt_at": now,
+        },
+    )
+
+
+def _insert_once(model: type[Notification] | type[OutboxMessage], values: dict[str, Any]) -> bool:
+    """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING: True if this call inserted the row.
+
+    On PostgreSQL a second transaction inserting the same key waits until the first commits (then
+    does nothing) or rolls back (then inserts); on SQLite writers take turns anyway.
+    """
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(model).values(**values).on_conflict_do_nothing(index_elements=[model.dedupe_key]).returning(model.id)
+    )
+    return db.session.execute(statement).scalar_one_or_none() is not None
+
+
+# --- a person's notifications ---------------------------------------------------------------
+
+
+def unread_count(user: User) -> int:
+    """How many of the person's notifications are unread (one query)."""
+    statement = select(func.count()).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    return db.session.scalar(statement) or 0
+
+
+def notifications_query(user: User) -> Select:
+    """The person's notifications, newest first (for `db.paginate`)."""
+    return (
+        select(Notification)
+        .where(Notification.user_id == user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    )
+
+
+def text_of(notification: Notification) -> texts.NotificationText:
+    """What the notification says, in the current language."""
+    return texts.render_safely(notification.kind, notification.params)
+
+
+def mark_read(user: User, notification_id: int) -> Notification | None:
+    """Mark one of the person's notifications read; None if it is not theirs (or does not exist)."""
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.user_id != user.id:
+        return None
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        db.session.flush()
+    return notification
+
+
+def mark_all_read(user: User) -> int:
+    """Mark all of the person's notifications read; returns how many were unread."""
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# --- optional mails -------------------------------------------------------------------------
+
+
+def optional_mails_enabled(user: User) -> bool:
+    """Does the person want optional mails (digests)? Yes unless they switched them off."""
+    chosen = db.session.scalar(select(MailPreference.optional_mails).where(MailPreference.user_id == user.id))
+    return True if chosen is None else bool(chosen)
+
+
+def set_optional_mails(user: User, enabled: bool) -> None:
+    """Switch optional mails on or off for the person; applies to every mail queued from now on."""
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(MailPreference).values(user_id=user.id, optional_mails=enabled)
+    db.session.execute(
+        statement.on_conflict_do_update(index_elements=[MailPreference.user_id], set_={"optional_mails": enabled})
+    )
+    db.session.flush()
+
+
+# --- the outbox, for administrators ---------------------------------------------------------
+
+
+def outbox_query(status: OutboxStatus | None = None) -> Select:
+    """Outbox messages, newest first, optionally of one status (for `db.paginate`)."""
+    statement = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    if status is not None:
+        statement = statement.where(OutboxMessage.status == status)
+    return statement
+
+
+def outbox_counts() -> dict[OutboxStatus, int]:
+    """How many messages have each status (one query; every status present, 0 if none)."""
+    rows = db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
+    found = {status: count for status, count in rows}
+    return {status: int(found.get(status.value, 0)) for status in OutboxStatus}
+
+
+def failure_count() -> int:
+    """How many mails could not be delivered (refused, or given up)."""
+    statement = select(func.count()).where(OutboxMessage.status == OutboxStatus.FAILED)
+    return db.session.scalar(statement) or 0
+
+
+def hold_queued() -> int:
+    """Without a mail server: every queued mail is held instead (kept, not sent)."""
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.QUEUED)
+        .values(status=OutboxStatus.HELD)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def release_held() -> int:
+    """Queue every held mail for sending (once a mail server is configured); returns how many."""
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.HELD)
+        .values(status=OutboxStatus.QUEUED, next_attempt_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def recipients_of(messages: Iterable[OutboxMessage]) -> list[User]:
+    """The people the messages are addressed to (one query), for the audit of an admin's look."""
+    ids = {message.user_id for message in messages if message.user_id is not None}
+    return list(db.session.execute(select(User).where(User.id.in_(ids or {-1}))).scalars())
