@@ -61,12 +61,19 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from lms.admin.views import bp as admin_bp
+    from lms.assignments.compliance_views import compliance_bp
+    from lms.assignments.events import close_assignments_met_by
+    from lms.assignments.views import bp as assignments_bp
+    from lms.assignments.views import my_assignments_section
     from lms.auth.views import bp as auth_bp
     from lms.catalog.views import bp as catalog_bp
     from lms.common.access import access_refused
+    from lms.common.sections import register_section
     from lms.core.views import bp as core_bp
     from lms.gaps.views import bp as gaps_bp
+    from lms.learning.signals import course_completed
     from lms.learning.views import bp as learning_bp
+    from lms.notifications.views import bp as notifications_bp
     from lms.people.views import bp as people_bp
     from lms.privacy.views import bp as privacy_bp
     from lms.privacy.views import record_refused_request
@@ -74,8 +81,12 @@ def _register_blueprints(app: Flask) -> None:
     from lms.targets.views import bp as targets_bp
     from lms.team.views import bp as team_bp
 
-    # Every refused request (403) goes into the audit trail; the kernel only announces it.
+    # Lower domains announce, higher ones listen: every refused request (403) goes into the audit
+    # trail, a completion closes the assignments it meets, and My learning shows the person's
+    # assignments first — though neither the kernel nor learning knows those domains.
     access_refused.connect(record_refused_request)
+    course_completed.connect(close_assignments_met_by)
+    register_section(app, "my_learning.top", my_assignments_section)
     for blueprint in (
         core_bp,
         auth_bp,
@@ -88,15 +99,22 @@ def _register_blueprints(app: Flask) -> None:
         gaps_bp,
         team_bp,
         privacy_bp,
+        notifications_bp,
+        assignments_bp,
+        compliance_bp,
     ):
         app.register_blueprint(blueprint)
 
 
 def _register_commands(app: Flask) -> None:
+    from lms.assignments.cli import assignments_cli
+    from lms.assignments.reminder_cli import reminders_cli
+    from lms.assignments.report_cli import report as compliance_report
     from lms.catalog.cli import courses_cli
     from lms.demo.cli import demo_cli
     from lms.frameworks.cli import load_framework
     from lms.gaps.cli import snapshot
+    from lms.notifications.cli import notifications_cli
     from lms.people.cli import people_cli
     from lms.privacy.cli import audit_cli
     from lms.scheduler import scheduler_cli
@@ -106,5 +124,7 @@ def _register_commands(app: Flask) -> None:
     # `flask skills ...` gathers the competence commands of four domains under one name.
     for command in (load_framework, targets_cli, snapshot):
         skills_cli.add_command(command)
-    for group in (people_cli, skills_cli, courses_cli, demo_cli, scheduler_cli, audit_cli):
+    assignments_cli.add_command(compliance_report)
+    groups = (people_cli, skills_cli, courses_cli, assignments_cli, reminders_cli, notifications_cli, audit_cli)
+    for group in (*groups, demo_cli, scheduler_cli):
         app.cli.add_command(group)

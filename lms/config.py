@@ -36,6 +36,17 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _int_list(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """A comma-separated list of whole numbers, e.g. LMS_REMINDER_DAYS_BEFORE=14,3."""
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return tuple(sorted({int(part) for part in value.split(",") if part.strip()}, reverse=True))
+    except ValueError as error:
+        raise ConfigError(f"{name} must be whole numbers separated by commas, e.g. 14,3") from error
+
+
 def _instance_dir() -> Path:
     """instance/, created readable by this account only (it holds the key and the database)."""
     INSTANCE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -71,6 +82,48 @@ def _prepare_default_database() -> None:
     """The development database file, created private before SQLite creates it world-readable
     (SQLite gives its journal and WAL files the database file's mode)."""
     _create_private_file(_instance_dir() / "lernpfad.db")
+
+
+# --- mail (lms.notifications) -----------------------------------------------------------------
+# Everything mail delivery reads. Without MAIL_SERVER nothing is sent: queued mails are kept as
+# "held" in the outbox, where administrators can read them (/admin/outbox).
+
+
+def _mail_settings(env: str) -> dict[str, Any]:
+    use_ssl = _bool("MAIL_USE_SSL", False)
+    use_tls = _bool("MAIL_USE_TLS", False)
+    return {
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "").strip() or None,
+        # 465 for SSL from the first byte, 587 for STARTTLS, else 25.
+        "MAIL_PORT": _int("MAIL_PORT", 465 if use_ssl else 587 if use_tls else 25),
+        "MAIL_USE_TLS": use_tls,
+        "MAIL_USE_SSL": use_ssl,
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "Lernpfad <lernpfad@localhost>"),
+        # A mail that failed this often (server down, 4xx) is given up and marked failed.
+        "LMS_MAIL_MAX_ATTEMPTS": _int("LMS_MAIL_MAX_ATTEMPTS", 6),
+        # Links in mails are absolute: this address plus the page's path.
+        "LMS_BASE_URL": (os.environ.get("LMS_BASE_URL") or ("" if env == "production" else "http://localhost:5000")),
+    }
+
+
+def _check_mail_settings(config: dict[str, Any]) -> None:
+    if config["MAIL_USE_TLS"] and config["MAIL_USE_SSL"]:
+        raise ConfigError("Set MAIL_USE_TLS (STARTTLS) or MAIL_USE_SSL, not both")
+    if config["LMS_MAIL_MAX_ATTEMPTS"] < 1:
+        raise ConfigError("LMS_MAIL_MAX_ATTEMPTS must be at least 1")
+    base_url = config["LMS_BASE_URL"]
+    if base_url and not base_url.startswith(("https://", "http://")):
+        raise ConfigError("LMS_BASE_URL must be an http(s) address, e.g. https://lernpfad.musterhausen.de")
+    if config["LMS_ENV"] == "production" and config["MAIL_SERVER"]:
+        if not base_url:
+            raise ConfigError("LMS_BASE_URL must be set when MAIL_SERVER is: mails link to the platform")
+        if config["MAIL_USERNAME"] and not (config["MAIL_USE_TLS"] or config["MAIL_USE_SSL"]):
+            raise ConfigError("MAIL_USERNAME needs MAIL_USE_TLS or MAIL_USE_SSL: the password would travel unencrypted")
+
+
+# --- end of mail -------------------------------------------------------------------------------
 
 
 def load_config(overrides: dict | None = None) -> dict:
@@ -129,15 +182,24 @@ def load_config(overrides: dict | None = None) -> dict:
         "PRIVACY_MIN_GROUP_SIZE": _int("LMS_MIN_GROUP_SIZE", 5),
         # What managers see of their people: "levels" or "compliance-only" (docs/competences.md).
         "MANAGER_VISIBILITY": os.environ.get("LMS_MANAGER_VISIBILITY", ManagerVisibility.LEVELS),
+        # Assignments and reminders (docs/reminders.md).
+        "ASSIGNMENT_RECERTIFICATION_LEAD_DAYS": _int("LMS_RECERTIFICATION_LEAD_DAYS", 30),
+        "REMINDER_DAYS_BEFORE": _int_list("LMS_REMINDER_DAYS_BEFORE", (14, 3)),
+        "REMINDER_ESCALATION_DAYS": _int("LMS_REMINDER_ESCALATION_DAYS", 14),
+        "REMINDER_HOUR": _int("LMS_REMINDER_HOUR", 7),
+        "HOLIDAY_REGION": os.environ.get("LMS_HOLIDAY_REGION", "NW"),
+        "HOLIDAYS_EXTRA": os.environ.get("LMS_HOLIDAYS_EXTRA", ""),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
     }
+    config.update(_mail_settings(env))  # mail (lms.notifications)
     if env == "testing":
         config.update(ARGON2_TIME_COST=1, ARGON2_MEMORY_COST=1024, ARGON2_PARALLELISM=1)
     config.update(overrides)
     if config["MANAGER_VISIBILITY"] not in set(ManagerVisibility):
         raise ConfigError(f"LMS_MANAGER_VISIBILITY must be one of {', '.join(ManagerVisibility)}")
     config["MANAGER_VISIBILITY"] = ManagerVisibility(config["MANAGER_VISIBILITY"])
+    _check_mail_settings(config)  # mail (lms.notifications)
     if config["TRUSTED_PROXIES"] < 0:
         raise ConfigError("LMS_TRUSTED_PROXIES must be 0 (no proxy) or the number of proxies in front of the app")
     if config["ONE_TIME_PASSWORD_HOURS"] < 1:

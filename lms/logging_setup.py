@@ -32,8 +32,15 @@ def init_app(app: Flask) -> None:
             '%s "%s %s" %s %.1fms',
             request.remote_addr,
             request.method,
-            request.full_path.rstrip("?"),
+            _loggable_path(),
             response.status_code,
             elapsed_ms,
         )
         return response
+
+
+def _loggable_path() -> str:
+    """The path and query, with a secret in the address (a calendar feed's token) masked."""
+    path = request.full_path.rstrip("?")
+    token = (request.view_args or {}).get("token")
+    return path.replace(token, "[token]") if isinstance(token, str) and token else path

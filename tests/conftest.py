@@ -247,4 +247,4 @@ def live_server(app):
     server.shutdown()
 
 
-pytest_plugins = ["tests.factories", "tests.browser"]
+pytest_plugins = ["tests.factories", "tests.browser", "tests.smtp"]

@@ -24,6 +24,15 @@ PROTECTED_PAGES = {
     "/targets/": {"hr"},
     "/gaps/": {"hr"},
     "/privacy/audit": {"dpo"},
+    "/assignments/": {"hr", "manager"},
+    "/assignments/new": {"hr", "manager"},
+    "/compliance/team": {"manager"},
+    "/compliance/report": {"hr"},
+    "/compliance/report.csv": {"hr"},
+    "/profile/calendar": {"employee", "trainer", "manager", "hr", "admin", "dpo"},
+    "/notifications/": {"employee", "trainer", "manager", "hr", "admin", "dpo"},
+    "/profile/notifications": {"employee", "trainer", "manager", "hr", "admin", "dpo"},
+    "/admin/outbox": {"admin"},
 }
 
 

@@ -131,16 +131,12 @@ HOSTILE_PATHS = HOSTILE_SEGMENTS + ["../course.md", "..%2f..%2fcourse.md", "medi
 # Every value a query parameter or form field gets (all parameters at once, then one at a time).
 # Whitespace alone is its own case: WTForms' Optional() takes it for "no value" and stops checking.
 HOSTILE_TEXT = [
-    "",
     "\t",
-    "9" * 40,
-    str(2**31),
-    str(2**63),
+    "9" * 40,  # beyond every database integer (2**31 and 2**63 fail the same way)
     "-1",
     "abc",
     "\x00",
     "a\r\nSet-Cookie: walk=1",
-    LONG,
     SCRIPT,
     "ä/ß\u202e",
 ]
@@ -155,8 +151,13 @@ REDIRECT_TEXT = [
 ]
 # The sharpest few, for pages every signed-in person shares, walked in full by the employee only;
 # and for sending every parameter or field at once.
-LIGHT_TEXT = ["\t", "9" * 40, "-1", "\x00", SCRIPT, "x" * 3000]
+LIGHT_TEXT = ["\t", "9" * 40, "\x00", SCRIPT]
 ALL_AT_ONCE = ["\x00", SCRIPT, "x" * 3000]
+# On PostgreSQL the walk sends what the database itself may refuse (a NUL, integers out of range,
+# text it must compare or fold); how a page escapes or redirects does not depend on the database,
+# and is walked on SQLite.
+DATABASE_TEXT = ["\t", "9" * 40, "-1", "\x00", "ä/ß\u202e"]
+DATABASE_LIGHT = ["9" * 40, "\x00"]
 # Percent-encodings a dict cannot produce: invalid UTF-8, a lone or broken escape.
 RAW_QUERY_VALUE = "%ff%fe%zz%"
 RAW_QUERY = "%ff%fe=%ff&&&==&;;&a[]=1&a[]=2&q"
@@ -502,6 +503,9 @@ class Walk:
         self.query_parameters = sorted(known_query_parameters())
         self.form_fields = sorted(known_form_fields() | world.dynamic_fields)
         self.referrers = itertools.cycle(HOSTILE_REFERRERS)
+        on_postgresql = db.engine.dialect.name == "postgresql"
+        self.hostile_text = DATABASE_TEXT if on_postgresql else HOSTILE_TEXT
+        self.light_text = DATABASE_LIGHT if on_postgresql else LIGHT_TEXT
         self.snapshot = self._account_state() if world.actor else None
         self.rules = [r for r in app.url_map.iter_rules() if r.endpoint != "static"]
         forbidden = [p for label, p in world.people.items() if label not in world.may_see]
@@ -755,7 +759,7 @@ class Walk:
         required = set(getattr(view, "required_roles", ()) or ())
         shared = getattr(view, "is_public", False) or "__any__" in required
         walked_fully_by = "anonymous" if getattr(view, "is_public", False) else "employee"
-        return LIGHT_TEXT if shared and self.actor.name != walked_fully_by else HOSTILE_TEXT
+        return self.light_text if shared and self.actor.name != walked_fully_by else self.hostile_text
 
     def walk_get(self, rule) -> None:
         addresses = self.addresses(rule, few=not self.actor.anonymous and not self.may_use(rule))
@@ -774,7 +778,7 @@ class Walk:
         read |= self.discover("GET", path, query=dict.fromkeys(self.query_parameters, "1"))[0]
         read -= {ITERATED, "csrf_token"}
         plain = [p for p in self.query_parameters if p not in PAGE_ARGUMENTS]
-        for value in LIGHT_TEXT:  # what the view reads is varied one by one below
+        for value in self.light_text:  # what the view reads is varied one by one below
             self.call("GET", path, query=dict.fromkeys(plain, value), what=f"every parameter={_short(value)}")
         self.call("GET", path, query={p: REPEATED for p in self.query_parameters}, what="every parameter repeated")
         self.call("GET", path, raw_query=RAW_QUERY)

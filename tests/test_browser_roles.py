@@ -13,8 +13,19 @@ EVERYONE = {"Mein Lernen", "Kurskatalog", "Meine Kompetenzen"}
 
 HOMES = {
     "admin": ("/admin/", "Administration", {"Administration"}),
-    "hr": ("/hr/", "Personalübersicht", {"Kompetenzmatrix", "Lückenübersicht", "Zielvorgaben", "Personalübersicht"}),
-    "manager": ("/team/", "Mein Team", {"Mein Team", "Kompetenzmatrix"}),
+    "hr": (
+        "/hr/",
+        "Personalübersicht",
+        {
+            "Kompetenzmatrix",
+            "Lückenübersicht",
+            "Zielvorgaben",
+            "Personalübersicht",
+            "Kurszuweisungen",
+            "Bericht Pflichtschulungen",
+        },
+    ),
+    "manager": ("/team/", "Mein Team", {"Mein Team", "Kompetenzmatrix", "Kurszuweisungen", "Pflichtschulungen"}),
     "trainer": ("/trainer/", "Kurse", {"Kurse"}),
     "employee": ("/learning/", "Mein Lernen", set()),
 }

@@ -196,12 +196,13 @@ def test_my_learning_shows_progress_completed_and_newest(client, learner, make_c
 # Warm: the course versions shown are in the outline cache (every request after a version's first).
 # Cold: versions seen for the first time are loaded together, in OUTLINE_LOAD statements more.
 
+# Every signed-in page also counts its reader's unread notifications for the bell (one statement).
 STATEMENTS = {
-    "lesson": 3,  # session with user and roles; version and latest completion; lessons done and answers
-    "course": 3,  # the same
-    "certificate": 2,  # session; version and latest completion
-    "catalogue": 2,  # session; the published versions
-    "my_learning": 4,  # session; versions with the learner's enrollments; completions; lessons done
+    "lesson": 4,  # session with user and roles; the bell; version and latest completion; lessons done and answers
+    "course": 4,  # the same
+    "certificate": 3,  # session; the bell; version and latest completion
+    "catalogue": 3,  # session; the bell; the published versions
+    "my_learning": 6,  # session; the bell; the assignments; versions with enrollments; completions; lessons done
 }
 OUTLINE_LOAD = 4  # course rows, lessons with their questions, tags, competences
 PAGE_URLS = {
@@ -230,8 +231,8 @@ def new_version(course):
     db.session.commit()
 
 
-def test_every_learner_page_stays_within_eight_statements_even_with_a_cold_cache():
-    assert max(STATEMENTS.values()) + OUTLINE_LOAD <= 8
+def test_every_learner_page_stays_within_ten_statements_even_with_a_cold_cache():
+    assert max(STATEMENTS.values()) + OUTLINE_LOAD <= 10
 
 
 @pytest.mark.parametrize("page", ["lesson", "course", "certificate"])

@@ -12,5 +12,7 @@ from flask import Flask
 class ScheduledJob:
     id: str
     func: Callable[[Flask], object]  # called with the application
-    cron: dict = field(default_factory=dict)  # CronTrigger fields: day, hour, minute, ...
+    # CronTrigger fields (day, hour, minute, ...), or a function of the app's config that gives them
+    # (a job at a configured hour).
+    cron: dict | Callable[[dict], dict] = field(default_factory=dict)
     run_at_start: bool = False  # also once when the scheduler starts

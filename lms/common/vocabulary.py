@@ -67,6 +67,12 @@ class AuditAction(StrEnum):
     SET_DEPARTMENT_ACTIVE = "set_department_active"
     SAVE_JOB_ROLE = "save_job_role"
     SET_JOB_ROLE_ACTIVE = "set_job_role_active"
+    ASSIGN_COURSE = "assign_course"
+    END_ASSIGNMENT_RULE = "end_assignment_rule"
+    EXEMPT = "exempt"
+    VIEW_COMPLIANCE = "view_compliance"
+    EXPORT_COMPLIANCE = "export_compliance"
+    VIEW_OUTBOX = "view_outbox"
 
     @property
     def label(self) -> str:
@@ -94,6 +100,12 @@ _ACTION_LABELS = {
     AuditAction.SET_DEPARTMENT_ACTIVE: _l("activated or deactivated a department"),
     AuditAction.SAVE_JOB_ROLE: _l("saved a job role"),
     AuditAction.SET_JOB_ROLE_ACTIVE: _l("activated or deactivated a job role"),
+    AuditAction.ASSIGN_COURSE: _l("assigned a course"),
+    AuditAction.END_ASSIGNMENT_RULE: _l("ended a course assignment"),
+    AuditAction.EXEMPT: _l("exempted a person from an assignment"),
+    AuditAction.VIEW_COMPLIANCE: _l("viewed the status of mandatory trainings"),
+    AuditAction.EXPORT_COMPLIANCE: _l("exported the compliance report"),
+    AuditAction.VIEW_OUTBOX: _l("read mails in the outbox"),
 }
 
 
@@ -117,6 +129,8 @@ class AuditField(StrEnum):
     JOB_ROLE = "job_role"
     ACTIVE = "active"
     DETAIL = "detail"  # the free-text detail of entries written before the fields existed
+    COURSE = "course"
+    ASSIGNMENT_RULE = "assignment_rule"
 
     @property
     def label(self) -> str:
@@ -141,6 +155,8 @@ _FIELD_LABELS = {
     AuditField.JOB_ROLE: _l("Job role"),
     AuditField.ACTIVE: _l("Active"),
     AuditField.DETAIL: _l("Details"),
+    AuditField.COURSE: _l("Course"),
+    AuditField.ASSIGNMENT_RULE: _l("Assignment rule"),
 }
 
 
@@ -162,4 +178,68 @@ _REASON_LABELS = {
     AuditReason.OUT_OF_SIGHT: _l("the data of this person is not theirs to see"),
     AuditReason.OWN_EVIDENCE: _l("nobody confirms their own level"),
     AuditReason.NOT_ASSESSOR: _l("they may not confirm this person's level"),
+}
+
+
+class AssignmentScope(StrEnum):
+    """Whom an assignment rule covers."""
+
+    PERSON = "person"
+    DEPARTMENT = "department"  # sub-departments included
+    JOB_ROLE = "job_role"
+
+    @property
+    def label(self) -> str:
+        return str(_SCOPE_LABELS[self])
+
+
+_SCOPE_LABELS = {
+    AssignmentScope.PERSON: _l("A person"),
+    AssignmentScope.DEPARTMENT: _l("A department (with its sub-departments)"),
+    AssignmentScope.JOB_ROLE: _l("A job role"),
+}
+
+
+class DueKind(StrEnum):
+    """How an assignment's due date is set."""
+
+    FIXED = "fixed"  # a date
+    WITHIN_DAYS = "within_days"  # N days after the person was assigned
+    WITHIN_DAYS_OF_JOINING = "within_days_of_joining"  # N days after the person joined the town
+
+    @property
+    def label(self) -> str:
+        return str(_DUE_KIND_LABELS[self])
+
+
+_DUE_KIND_LABELS = {
+    DueKind.FIXED: _l("By a fixed date"),
+    DueKind.WITHIN_DAYS: _l("Within a number of days of being assigned"),
+    DueKind.WITHIN_DAYS_OF_JOINING: _l("Within a number of days of joining"),
+}
+
+
+class AssignmentStatus(StrEnum):
+    """Where an assignment stands. Stored facts (completed, exempted, withdrawn) decide first;
+    otherwise the dates and the person's progress do."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    OVERDUE = "overdue"
+    COMPLETED = "completed"
+    EXEMPTED = "exempted"
+    WITHDRAWN = "withdrawn"  # the person left the rule's scope before completing
+
+    @property
+    def label(self) -> str:
+        return str(_STATUS_LABELS[self])
+
+
+_STATUS_LABELS = {
+    AssignmentStatus.OPEN: _l("open"),
+    AssignmentStatus.IN_PROGRESS: _l("in progress"),
+    AssignmentStatus.OVERDUE: _l("overdue"),
+    AssignmentStatus.COMPLETED: _l("completed"),
+    AssignmentStatus.EXEMPTED: _l("exempted"),
+    AssignmentStatus.WITHDRAWN: _l("withdrawn"),
 }

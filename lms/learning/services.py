@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import (
     CompoundSelect,
     Integer,
@@ -30,6 +31,7 @@ from lms.catalog.services import published_courses, with_card_data
 from lms.common.dates import add_months, as_utc, utcnow
 from lms.extensions import db
 from lms.learning.models import Completion, Enrollment, LessonProgress, QuizResponse
+from lms.learning.signals import course_completed
 from lms.people.models import User
 
 
@@ -314,7 +316,7 @@ def complete_if_passed(user: User, opened: LearnerCourse) -> Completion | None:
     """
     course = opened.course
     state = course_state(user, opened)
-    if is_valid(state.completion):
+    if state.completion is not None and is_valid(state.completion) and not _renewed(user, opened, state.completion):
         return None
     all_done = course.lessons and len(state.done_lesson_ids) == len(course.lessons)
     if not all_done or state.score_percent < course.pass_score:
@@ -334,7 +336,35 @@ def complete_if_passed(user: User, opened: LearnerCourse) -> Completion | None:
             db.session.add(completion)
     except IntegrityError:
         return None
+    course_completed.send(current_app._get_current_object(), completion=completion)  # type: ignore[attr-defined]
     return completion
+
+
+def renewable(completion: Completion | None, now: datetime | None = None) -> bool:
+    """A valid completion that expires within the renewal window (LMS_RECERTIFICATION_LEAD_DAYS):
+    the learner may take the course again now, so that they never fall out of date."""
+    if not is_valid(completion, now) or completion is None or completion.expires_at is None:
+        return False
+    window = timedelta(days=current_app.config["ASSIGNMENT_RECERTIFICATION_LEAD_DAYS"])
+    return as_utc(completion.expires_at) - (now or utcnow()) <= window
+
+
+def _renewed(user: User, opened: LearnerCourse, completion: Completion) -> bool:
+    """Did the learner take the whole course again (after a restart) while a renewable completion
+    was still valid? Every lesson then carries a mark newer than that completion."""
+    if not renewable(completion):
+        return False
+    lesson_ids = [lesson.id for lesson in opened.course.lessons]
+    redone = db.session.scalar(
+        select(func.count())
+        .select_from(LessonProgress)
+        .where(
+            LessonProgress.user_id == user.id,
+            LessonProgress.lesson_id.in_(lesson_ids),
+            LessonProgress.completed_at > completion.completed_at,
+        )
+    )
+    return bool(lesson_ids) and redone == len(lesson_ids)
 
 
 def restart_course(user: User, opened: LearnerCourse) -> None:
