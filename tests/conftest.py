@@ -248,3 +248,22 @@ def live_server(app):
 
 
 pytest_plugins = ["tests.factories", "tests.browser", "tests.smtp"]
+
+
+def _on_postgresql(item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and callspec.params.get("app") == "postgresql"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser journeys run against SQLite only: what they add to the other tests — pages in a real
+    browser, keyboard use, the accessibility check — does not depend on the database, and the
+    database's part of each page is tested on both backends without a browser. This keeps the
+    suite within its time budget (README: `make test` under 3 minutes, `.ci/run` under 5)."""
+    kept, dropped = [], []
+    for item in items:
+        browser_on_postgresql = _on_postgresql(item) and "page" in getattr(item, "fixturenames", ())
+        (dropped if browser_on_postgresql else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
