@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from lms.assignments import reminders, services
+from lms.assignments import reminders, reports, services
 from lms.assignments.models import Assignment
 from lms.common import lease
 from lms.common.dates import utcnow
@@ -61,6 +61,12 @@ def subjects_to(server, address: str) -> list[str]:
     return [str(message["Subject"]) for message in server.to(address)]
 
 
+def report_figures(day: date) -> tuple[int, int, int]:
+    """The compliance report's course total (assigned, completed, overdue), small groups not hidden."""
+    (course,) = reports.course_report(reports.ReportFilter(), day, minimum=1).courses
+    return course.total.assigned, course.total.completed, course.total.overdue
+
+
 def keys() -> list[str]:
     return sorted(db.session.execute(select(Notification.dedupe_key)).scalars())
 
@@ -90,6 +96,7 @@ def test_overdue_mail_then_escalation_each_once_and_the_report_follows(app, mail
 
     status = services.status_of(db.session.get(Assignment, duty["assignment"].id), escalation_day)
     assert status == "overdue"
+    assert report_figures(escalation_day) == (1, 0, 1)
     db.session.add(
         Completion(
             user_id=employee.id, course_id=duty["course"].id, course_version=1, completed_at=utcnow(), score_percent=100
@@ -100,6 +107,7 @@ def test_overdue_mail_then_escalation_each_once_and_the_report_follows(app, mail
     assignment = db.session.get(Assignment, duty["assignment"].id)
     db.session.refresh(assignment)
     assert services.status_of(assignment, escalation_day) == "completed"
+    assert report_figures(escalation_day) == (1, 1, 0)
     assert any(key.endswith(":completed") for key in keys())
 
 

@@ -70,19 +70,14 @@ def run(today: date) -> RunReport:
     notices.tell_assigned(report.sync.assigned + report.sync.recertifications)
     notices.tell_completed(report.sync.completed)
     report.planned = plan(today)
-    report.sent = [r for r in report.planned if _send(r)]
+    created = {
+        notice.dedupe_key
+        for notice in notifications.notify_many(
+            notifications.Notice(r.recipient, r.kind, r.params, r.link, r.key, r.optional) for r in report.planned
+        )
+    }
+    report.sent = [r for r in report.planned if r.key in created]
     return report
-
-
-def _send(reminder: Reminder) -> bool:
-    return notifications.notify(
-        reminder.recipient,
-        reminder.kind,
-        reminder.params,
-        reminder.link,
-        dedupe_key=reminder.key,
-        optional=reminder.optional,
-    )
 
 
 # --- planning -------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ silently.
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,7 +99,26 @@ class _Parsed:
 
 
 def parse_framework_file(path: Path) -> tuple[_Parsed | None, Problems]:
-    """The checked contents of a framework file, or None with the problems that make it invalid."""
+    """The checked contents of a framework file, or None with the problems that make it invalid.
+
+    Reading the YAML with its line numbers is most of a load's work; the result is kept per file
+    content (its hash), and each caller gets its own copy.
+    """
+    path = Path(path)
+    try:
+        content_hash = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return _parse_framework_file(path)  # reports the file as unreadable
+    parsed, problems = _parse_once(str(path), content_hash)
+    return copy.deepcopy(parsed), copy.deepcopy(problems)
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_once(path: str, _content_hash: str) -> tuple[_Parsed | None, Problems]:
+    return _parse_framework_file(Path(path))
+
+
+def _parse_framework_file(path: Path) -> tuple[_Parsed | None, Problems]:
     problems = Problems()
     data = _read_mapping(path, problems)
     if data is None:

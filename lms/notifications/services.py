@@ -7,6 +7,7 @@ mail); everything here only reads and writes rows.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import current_app
@@ -73,6 +74,99 @@ def notify(
         _queue_mail(user, kind, params, link, dedupe_key, optional)
     db.session.flush()
     return True
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One occasion to tell one person about, for `notify_many` (the arguments of `notify`)."""
+
+    user: User
+    kind: NotificationKind
+    params: dict[str, Any]
+    link: str
+    dedupe_key: str
+    optional: bool = False
+
+
+BATCH = 500  # keys per statement: the statements grow with the notices in steps of this, not each
+
+
+def notify_many(notices: Iterable[Notice]) -> list[Notice]:
+    """`notify` for many occasions at once (the daily reminders), in a fixed number of statements
+    per BATCH notices; the same rules: once per key, nothing for deactivated people, optional mails
+    only to those who want them. Answers the notices that were new (and so created now)."""
+    checked = [_checked(notice) for notice in notices if notice.user.active]
+    created: list[Notice] = []
+    for start in range(0, len(checked), BATCH):
+        created += _notify_batch(checked[start : start + BATCH])
+    db.session.flush()
+    return created
+
+
+def _checked(notice: Notice) -> Notice:
+    kind = NotificationKind(notice.kind)
+    if local_path(notice.link) is None or len(notice.link) > 500:
+        raise ValueError(f"link must be a path on this site, not {notice.link!r}")
+    if not notice.dedupe_key or len(notice.dedupe_key) > MAX_DEDUPE_KEY:
+        raise ValueError(f"dedupe_key must have 1 to {MAX_DEDUPE_KEY} characters")
+    return replace(notice, kind=kind, params=texts.checked_params(kind, notice.params))
+
+
+def _notify_batch(batch: list[Notice]) -> list[Notice]:
+    unique = list({notice.dedupe_key: notice for notice in batch}.values())
+    rows = [
+        {"user_id": n.user.id, "kind": n.kind.value, "params": n.params, "link": n.link, "dedupe_key": n.dedupe_key}
+        for n in unique
+    ]
+    inserted = set(_insert_new(Notification, rows))
+    created = [notice for notice in unique if notice.dedupe_key in inserted]
+    opted_out = _opted_out({n.user.id for n in created if n.optional})
+    mails = [n for n in created if not (n.optional and n.user.id in opted_out)]
+    if mails:
+        _insert_new(OutboxMessage, [_outbox_row(n) for n in mails])
+    return created
+
+
+def _insert_new(model: type[Notification] | type[OutboxMessage], rows: list[dict[str, Any]]) -> list[str]:
+    """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING for many rows in one statement; answers the
+    keys this statement inserted (the others existed already)."""
+    if not rows:
+        return []
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(model).values(rows).on_conflict_do_nothing(index_elements=[model.dedupe_key]).returning(model.dedupe_key)
+    )
+    return list(db.session.execute(statement).scalars())
+
+
+def _opted_out(user_ids: set[int]) -> set[int]:
+    if not user_ids:
+        return set()
+    return set(
+        db.session.execute(
+            select(MailPreference.user_id).where(
+                MailPreference.user_id.in_(user_ids), MailPreference.optional_mails.is_(False)
+            )
+        ).scalars()
+    )
+
+
+def _outbox_row(notice: Notice) -> dict[str, Any]:
+    rendered = render_mail(notice.user, notice.kind, notice.params, notice.link, notice.optional)
+    now = utcnow()
+    return {
+        "dedupe_key": notice.dedupe_key,
+        "user_id": notice.user.id,
+        "to_address": notice.user.email,
+        "locale": rendered.locale,
+        "subject": rendered.subject[:300],
+        "text_body": rendered.text_body,
+        "html_body": rendered.html_body,
+        "created_at": now,
+        "status": OutboxStatus.QUEUED if current_app.config.get("MAIL_SERVER") else OutboxStatus.HELD,
+        "attempts": 0,
+        "next_attempt_at": now,
+    }
 
 
 def _queue_mail(
