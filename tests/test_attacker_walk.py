@@ -115,7 +115,8 @@ SCRIPT = "\"'><script>alert('walk')</script>"
 REFLECTION_MARKERS = ("<script>alert(",)  # raw "<" before the script: not escaped
 LONG = "x" * 300
 NOBODY_ID = "987654"  # fits an INTEGER, belongs to nobody
-HOSTILE_INTS = ["0", NOBODY_ID, "9" * 40, "-1", str(2**31), str(2**63)]
+# Beyond the database's integers: one value (2**31 and 2**63 are refused by the same bound).
+HOSTILE_INTS = ["0", NOBODY_ID, "9" * 40, "-1"]
 # Path segments as they appear in the address (already percent-encoded where needed).
 HOSTILE_SEGMENTS = [
     "..%2f..",
@@ -868,10 +869,17 @@ def quiet_request_log(monkeypatch):
     monkeypatch.setattr(logging.getLogger("lms.request"), "disabled", True)
 
 
+# On PostgreSQL, the actors whose pages differ walk; a manager under `compliance-only` reaches a
+# subset of the `levels` manager's pages, and the trainer's one page of its own reads no parameter.
+POSTGRESQL_ACTORS = {"anonymous", "employee", "manager-levels", "hr", "admin", "dpo"}
+
+
 @pytest.mark.parametrize("actor", ACTORS, ids=[a.name for a in ACTORS])
 def test_attacker_walk(
     app, client, make_department, make_job_role, make_user, sign_in, digcomp, quiet_request_log, monkeypatch, actor
 ):
+    if db.engine.dialect.name == "postgresql" and actor.name not in POSTGRESQL_ACTORS:
+        pytest.skip("walked on SQLite: on PostgreSQL its pages are walked by another actor")
     world = build_world(actor, make_department, make_job_role, make_user)
     monkeypatch.setitem(app.config, "MANAGER_VISIBILITY", actor.visibility)
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", app.config.get("WTF_CSRF_ENABLED", True))
