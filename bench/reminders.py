@@ -12,7 +12,7 @@ import logging
 import os
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_migrate import upgrade
@@ -31,6 +31,7 @@ from lms.people.models import Department, User, UserRole, department_heads
 BUDGETS = {"run_s": 20.0}
 COURSES = 10
 TODAY = date(2026, 12, 2)  # a Wednesday
+ASSIGNED_AT = datetime(2026, 10, 1, 8, tzinfo=UTC)
 
 
 def _populate(people: int, tag: str) -> None:
@@ -92,7 +93,7 @@ def _populate(people: int, tag: str) -> None:
                 "mandatory": True,
                 "reason": "Pflicht",
                 "open_key": f"{u}:{c.id}",
-                "assigned_at": sa.func.now(),
+                "assigned_at": ASSIGNED_AT,
             }
             for n, u in enumerate(ids)
             for k, c in enumerate(courses)
