@@ -12,7 +12,7 @@ from lms.common.vocabulary import AuditAction, AuditField, AuditReason, Role
 from lms.extensions import db
 from lms.i18n import _
 from lms.people.models import User
-from lms.privacy import services
+from lms.privacy import chain, services
 from lms.privacy.forms import AuditFilterForm
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
@@ -116,21 +116,8 @@ def audit_log():
     return html
 
 
-EXPORT_HEADER = [
-    "id",
-    "at",
-    "actor_id",
-    "actor_name",
-    "actor_email",
-    "subject_id",
-    "subject_name",
-    "subject_email",
-    "action",
-    "context",
-    "ip_address",
-    "previous_hash",
-    "entry_hash",
-]
+# Every stored field, in the order the hash covers them, and the hash itself.
+EXPORT_HEADER = [*chain.HASHED_COLUMNS, "entry_hash"]
 
 
 @bp.get("/audit.csv")
