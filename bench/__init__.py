@@ -31,3 +31,23 @@ def reset_postgres_schema(url: str) -> None:
         connection.execute(sa.text("DROP SCHEMA public CASCADE"))
         connection.execute(sa.text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+def on_each_database(measure) -> list[str]:
+    """`measure(app, label)` on a scratch SQLite database, then on PostgreSQL when
+    BENCH_DATABASE_URL is set (a scratch database: its public schema is rebuilt!). Answers the
+    over-budget messages of both."""
+    import os
+    import tempfile
+
+    from lms import create_app
+
+    over = []
+    with tempfile.TemporaryDirectory() as directory:
+        app = create_app({"LMS_ENV": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory}/bench.db"})
+        over += measure(app, "sqlite")
+    url = os.environ.get("BENCH_DATABASE_URL")
+    if url:
+        reset_postgres_schema(url)
+        over += measure(create_app({"LMS_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url}), "postgresql")
+    return over

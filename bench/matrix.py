@@ -8,11 +8,9 @@ The page's statement count is printed too; a test asserts that it does not grow 
 from __future__ import annotations
 
 import logging
-import os
 import random
 import re
 import statistics
-import tempfile
 import time
 import tracemalloc
 from datetime import UTC, datetime
@@ -21,8 +19,7 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 from sqlalchemy import insert, select
 
-from bench import record, reset_postgres_schema
-from lms import create_app
+from bench import on_each_database, record
 from lms.auth import services as auth_services
 from lms.extensions import db
 from lms.frameworks.loader import DEFAULT_FRAMEWORK_FILE, load_framework_file
@@ -149,12 +146,4 @@ def _measure(app, label: str) -> list[str]:
 
 def run() -> list[str]:
     logging.getLogger("lms").setLevel(logging.WARNING)
-    over = []
-    with tempfile.TemporaryDirectory() as directory:
-        app = create_app({"LMS_ENV": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory}/bench.db"})
-        over += _measure(app, "sqlite")
-    url = os.environ.get("BENCH_DATABASE_URL")
-    if url:
-        reset_postgres_schema(url)
-        over += _measure(create_app({"LMS_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url}), "postgresql")
-    return over
+    return on_each_database(_measure)

@@ -9,8 +9,6 @@ this machine. SQLite; on PostgreSQL too when BENCH_DATABASE_URL is set (its sche
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 
@@ -18,8 +16,7 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 from sqlalchemy import insert
 
-from bench import record, reset_postgres_schema
-from lms import create_app
+from bench import on_each_database, record
 from lms.assignments import reminders
 from lms.assignments.models import Assignment
 from lms.catalog.models import Course
@@ -161,12 +158,4 @@ def _measure(app, label: str) -> list[str]:
 
 def run() -> list[str]:
     logging.getLogger("lms").setLevel(logging.WARNING)
-    over = []
-    with tempfile.TemporaryDirectory() as directory:
-        app = create_app({"LMS_ENV": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory}/bench.db"})
-        over += _measure(app, "sqlite")
-    url = os.environ.get("BENCH_DATABASE_URL")
-    if url:
-        reset_postgres_schema(url)
-        over += _measure(create_app({"LMS_ENV": "testing", "SQLALCHEMY_DATABASE_URI": url}), "postgresql")
-    return over
+    return on_each_database(_measure)
