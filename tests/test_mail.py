@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from lms.common.dates import as_utc, utcnow
 from lms.extensions import db
-from lms.notifications import services
+from lms.notifications import mail, services
 from lms.notifications.delivery import BACKOFF, CLAIM_LEASE, deliver_outbox, message_id_of
 from lms.notifications.models import NotificationKind, OutboxMessage, OutboxStatus
 from tests.smtp import BASE_URL, SENDER
@@ -96,9 +96,11 @@ def test_a_mail_in_another_language_leaves_the_page_language_alone(app, make_use
     with app.test_request_context("/", headers={"Accept-Language": "de"}):
         assert _("Notifications") == "Benachrichtigungen"
         services.notify(user, NotificationKind.OVERDUE, OVERDUE, "/courses/x/", dedupe_key="k")
+        [queued] = outbox()
+        assert queued.locale == "en" and queued.subject is None  # written when first sent
+        mail.write(queued, user)
         assert _("Notifications") == "Benachrichtigungen"
-    db.session.commit()
-    assert outbox()[0].subject == "Lernpfad: Overdue: Datenschutz im Bürgerbüro"
+    assert queued.subject == "Lernpfad: Overdue: Datenschutz im Bürgerbüro"
 
 
 # --- delivery -------------------------------------------------------------------------------
@@ -138,6 +140,36 @@ def test_while_the_server_is_down_mails_wait_and_go_out_once_later(make_user, ma
     assert row.status == OutboxStatus.SENT and row.last_error is None
     assert mail_server.messages[0]["Message-ID"] == message_id_of(row, SENDER)
     assert deliver_outbox(now=start + timedelta(days=1)).attempted == 0 and len(mail_server.messages) == 1
+
+
+def test_a_mail_is_written_at_its_first_attempt_and_retried_as_written(make_user, mail_server):
+    user = make_user(given_name="Erika", family_name="Muster")
+    queue(user)
+    [row] = outbox()
+    assert row.text_body is None and row.kind == "overdue"  # queued as what it says, not yet written
+    mail_server.stop()
+    start = utcnow()
+    deliver_outbox(now=start)
+    [row] = outbox()
+    assert row.status == OutboxStatus.QUEUED and "Guten Tag Erika Muster," in row.text_body
+    user.given_name = "Erika-Maria"  # renamed meanwhile: the retry sends the mail as written
+    db.session.commit()
+    mail_server.start()
+    assert deliver_outbox(now=start + timedelta(minutes=2)).sent == 1
+    plain, _html = parts(mail_server.messages[0])
+    assert "Guten Tag Erika Muster," in plain and plain.strip() == outbox()[0].text_body.strip()
+
+
+def test_a_mail_that_can_no_longer_be_written_fails_alone(make_user, mail_server):
+    queue(make_user(), key="broken")
+    queue(make_user(), key="fine")
+    broken = next(row for row in outbox() if row.dedupe_key == "broken")
+    broken.params = {"course": "Datenschutz"}  # an overdue mail without its due date
+    db.session.commit()
+    report = deliver_outbox()
+    assert (report.sent, report.failed) == (1, 1)
+    broken = next(row for row in outbox() if row.dedupe_key == "broken")
+    assert broken.status == OutboxStatus.FAILED and broken.last_error.startswith("could not write the mail")
 
 
 def test_a_mail_is_given_up_after_the_last_attempt(app, make_user, mail_server):

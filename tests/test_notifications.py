@@ -353,6 +353,11 @@ def test_the_outbox_says_when_mails_are_held(client, make_user, sign_in, no_mail
     sign_in(make_user(roles=["admin"], locale="en"))
     page = client.get("/admin/outbox").get_data(as_text=True)
     assert "1 message is held" in page and "MAIL_SERVER" in page
+    assert "Lernpfad: Überfällig: Datenschutz" in page  # the subject in the recipient's language
+    message_id = db.session.scalar(select(OutboxMessage.id))
+    detail = client.get(f"/admin/outbox/{message_id}").get_data(as_text=True)
+    assert "written out when it is first sent" in detail and "Bitte schließen Sie" in detail
+    assert db.session.scalar(select(OutboxMessage.text_body)) is None  # a look writes nothing
 
 
 # --- in a real browser ----------------------------------------------------------------------

@@ -27,6 +27,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 
 from lms.assignments import notices, services
 from lms.assignments.models import Assignment
@@ -91,6 +92,7 @@ def plan(today: date) -> list[Reminder]:
         .join(Course, Course.id == Assignment.course_id)
         .where(Assignment.open_key.is_not(None), User.active.is_(True))
         .order_by(Assignment.due_on, Assignment.id)
+        .options(lazyload(User.role_rows))  # not needed: no statements per 500 people for them
     ).all()
     managers = _managers_by_department()
     reminders: list[Reminder] = []
@@ -142,6 +144,7 @@ def _managers_by_department() -> dict[int, list[User]]:
         .join(User, User.id == department_heads.c.user_id)
         .where(User.active.is_(True))
         .order_by(User.id)
+        .options(lazyload(User.role_rows))
     ).all()
     for department_id, user in rows:
         heads[department_id].append(user)

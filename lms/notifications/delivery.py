@@ -5,7 +5,8 @@ the next one talks to the mail server:
 
 1. Claim: `UPDATE ... SET status='sending' WHERE id=:id AND status='queued'`, committed. Only the run
    whose update hit the row sends it, so two runs (two processes, two servers) never send one mail.
-2. Send over SMTP (no transaction open meanwhile).
+2. Write the mail out (`lms.notifications.mail.write`: at its first attempt; kept for retries) and
+   send it over SMTP (no transaction open meanwhile).
 3. Record the outcome (sent, retry later, failed), committed at once: a crash afterwards must not
    forget that the mail went out.
 
@@ -40,7 +41,7 @@ from sqlalchemy import func, select, update
 
 from lms.common.dates import as_utc, utcnow
 from lms.extensions import db
-from lms.notifications import services
+from lms.notifications import mail, services
 from lms.notifications.models import OutboxMessage, OutboxStatus
 from lms.people.models import User
 
@@ -150,10 +151,7 @@ def _deliver_one(
     db.session.commit()  # the claim is durable before the server hears of the mail
     message = db.session.get(OutboxMessage, message_id)
     assert message is not None  # claimed a moment ago; outbox rows are not deleted
-    if _recipient_deactivated(message):  # deactivated after the mail was queued: it is not sent
-        result = _Result(Outcome.FAILED, "not sent: the recipient has been deactivated")
-    else:
-        result = _send(connection, message)
+    result = _written(message) or _send(connection, message)
     _record(message, result, clock())
     status = message.status
     db.session.commit()  # the outcome is durable before the next mail
@@ -193,10 +191,19 @@ def _claim(message_id: int, now: datetime) -> bool:
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-def _recipient_deactivated(message: OutboxMessage) -> bool:
-    if message.user_id is None:
-        return False
-    return db.session.scalar(select(User.active).where(User.id == message.user_id)) is False
+def _written(message: OutboxMessage) -> _Result | None:
+    """Write the mail out for sending; a result (failed) when it cannot be sent at all."""
+    recipient = db.session.get(User, message.user_id) if message.user_id is not None else None
+    if message.text_body is None and recipient is None:
+        return _Result(Outcome.FAILED, "not sent: the recipient no longer exists")
+    if recipient is not None and not recipient.active:  # deactivated after the mail was queued
+        return _Result(Outcome.FAILED, "not sent: the recipient has been deactivated")
+    if recipient is not None:
+        try:
+            mail.write(message, recipient)
+        except (KeyError, TypeError, ValueError) as error:
+            return _Result(Outcome.FAILED, f"could not write the mail: {_describe(error)}")
+    return None
 
 
 def _requeue_lapsed_claims(now: datetime) -> int:
@@ -230,14 +237,16 @@ def _record(message: OutboxMessage, result: _Result, now: datetime) -> None:
 def email_message(message: OutboxMessage, sender: str) -> EmailMessage:
     """The outbox row as a multipart/alternative mail (plain text and HTML) with a stable Message-ID."""
     email = EmailMessage()
-    email["Subject"] = message.subject
+    if message.text_body is None:
+        raise ValueError("the mail has not been written out yet")
+    email["Subject"] = message.subject or ""
     email["From"] = sender
     email["To"] = message.to_address
     email["Date"] = format_datetime(as_utc(message.created_at))
     email["Message-ID"] = message_id_of(message, sender)
     email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies to this
     email.set_content(message.text_body)
-    email.add_alternative(message.html_body, subtype="html")
+    email.add_alternative(message.html_body or "", subtype="html")
     email["Content-Language"] = message.locale  # after the parts: a Content-* header set before moves into them
     return email
 

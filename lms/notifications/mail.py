@@ -1,6 +1,8 @@
 """A notification as a mail: subject, plain text and HTML, in the recipient's language.
 
-Written once, when the mail is queued, and stored in the outbox as it will be sent. The templates
+Written once, at the mail's first delivery attempt (`write`), and stored in the outbox as sent, so
+a retry sends the same mail; until then an administrator sees it written on the fly (`preview`,
+`subject_of`). The templates
 (`templates/mail/`) are rendered straight from the Jinja environment, without the page context
 processors: a mail knows nothing of the request (if any) that caused it. Every text comes from here,
 in the recipient's language; the HTML template escapes it.
@@ -16,7 +18,7 @@ from flask_babel import force_locale
 
 from lms.i18n import _
 from lms.notifications import texts
-from lms.notifications.models import NotificationKind
+from lms.notifications.models import NotificationKind, OutboxMessage
 from lms.people.models import User
 
 # The page where people switch optional mails on and off (the view's route is this path).
@@ -59,18 +61,56 @@ def absolute_url(path: str) -> str:
     return (current_app.config.get("LMS_BASE_URL") or "").rstrip("/") + path
 
 
-def render_mail(user: User, kind: NotificationKind, params: dict[str, Any], link: str, optional: bool) -> RenderedMail:
-    locale = recipient_locale(user)
+def render_mail(
+    name: str, locale: str, kind: NotificationKind | str, params: dict[str, Any], link: str, optional: bool
+) -> RenderedMail:
+    """The mail to `name` in `locale`. Raises KeyError/TypeError/ValueError on parameters that do not fit."""
     with force_locale(locale):
-        content = _content(user, kind, params, link, optional, locale)
+        content = _content(name, NotificationKind(kind), params, link, optional, locale)
         environment = current_app.jinja_env
         text_body = environment.get_template("mail/notification.txt").render(mail=content)
         html_body = environment.get_template("mail/notification.html").render(mail=content)
     return RenderedMail(locale=locale, subject=content.subject, text_body=text_body, html_body=html_body)
 
 
+def write(message: OutboxMessage, recipient: User) -> None:
+    """Write the queued mail out into its outbox row (once: a written mail stays as it is).
+    Raises KeyError/TypeError/ValueError when its stored parameters no longer fit."""
+    if message.text_body is not None:
+        return
+    rendered = _render_queued(message, recipient.name)
+    message.subject = rendered.subject[:300]
+    message.text_body, message.html_body = rendered.text_body, rendered.html_body
+
+
+def preview(message: OutboxMessage, recipient: User | None) -> RenderedMail | None:
+    """The mail as sent, or, before its first attempt, as it would be written now (None if its
+    parameters no longer fit). For administrators reading the outbox."""
+    if message.text_body is not None:
+        return RenderedMail(message.locale, message.subject or "", message.text_body, message.html_body or "")
+    try:
+        return _render_queued(message, recipient.name if recipient is not None else message.to_address)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def subject_of(message: OutboxMessage) -> str:
+    """The subject, as sent or as it will be written (for lists: no templates rendered)."""
+    if message.subject is not None:
+        return message.subject
+    with force_locale(message.locale):
+        return f"Lernpfad: {texts.render_safely(message.kind or '', message.params or {}).title}"
+
+
+def _render_queued(message: OutboxMessage, name: str) -> RenderedMail:
+    if message.kind is None or message.params is None or message.link is None:
+        raise ValueError("the outbox row holds neither a written mail nor what it says")
+    params = texts.checked_params(NotificationKind(message.kind), message.params)  # stored JSON: checked again
+    return render_mail(name, message.locale, message.kind, params, message.link, message.optional)
+
+
 def _content(
-    user: User, kind: NotificationKind, params: dict[str, Any], link: str, optional: bool, locale: str
+    name: str, kind: NotificationKind, params: dict[str, Any], link: str, optional: bool, locale: str
 ) -> MailContent:
     text = texts.render(kind, params)
     town = current_app.config["TOWN_NAME"]
@@ -81,7 +121,7 @@ def _content(
     return MailContent(
         locale=locale,
         subject=f"Lernpfad: {text.title}",
-        greeting=_("Hello %(name)s,", name=user.name),
+        greeting=_("Hello %(name)s,", name=name),
         body=text.body,
         lines=text.lines,
         action=text.action,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, func, true
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, false, func, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.common.columns import intpk, str40, timestamp
@@ -84,8 +84,11 @@ class Notification(Model):
 
 
 class OutboxMessage(Model):
-    """A mail, rendered when it was queued, and what became of it. Rows stay after sending or
-    failing: the outbox is also the record of what was mailed."""
+    """A mail and what became of it. Queued as what it says (`kind`, `params`, `link`), in the
+    recipient's language (`locale`); written out (subject, text, HTML) at its first delivery
+    attempt and kept as sent, so retries send the same mail. Queuing tens of thousands of
+    reminders thus costs rows, not rendering. Rows stay after sending or failing: the outbox is
+    also the record of what was mailed."""
 
     __tablename__ = "mail_outbox"
     __table_args__ = (Index("ix_mail_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
@@ -95,9 +98,14 @@ class OutboxMessage(Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     to_address: Mapped[str] = mapped_column(String(254))
     locale: Mapped[str] = mapped_column(String(5))
-    subject: Mapped[str] = mapped_column(String(300))
-    text_body: Mapped[str] = mapped_column(Text)
-    html_body: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str | None] = mapped_column(String(40))  # a NotificationKind
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    link: Mapped[str | None] = mapped_column(String(500))  # a path on this site
+    optional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Written at the first delivery attempt (None until then).
+    subject: Mapped[str | None] = mapped_column(String(300))
+    text_body: Mapped[str | None] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[timestamp] = mapped_column(default=utcnow, server_default=func.now())
     status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -6,20 +6,22 @@ mail); everything here only reads and writes rows.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import JSON, Select, Table, Text, bindparam, cast, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lms.common.dates import utcnow
 from lms.common.urls import local_path
-from lms.extensions import db
+from lms.extensions import Model, db
 from lms.notifications import texts
-from lms.notifications.mail import render_mail
+from lms.notifications.mail import recipient_locale
 from lms.notifications.models import MailPreference, Notification, NotificationKind, OutboxMessage, OutboxStatus
 from lms.people.models import User
 
@@ -53,7 +55,8 @@ def notify(
     - `optional`: an optional mail (a digest): not mailed to people who switched those off; the
       in-app notification appears all the same. Mails about mandatory trainings are never optional.
 
-    Deactivated people get nothing (False). The mail is written now, in the person's language.
+    Deactivated people get nothing (False). The mail is queued in the person's language and
+    written when it is first sent (`lms.notifications.mail`).
     Returns True when the notification was created. Flushes; the caller commits.
     """
     if not user.active:
@@ -71,7 +74,7 @@ def notify(
     if not created:
         return False
     if mail and (not optional or optional_mails_enabled(user)):
-        _queue_mail(user, kind, params, link, dedupe_key, optional)
+        _insert_once(OutboxMessage, _queued_mail(user, kind, params, link, dedupe_key, optional))
     db.session.flush()
     return True
 
@@ -88,17 +91,22 @@ class Notice:
     optional: bool = False
 
 
-BATCH = 500  # keys per statement: the statements grow with the notices in steps of this, not each
-
-
 def notify_many(notices: Iterable[Notice]) -> list[Notice]:
     """`notify` for many occasions at once (the daily reminders), in a fixed number of statements
-    per BATCH notices; the same rules: once per key, nothing for deactivated people, optional mails
-    only to those who want them. Answers the notices that were new (and so created now)."""
-    checked = [_checked(notice) for notice in notices if notice.user.active]
-    created: list[Notice] = []
-    for start in range(0, len(checked), BATCH):
-        created += _notify_batch(checked[start : start + BATCH])
+    (the rows travel as parameters, in the driver's batches); the same rules: once per key,
+    nothing for deactivated people, optional mails only to those who want them. Answers the
+    notices that were new (and so created now)."""
+    unique = {notice.dedupe_key: notice for notice in notices if notice.user.active}
+    checked = [_checked(notice) for notice in unique.values()]
+    rows = [
+        {"user_id": n.user.id, "kind": n.kind.value, "params": n.params, "link": n.link, "dedupe_key": n.dedupe_key}
+        for n in checked
+    ]
+    inserted = set(_insert_new(Notification, rows))
+    created = [notice for notice in checked if notice.dedupe_key in inserted]
+    opted_out = _opted_out({n.user.id for n in created if n.optional})
+    mails = [n for n in created if not (n.optional and n.user.id in opted_out)]
+    _insert_new(OutboxMessage, [_outbox_row(n) for n in mails])
     db.session.flush()
     return created
 
@@ -112,85 +120,79 @@ def _checked(notice: Notice) -> Notice:
     return replace(notice, kind=kind, params=texts.checked_params(kind, notice.params))
 
 
-def _notify_batch(batch: list[Notice]) -> list[Notice]:
-    unique = list({notice.dedupe_key: notice for notice in batch}.values())
-    rows = [
-        {"user_id": n.user.id, "kind": n.kind.value, "params": n.params, "link": n.link, "dedupe_key": n.dedupe_key}
-        for n in unique
-    ]
-    inserted = set(_insert_new(Notification, rows))
-    created = [notice for notice in unique if notice.dedupe_key in inserted]
-    opted_out = _opted_out({n.user.id for n in created if n.optional})
-    mails = [n for n in created if not (n.optional and n.user.id in opted_out)]
-    if mails:
-        _insert_new(OutboxMessage, [_outbox_row(n) for n in mails])
-    return created
-
-
 def _insert_new(model: type[Notification] | type[OutboxMessage], rows: list[dict[str, Any]]) -> list[str]:
     """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING for many rows in one statement; answers the
     keys this statement inserted (the others existed already)."""
     if not rows:
         return []
-    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(model).on_conflict_do_nothing(index_elements=[model.dedupe_key]).returning(model.dedupe_key)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return _insert_new_postgresql(model, rows)
+    statement = (
+        sqlite_insert(model).on_conflict_do_nothing(index_elements=[model.dedupe_key]).returning(model.dedupe_key)
+    )
     # Executed with the rows as parameters: compiled once, sent in batches (SQLAlchemy's
     # "insertmanyvalues"), where a statement with 500 VALUES written out is compiled at length.
     return list(db.session.execute(statement, rows).scalars())
 
 
+def _insert_new_postgresql(model: type[Notification] | type[OutboxMessage], rows: list[dict[str, Any]]) -> list[str]:
+    """The rows travel as one JSON parameter that PostgreSQL unpacks into the table's row type
+    (json_populate_recordset): one statement, one round trip. Sent as thousands of placeholders
+    instead, the driver spends most of a reminder run parsing them."""
+    table = Table(model.__tablename__, Model.metadata)  # the mapped table (already in the metadata)
+    columns = list(rows[0])
+    document = json.dumps(rows, default=_json_value, ensure_ascii=False)
+    source = func.json_populate_recordset(
+        literal_column(f"NULL::{table.name}"), cast(bindparam("rows", document, type_=Text), JSON)
+    ).table_valued(*columns)
+    statement = (
+        postgresql_insert(table)
+        .from_select(columns, select(*(source.c[name] for name in columns)))
+        .on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
+        .returning(table.c.dedupe_key)
+    )
+    return list(db.session.execute(statement).scalars())
+
+
+def _json_value(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()  # timezone-aware: PostgreSQL reads it as timestamptz
+    raise TypeError(f"{type(value).__name__} cannot be sent as JSON")
+
+
 def _opted_out(user_ids: set[int]) -> set[int]:
+    """Who of `user_ids` switched optional mails off. Everyone who did is read (few people; no
+    IN list as long as the run's recipients)."""
     if not user_ids:
         return set()
-    return set(
-        db.session.execute(
-            select(MailPreference.user_id).where(
-                MailPreference.user_id.in_(user_ids), MailPreference.optional_mails.is_(False)
-            )
-        ).scalars()
-    )
+    statement = select(MailPreference.user_id).where(MailPreference.optional_mails.is_(False))
+    return user_ids & set(db.session.execute(statement).scalars())
 
 
 def _outbox_row(notice: Notice) -> dict[str, Any]:
-    rendered = render_mail(notice.user, notice.kind, notice.params, notice.link, notice.optional)
+    return _queued_mail(notice.user, notice.kind, notice.params, notice.link, notice.dedupe_key, notice.optional)
+
+
+def _queued_mail(
+    user: User, kind: NotificationKind, params: dict[str, Any], link: str, dedupe_key: str, optional: bool
+) -> dict[str, Any]:
+    """An outbox row holding what the mail says; it is written out when it is first sent."""
     now = utcnow()
     return {
-        "dedupe_key": notice.dedupe_key,
-        "user_id": notice.user.id,
-        "to_address": notice.user.email,
-        "locale": rendered.locale,
-        "subject": rendered.subject[:300],
-        "text_body": rendered.text_body,
-        "html_body": rendered.html_body,
+        "dedupe_key": dedupe_key,
+        "user_id": user.id,
+        "to_address": user.email,
+        "locale": recipient_locale(user),
+        "kind": kind.value,
+        "params": params,
+        "link": link,
+        "optional": optional,
         "created_at": now,
+        # Without a mail server the mail is kept for administrators to read, not sent later.
         "status": OutboxStatus.QUEUED if current_app.config.get("MAIL_SERVER") else OutboxStatus.HELD,
         "attempts": 0,
         "next_attempt_at": now,
     }
-
-
-def _queue_mail(
-    user: User, kind: NotificationKind, params: dict[str, Any], link: str, dedupe_key: str, optional: bool
-) -> None:
-    rendered = render_mail(user, kind, params, link, optional)
-    now = utcnow()
-    _insert_once(
-        OutboxMessage,
-        {
-            "dedupe_key": dedupe_key,
-            "user_id": user.id,
-            "to_address": user.email,
-            "locale": rendered.locale,
-            "subject": rendered.subject[:300],
-            "text_body": rendered.text_body,
-            "html_body": rendered.html_body,
-            "created_at": now,
-            # Without a mail server the mail is kept for administrators to read, not sent later.
-            "status": OutboxStatus.QUEUED if current_app.config.get("MAIL_SERVER") else OutboxStatus.HELD,
-            "attempts": 0,
-            "next_attempt_at": now,
-        },
-    )
 
 
 def _insert_once(model: type[Notification] | type[OutboxMessage], values: dict[str, Any]) -> bool:

@@ -2,7 +2,7 @@
 
 A notification stores its kind and the values its text needs (`params`, JSON), never the text: the
 text is written when it is shown, so it follows the reader's language, also after a switch. A mail
-is written once, when it is queued, in its recipient's language (`lms.notifications.mail`).
+is written once, when it is first sent, in its recipient's language (`lms.notifications.mail`).
 
 The parameters of each kind (`KINDS`; anything else is refused with ValueError, so a mail carries
 titles and dates, never a score):

@@ -8,7 +8,7 @@ from lms.common.urls import local_path
 from lms.common.vocabulary import AuditAction, Role
 from lms.extensions import db
 from lms.i18n import _, ngettext
-from lms.notifications import services
+from lms.notifications import mail, services
 from lms.notifications.forms import MailPreferenceForm, OutboxFilterForm
 from lms.notifications.mail import SETTINGS_PATH
 from lms.notifications.models import OutboxMessage, OutboxStatus
@@ -99,6 +99,7 @@ def outbox():
         "notifications/outbox.html",
         form=form,
         page=page,
+        subjects={message.id: mail.subject_of(message) for message in page.items},
         counts=services.outbox_counts(),
         status_label=status_label,
         Status=OutboxStatus,
@@ -114,12 +115,15 @@ def outbox():
 @roles_required(Role.ADMIN)
 def outbox_message(message_id: int):
     message = db.get_or_404(OutboxMessage, message_id)
+    recipients = services.recipients_of([message])
     html = render_template(
-        "notifications/outbox_message.html", message=message, status_label=status_label, Status=OutboxStatus
+        "notifications/outbox_message.html",
+        message=message,
+        written=mail.preview(message, recipients[0] if recipients else None),
+        status_label=status_label,
+        Status=OutboxStatus,
     )
-    privacy.record(
-        current_user, services.recipients_of([message]), AuditAction.VIEW_OUTBOX, ip_address=request.remote_addr
-    )
+    privacy.record(current_user, recipients, AuditAction.VIEW_OUTBOX, ip_address=request.remote_addr)
     db.session.commit()
     return html
 
