@@ -158,11 +158,19 @@ def app(request, tmp_path_factory):
     application.config["DB_BACKEND"] = backend
     application.test_client_class = IsolatedClient
     with application.app_context():
+        if backend == "sqlite":
+            sa.event.listen(db.engine, "connect", _sqlite_without_waiting_for_the_disk)
         upgrade()
         clean_tables()  # the PostgreSQL database outlives an app that pytest set up again
     yield application
     with application.app_context():
         db.engine.dispose()
+
+
+def _sqlite_without_waiting_for_the_disk(dbapi_connection, _record) -> None:
+    """A throwaway database: commits need not wait for the disk (like PostgreSQL's
+    synchronous_commit = off below). Each commit would otherwise wait for an fsync."""
+    dbapi_connection.execute("PRAGMA synchronous = OFF")
 
 
 def clean_tables() -> None:

@@ -21,8 +21,12 @@ requested:
   names; and once per rule with CSRF checking on and no token, which must answer 400.
 
 Pages a role check refuses get the real and a few hostile addresses and a hostile query only: the
-view behind them never sees the values. Pages every signed-in person shares (public ones) are
-varied in full in the employee's (anonymous) walk and with the sharpest values in the others.
+view behind them never sees the values. On PostgreSQL the walk sends only what reaches the database
+(integers out of range, NUL, non-ASCII text, overlong text) to the views that let the actor in;
+refusals, CSRF, escaping, redirects and parsing do not depend on the database and are walked on
+SQLite. A page several actors may use is varied in full by the first of them in ACTORS (public
+pages by the anonymous visitor, everyone's by the employee, a manager's by the first manager) and
+with the sharpest values, and the ids outside their reach, by the others.
 
 Asserted for every response: no 5xx and no exception escaping a view (the test app propagates
 them); anonymous visitors get 2xx only from public pages and otherwise a redirect to the sign-in
@@ -159,6 +163,9 @@ ALL_AT_ONCE = ["\x00", SCRIPT, "x" * 3000]
 # and is walked on SQLite.
 DATABASE_TEXT = ["9" * 40, "-1", "\x00", "ä/ß\u202e"]
 DATABASE_LIGHT = ["9" * 40, "\x00"]
+DATABASE_ALL_AT_ONCE = ["\x00", "x" * 3000]  # longer than any column: PostgreSQL refuses, SQLite stores
+DATABASE_INTS = ["9" * 40, "-1"]
+DATABASE_SEGMENTS = ["%00", quote("ä/ß\u202e", safe=""), "%ff%fe"]
 # Percent-encodings a dict cannot produce: invalid UTF-8, a lone or broken escape.
 RAW_QUERY_VALUE = "%ff%fe%zz%"
 RAW_QUERY = "%ff%fe=%ff&&&==&;;&a[]=1&a[]=2&q"
@@ -507,6 +514,9 @@ class Walk:
         on_postgresql = db.engine.dialect.name == "postgresql"
         self.hostile_text = DATABASE_TEXT if on_postgresql else HOSTILE_TEXT
         self.light_text = DATABASE_LIGHT if on_postgresql else LIGHT_TEXT
+        # On PostgreSQL only what reaches the database is varied: refusals, CSRF, escaping,
+        # redirects and how parameters are parsed do not depend on it and are walked on SQLite.
+        self.everything = not on_postgresql
         self.snapshot = self._account_state() if world.actor else None
         self.rules = [r for r in app.url_map.iter_rules() if r.endpoint != "static"]
         forbidden = [p for label, p in world.people.items() if label not in world.may_see]
@@ -695,6 +705,10 @@ class Walk:
 
     def argument_values(self, converter: str | None, name: str, few: bool) -> tuple[list[str], list[str]]:
         real = [quote(v, safe="/" if converter == "path" else "") for v in self.world.values.get(name, [])]
+        if not self.everything:
+            return real or (["1"] if converter in {"int", "float"} else ["a"]), (
+                DATABASE_INTS if converter in {"int", "float"} else DATABASE_SEGMENTS
+            )
         if converter in {"int", "float"}:
             return real or ["1"], HOSTILE_INTS[:3] if few else HOSTILE_INTS
         if converter == "path":
@@ -738,34 +752,42 @@ class Walk:
             self.call(method, path, **kwargs)
         return self.last_reads["args"], self.last_reads["form"]
 
-    def may_use(self, rule) -> bool:
+    def may_use(self, rule, actor: Actor | None = None) -> bool:
         """Does the view's role check let this actor in? (Hostile input matters most behind it.)"""
+        actor = actor or self.actor
         view = self.app.view_functions[rule.endpoint]
         if getattr(view, "is_public", False):
             return True
         required = set(getattr(view, "required_roles", ()) or ())
-        return not self.actor.anonymous and ("__any__" in required or bool(required & self.actor.all_roles))
+        return not actor.anonymous and ("__any__" in required or bool(required & actor.all_roles))
+
+    def walks_fully(self, rule) -> bool:
+        """Is this actor the first (in ACTORS) the view lets in? That one gets every hostile value;
+        the others get the sharpest few, and the ids outside their reach, which differ per actor."""
+        return next(actor for actor in ACTORS if self.may_use(rule, actor)).name == self.actor.name
 
     def extra_values(self, name: str) -> list[str]:
         """Ids of things outside the actor's part of the town, for names that look like they take
         one; other sites, for names that look like a place to go."""
+        if not self.everything:
+            return []
         return (self.world.foreign_ids if ID_LIKE.search(name) else []) + (
             REDIRECT_TEXT if REDIRECT_LIKE.search(name) else []
         )
 
     def values_for(self, rule) -> list[str]:
-        """All hostile values for the actor's own pages; the sharpest few for pages that every
-        signed-in person (or every visitor) shares, which the employee (or anonymous) walk covers."""
-        view = self.app.view_functions[rule.endpoint]
-        required = set(getattr(view, "required_roles", ()) or ())
-        shared = getattr(view, "is_public", False) or "__any__" in required
-        walked_fully_by = "anonymous" if getattr(view, "is_public", False) else "employee"
-        return self.light_text if shared and self.actor.name != walked_fully_by else self.hostile_text
+        """All hostile values for the pages this actor walks fully (`walks_fully`: public pages
+        by the anonymous visitor, everyone's by the employee, a manager's by the first manager,
+        ...); the sharpest few for the others."""
+        return self.hostile_text if self.walks_fully(rule) else self.light_text
 
     def walk_get(self, rule) -> None:
-        addresses = self.addresses(rule, few=not self.actor.anonymous and not self.may_use(rule))
+        addresses = self.addresses(rule, few=not self.actor.anonymous and not self.walks_fully(rule))
         path = addresses[0][0]
         if not self.may_use(rule):
+            if not self.everything:  # refused before the view reads anything
+                self.call("GET", path)
+                return
             # Refused before the view runs: every address, and hostile queries only to see the refusal.
             for address, _real in addresses:
                 self.call("GET", address)
@@ -775,20 +797,25 @@ class Walk:
             self.call("GET", path, query={"page": "9" * 40, "next": "//evil.example"}, what="page=9*40&next=//evil")
             return
         values = self.values_for(rule)
+        # How parameters are parsed does not depend on who asks: varied by one actor per page.
+        parsing = self.everything and self.walks_fully(rule)
         read, _ = self.discover("GET", path)
         read |= self.discover("GET", path, query=dict.fromkeys(self.query_parameters, "1"))[0]
         read -= {ITERATED, "csrf_token"}
         plain = [p for p in self.query_parameters if p not in PAGE_ARGUMENTS]
         for value in self.light_text:  # what the view reads is varied one by one below
             self.call("GET", path, query=dict.fromkeys(plain, value), what=f"every parameter={_short(value)}")
-        self.call("GET", path, query={p: REPEATED for p in self.query_parameters}, what="every parameter repeated")
-        self.call("GET", path, raw_query=RAW_QUERY)
+        if parsing:
+            self.call("GET", path, query={p: REPEATED for p in self.query_parameters}, what="every parameter repeated")
+            self.call("GET", path, raw_query=RAW_QUERY)
         for name in sorted(read - set(PAGE_ARGUMENTS)):
             for value in [*values, *self.extra_values(name)]:
                 self.call("GET", path, query={name: value})
-            self.call("GET", path, raw_query=f"{quote(name)}={RAW_QUERY_VALUE}")
+            if parsing:
+                self.call("GET", path, raw_query=f"{quote(name)}={RAW_QUERY_VALUE}")
+        page_values = PAGE_VALUES if parsing else PAGE_VALUES[:3]
         for name in PAGE_ARGUMENTS:
-            for value in PAGE_VALUES if name in read else PAGE_VALUES[:2]:
+            for value in page_values if name in read else page_values[:2]:
                 self.call("GET", path, query={name: value})
         for other, _real in addresses[1:]:
             self.call("GET", other)
@@ -802,9 +829,12 @@ class Walk:
         return response
 
     def walk_post(self, rule) -> None:
-        addresses = self.addresses(rule, few=not self.actor.anonymous and not self.may_use(rule))
+        addresses = self.addresses(rule, few=not self.actor.anonymous and not self.walks_fully(rule))
         path = addresses[0][0]
         base = dict(self.world.base_form)
+        if not self.everything:
+            self._walk_post_database_values(rule, path, base)
+            return
         self.post(path, data=base, csrf=True, what="valid form, CSRF on, no token")  # 400, whoever asks
         if not self.may_use(rule):
             for address, _real in addresses:
@@ -817,17 +847,42 @@ class Walk:
         read.discard(ITERATED)
         self.post(path, data={}, what="empty form")
         values = self.values_for(rule)
-        for value in ALL_AT_ONCE:  # what the view reads is varied one by one below
+        full = self.walks_fully(rule)  # how fields are parsed does not depend on who asks
+        for value in ALL_AT_ONCE if full else ALL_AT_ONCE[:2]:  # each read field is varied below
             self.post(path, data=dict.fromkeys(self.form_fields, value), what=f"every field={_short(value)}")
-        self.post(path, data={name: REPEATED for name in self.form_fields}, what="every field repeated")
+        if full:
+            self.post(path, data={name: REPEATED for name in self.form_fields}, what="every field repeated")
         for name in self._one_per_pattern(read):
-            for value in [*values, REPEATED, *self.extra_values(name)]:
+            for value in [*values, *([REPEATED] if full else []), *self.extra_values(name)]:
                 self.post(path, data={**base, name: value}, what=f"valid form but {name}={_short(value)}")
-        self.post(path, data={**base, **dict.fromkeys(HOSTILE_FIELD_NAMES, "1")}, what="valid form + odd field names")
-        if iterated:
+        if full:
+            self.post(
+                path, data={**base, **dict.fromkeys(HOSTILE_FIELD_NAMES, "1")}, what="valid form + odd field names"
+            )
+        if iterated and full:
             for name in HOSTILE_FIELD_NAMES:
                 self.post(path, data={**base, name: "0"}, what=f"valid form + field {name!r}")
         for other, _real in addresses[1:]:
+            self.post(other, data=base, what="valid form")
+
+    def _walk_post_database_values(self, rule, path: str, base: dict) -> None:
+        """On PostgreSQL: what the view hands to the database, hostile (see `everything`)."""
+        if not self.may_use(rule):
+            self.post(path, data=base, what="valid form")
+            return
+        read = self.discover("POST", path, data=base, what="valid form")[1] - {"csrf_token"}
+        iterated = ITERATED in read
+        read.discard(ITERATED)
+        for value in DATABASE_ALL_AT_ONCE:
+            self.post(path, data=dict.fromkeys(self.form_fields, value), what=f"every field={_short(value)}")
+        values = self.values_for(rule)
+        for name in self._one_per_pattern(read):
+            for value in values:
+                self.post(path, data={**base, name: value}, what=f"valid form but {name}={_short(value)}")
+        if iterated:
+            for name in HOSTILE_FIELD_NAMES:
+                self.post(path, data={**base, name: "0"}, what=f"valid form + field {name!r}")
+        for other, _real in self.addresses(rule)[1:]:
             self.post(other, data=base, what="valid form")
 
     @staticmethod
