@@ -180,6 +180,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "PAGE_SIZE": _int("LMS_PAGE_SIZE", 25),
         # Aggregates never show a group smaller than this (agreed with the staff council).
         "PRIVACY_MIN_GROUP_SIZE": _int("LMS_MIN_GROUP_SIZE", 5),
+        # Failed quiz attempts after which the full solution is shown (docs/course-format.md).
+        "QUIZ_SOLUTION_AFTER_ATTEMPTS": _int("LMS_QUIZ_SOLUTION_AFTER_ATTEMPTS", 3),
         # What managers see of their people: "levels" or "compliance-only" (docs/competences.md).
         "MANAGER_VISIBILITY": os.environ.get("LMS_MANAGER_VISIBILITY", ManagerVisibility.LEVELS),
         # Assignments and reminders (docs/reminders.md).

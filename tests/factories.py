@@ -176,6 +176,7 @@ def make_course(database, digcomp):
                     question=text,
                     content_hash=f"{position}-{index}".ljust(64, "q"),
                     answers=[{"text": a, "correct": c} for a, c in answers],
+                    kind="single" if sum(1 for _a, c in answers if c) == 1 else "multiple",
                     explanation=f"Erklärung zu {text}",
                 )
                 for index, (text, answers) in enumerate(questions, start=1)

@@ -168,10 +168,9 @@ def test_a_new_completion_closes_the_assignment_at_once(app, client, sign_in, of
     question = lesson.questions[0]
     response = client.post(
         f"/courses/{course.slug}/{lesson.key}/quiz",
-        data={"csrf_token": csrf_token(page), f"q-{question.id}": "0"},
+        data={"csrf_token": csrf_token(page), "attempt": "1", f"q-{question.id}": "0"},
     )
-    assert response.status_code in (200, 302, 303)
-    client.post(f"/courses/{course.slug}/{lesson.key}/done", data={"csrf_token": csrf_token(page)})
+    assert response.status_code in (200, 302, 303)  # passing the lesson's quiz completes this course
     db.session.expire_all()
     assignment = db.session.execute(select(Assignment)).scalar_one()
     assert assignment.completed_at is not None and assignment.completion.course_version == 1

@@ -51,15 +51,19 @@ def test_an_employee_completes_a_shipped_course_in_the_browser(page, shipped_cou
     browser_sign_in(page, make_user().email, DEFAULT_PASSWORD)
     page.goto(f"/courses/{course.slug}/")
     page.get_by_role("link", name="Kurs starten").click()
-    for lesson in course.lessons:
+    for position, lesson in enumerate(course.lessons):
         assert page.get_by_role("heading", level=1).inner_text() == lesson.title
-        for question in lesson.questions:
+        asked = 0
+        for question in lesson.questions:  # a pool: only the drawn questions are on the page
             for index in sorted(question.correct_indexes):
-                page.locator(f"#q-{question.id}-{index}").check()
+                if page.locator(f"#q-{question.id}-{index}").count():
+                    page.locator(f"#q-{question.id}-{index}").check()
+            asked += bool(page.locator(f"[name='q-{question.id}']").count())
+        assert asked == (lesson.draw or len(lesson.questions))
         page.get_by_role("button", name="Antworten prüfen").click()
-        total = len(lesson.questions)
-        assert f"{total} von {total} Fragen richtig beantwortet" in page.locator("#quiz-results").inner_text()
-        page.get_by_role("button", name="Als erledigt markieren und weiter").click()
+        if position + 1 < len(course.lessons):
+            assert f"{asked} von {asked} Fragen richtig beantwortet" in page.locator("#quiz-results").inner_text()
+            page.get_by_role("link", name=f"Weiter: {course.lessons[position + 1].title} →").click()
     assert "Herzlichen Glückwunsch" in page.locator(".kern-alert").first.inner_text()
     page.get_by_role("link", name="Bescheinigung anzeigen").click()
     assert course.title in page.locator(".certificate").inner_text()

@@ -93,7 +93,8 @@ def test_a_good_course_becomes_plain_data(tmp_path):
     course, messages = parse(make_course(tmp_path, {"02-zweite.md": "# Zweite Lektion\n\nMehr Text.\n"}))
     assert messages == []
     assert (course.slug, course.title, course.summary) == ("testkurs", "Testkurs", "Ein Kurs zum Testen.")
-    assert (course.language, course.pass_score, course.valid_months, course.duration_minutes) == ("de", 80, None, None)
+    # Without a stated duration the derived one is used: 9 words at 160 per minute, 1 question asked.
+    assert (course.language, course.pass_score, course.valid_months, course.duration_minutes) == ("de", 80, None, 1)
     assert course.competences == {42: 3}
     assert course.intro_html == "<p>Einführung in den <strong>Testkurs</strong>.</p>"
     first, second = course.lessons
@@ -111,13 +112,13 @@ def test_a_good_course_becomes_plain_data(tmp_path):
 def test_all_front_matter_fields_are_read(tmp_path):
     course_md = COURSE_MD.replace(
         "competences:",
-        "language: en\nduration_minutes: 25\ntags: [sicherheit, e-mail]\n"
+        "language: en\nduration_minutes: 1\ntags: [sicherheit, e-mail]\n"
         "pass_score: 60\nvalid_months: 12\n"
         "competences:\n  - {id: 4.1, level: 1}",
     )
     course, messages = parse(make_course(tmp_path, {"course.md": course_md}))
     assert messages == []
-    assert (course.language, course.duration_minutes, course.pass_score, course.valid_months) == ("en", 25, 60, 12)
+    assert (course.language, course.duration_minutes, course.pass_score, course.valid_months) == ("en", 1, 60, 12)
     assert course.tags == ["sicherheit", "e-mail"] and course.competences == {41: 1, 42: 3}
 
 

@@ -258,6 +258,27 @@ def test_the_shipped_courses_pass_check(app, digcomp, monkeypatch):
     assert result.stdout.endswith(" 0 with errors (checked only, nothing written)\n")
 
 
+def test_the_shipped_courses_are_a_curriculum_with_sources_and_question_pools():
+    """Issue 11: 17 courses or more, each with its SOURCES.md; every quiz lesson (of the course and
+    of its variants) holds more questions than an attempt asks, each with an explanation."""
+    from lms.catalog.format import FrameworkInfo, parse_course, read_course_files
+    from lms.common.sourcefile import Problems
+
+    folders = sorted(path for path in (PROJECT_ROOT / "courses").iterdir() if path.is_dir())
+    assert len(folders) >= 17
+    codes = {f"{area}.{n}" for area in range(1, 6) for n in range(1, 7)}
+    framework = FrameworkInfo("digcomp-2.2", {code: i for i, code in enumerate(sorted(codes))}, levels=set(range(1, 9)))
+    for folder in folders:
+        assert (folder / "SOURCES.md").is_file(), folder.name
+        problems = Problems()
+        course = parse_course(folder, read_course_files(folder), framework, problems)
+        assert course is not None, [str(p) for p in problems.items]
+        for lesson in course.lessons + [item for variant in course.variants for item in variant.lessons]:
+            assert lesson.questions, f"{folder.name}/{lesson.key}: no quiz"
+            assert lesson.asked < len(lesson.questions), f"{folder.name}/{lesson.key}: no question pool"
+            assert all(question.explanation for question in lesson.questions), f"{folder.name}/{lesson.key}"
+
+
 def test_the_shipped_courses_import_and_a_second_sync_is_unchanged(app, digcomp):
     first = sync(app)
     assert first.exit_code == 0, first.output

@@ -1,11 +1,13 @@
 """The learner's journey over HTTP: My learning, course, lesson, quiz, completion, certificate."""
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
 from lms.extensions import db
 from lms.learning import services
-from lms.learning.models import Completion, LessonProgress, QuizResponse
+from lms.learning.models import Completion, LessonProgress, QuizAttempt, QuizResponse
 from tests.conftest import csrf_token
 
 
@@ -20,10 +22,13 @@ def lesson_url(course, index):
     return f"/courses/{course.slug}/{course.lessons[index].key}"
 
 
+ATTEMPT = re.compile(r'name="attempt" value="(\d+)"')
+
+
 def answer(client, course, index, choices: dict[int, list[int]]):
     url = lesson_url(course, index)
-    token = csrf_token(client.get(url))
-    data = {"csrf_token": token}
+    page = client.get(url)
+    data = {"csrf_token": csrf_token(page), "attempt": ATTEMPT.search(page.get_data(as_text=True)).group(1)}
     data.update({f"q-{qid}": [str(i) for i in idx] for qid, idx in choices.items()})
     return client.post(f"{url}/quiz", data=data)
 
@@ -38,34 +43,55 @@ def right_answers(course, index):
 
 
 def complete(client, course):
-    for index in range(len(course.lessons)):
-        answer(client, course, index, right_answers(course, index))
-        mark_done(client, course, index)
+    for index, lesson in enumerate(course.lessons):
+        if lesson.questions:
+            answer(client, course, index, right_answers(course, index))
+        else:
+            mark_done(client, course, index)
 
 
 def test_lesson_page_never_reveals_the_right_answers_before_submitting(client, learner, make_course):
     course = make_course()
     html = client.get(lesson_url(course, 1)).get_data(as_text=True)
     assert "Auch richtig" in html and 'type="checkbox"' in html
-    for leak in ("answer-right", "correct", "Erklärung zu", "✓"):
+    for leak in ("answer-right", "correct:", "Erklärung zu", "✓"):
         assert leak not in html, leak
 
 
-def test_submitting_shows_score_right_answers_explanation_and_retry(client, learner, make_course):
+def test_a_failed_attempt_shows_what_was_wrong_and_why_but_not_the_right_options(client, learner, make_course):
     course = make_course()
     question = course.lessons[1].questions[0]
     response = answer(client, course, 1, {question.id: [0]})  # one of two right answers: wrong
     assert response.status_code == 302
     html = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "0 von 1 Fragen richtig beantwortet" in html
-    assert "Erklärung zu Und hier?" in html and "answer-right" in html
-    assert "Ihre Wahl" in html and "retry=1" in html
-    retry = client.get(lesson_url(course, 1) + "?retry=1").get_data(as_text=True)
-    assert 'type="checkbox"' in retry and "Erklärung zu" not in retry
+    assert "Noch nicht bestanden: 0 von 1 Fragen richtig beantwortet" in html
+    assert "Erklärung zu Und hier?" in html  # the explanation written for it
+    assert "answer-right" not in html and "Ihre Wahl" not in html  # not the solution
+    assert 'name="attempt" value="2"' in html  # the next attempt, at once
     answer(client, course, 1, {question.id: [0, 1]})
+    html = client.get(lesson_url(course, 1)).get_data(as_text=True)
+    assert "Bestanden: 1 von 1 Fragen" in html and "answer-right" in html and "Ihre Wahl" in html  # the solution
+    assert 'name="attempt"' not in html  # passed: no further attempt
     stored = db.session.get(QuizResponse, (learner.id, question.id))
     db.session.refresh(stored)
     assert stored.is_correct and stored.attempts == 2
+    assert db.session.get(LessonProgress, (learner.id, course.lessons[1].id)) is not None  # passing marks it done
+
+
+def test_the_solution_appears_after_the_configured_number_of_failed_attempts(client, learner, make_course, app):
+    course = make_course()
+    question = course.lessons[1].questions[0]
+    for attempt in range(1, 4):
+        answer(client, course, 1, {question.id: [2]})
+        html = client.get(lesson_url(course, 1)).get_data(as_text=True)
+        assert ("answer-right" in html) == (attempt >= app.config["QUIZ_SOLUTION_AFTER_ATTEMPTS"])
+    assert 'name="attempt" value="4"' in html  # still allowed to try again
+
+
+def test_a_lesson_with_a_quiz_is_not_done_by_marking_it(client, learner, make_course):
+    course = make_course()
+    mark_done(client, course, 0)
+    assert db.session.scalar(select(func.count()).select_from(LessonProgress)) == 0
 
 
 def test_unanswered_question_gets_a_message_next_to_it_and_nothing_is_stored(client, learner, make_course):
@@ -74,9 +100,11 @@ def test_unanswered_question_gets_a_message_next_to_it_and_nothing_is_stored(cli
     response = answer(client, course, 0, {first.id: [0]})
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert f'id="q-{second.id}-error"' in html and f'aria-describedby="q-{second.id}-error"' in html
+    assert f'id="q-{second.id}-error"' in html and f"q-{second.id}-hint q-{second.id}-error" in html
     assert f'id="q-{first.id}-0" name="q-{first.id}" value="0" checked' in html
+    assert 'type="radio"' in html  # one right answer each: single choice
     assert db.session.scalar(select(func.count()).select_from(QuizResponse)) == 0
+    assert db.session.scalar(select(func.count()).select_from(QuizAttempt)) == 0
 
 
 @pytest.mark.parametrize("tampered", ["index-out-of-range", "not-a-number", "other-lesson"])
@@ -123,8 +151,7 @@ def test_completing_a_course_records_time_score_and_version(client, learner, mak
 def test_below_the_pass_mark_there_is_no_completion(client, learner, make_course):
     course = make_course(pass_score=80)
     answer(client, course, 0, right_answers(course, 0))
-    answer(client, course, 1, {course.lessons[1].questions[0].id: [2]})  # wrong: 50 %
-    mark_done(client, course, 0)
+    answer(client, course, 1, {course.lessons[1].questions[0].id: [2]})  # wrong: this lesson not passed
     mark_done(client, course, 1)
     assert db.session.scalar(select(func.count()).select_from(Completion)) == 0
     assert client.get(f"/courses/{course.slug}/certificate").status_code == 404
@@ -132,12 +159,13 @@ def test_below_the_pass_mark_there_is_no_completion(client, learner, make_course
 
 def test_double_submit_gives_one_completion(client, learner, make_course):
     course = make_course(lessons=[[("x?", [("a", True), ("b", False)])]])
-    answer(client, course, 0, right_answers(course, 0))
     url = lesson_url(course, 0)
-    token = csrf_token(client.get(url))
-    client.post(f"{url}/done", data={"csrf_token": token})
-    client.post(f"{url}/done", data={"csrf_token": token})
-    answer(client, course, 0, right_answers(course, 0))
+    page = client.get(url)
+    question = course.lessons[0].questions[0]
+    data = {"csrf_token": csrf_token(page), "attempt": "1", f"q-{question.id}": "0"}
+    assert client.post(f"{url}/quiz", data=data).status_code == 302
+    again = client.post(f"{url}/quiz", data=data)  # the same attempt sent twice
+    assert again.status_code == 302 and db.session.scalar(select(func.count()).select_from(QuizAttempt)) == 1
     assert db.session.scalar(select(func.count()).select_from(Completion)) == 1
     assert db.session.scalar(select(func.count()).select_from(LessonProgress)) == 1
 
@@ -182,7 +210,7 @@ def test_expired_completion_asks_for_renewal_and_restart_keeps_the_old_certifica
 
 def test_my_learning_shows_progress_completed_and_newest(client, learner, make_course):
     started, done, fresh = make_course(title="Angefangen"), make_course(title="Fertig"), make_course(title="Neu")
-    mark_done(client, started, 0)
+    answer(client, started, 0, right_answers(started, 0))
     complete(client, done)
     html = client.get("/learning/").get_data(as_text=True)
     in_progress = html.split('id="in-progress-heading"')[1].split('id="completed-heading"')[0]
@@ -198,7 +226,8 @@ def test_my_learning_shows_progress_completed_and_newest(client, learner, make_c
 
 # Every signed-in page also counts its reader's unread notifications for the bell (one statement).
 STATEMENTS = {
-    "lesson": 4,  # session with user and roles; the bell; version and latest completion; lessons done and answers
+    "lesson": 5,  # session with user and roles; the bell; version and latest completion; lessons done and
+    # answers; the learner's attempts at the quiz
     "course": 4,  # the same
     "certificate": 3,  # session; the bell; version and latest completion
     "catalogue": 3,  # session; the bell; the published versions

@@ -15,16 +15,29 @@ from typing import Any
 
 from lms.catalog.markdown import MarkdownBody, course_image_url, render_markdown, split_body
 from lms.catalog.media import MediaSource, check_media
+from lms.catalog.rules import VARIANTS, derived_duration, duration_is_off, word_count
 from lms.common.sourcefile import FrontMatterDocument, LineList, LineMap, Problems, load_yaml, read_front_matter
 from lms.common.sourcetext import control_character_message, key_path, refused_character, refused_lines
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-COURSE_KEYS = {"title", "summary", "language", "duration_minutes", "tags", "pass_score", "valid_months", "competences"}
-LESSON_KEYS = {"title"}
-QUIZ_KEYS = {"question", "answers", "explanation"}
+COURSE_KEYS = {
+    "title",
+    "summary",
+    "language",
+    "duration_minutes",
+    "tags",
+    "pass_score",
+    "valid_months",
+    "competences",
+    "final_check",
+}
+VARIANT_KEYS = {"title", "summary"}
+LESSON_KEYS = {"title", "draw"}
+QUIZ_KEYS = {"question", "answers", "explanation", "type", "shuffle"}
+QUESTION_TYPES = ("single", "multiple")
 LANGUAGES = ("de", "en")
 # Part of the content hash: raise it when rendering changes, and the next sync re-imports every course.
-FORMAT_VERSION = b"lernpfad-course-format-1"
+FORMAT_VERSION = b"lernpfad-course-format-2"
 
 
 @dataclass
@@ -44,6 +57,8 @@ class QuestionSource:
     answers: list[dict]  # [{"text": str, "correct": bool}]
     explanation: str | None
     content_hash: str
+    kind: str = "multiple"  # single: radio buttons, exactly one answer right; multiple: checkboxes
+    shuffle: bool = True  # the answers are shown in a new order per attempt
 
 
 @dataclass
@@ -53,6 +68,23 @@ class LessonSource:
     body_html: str
     content_hash: str
     questions: list[QuestionSource]
+    draw: int | None = None  # questions asked per attempt; None: all of them
+    words: int = 0  # of the text, for the derived duration
+
+    @property
+    def asked(self) -> int:
+        return min(self.draw or len(self.questions), len(self.questions))
+
+
+@dataclass
+class VariantSource:
+    """The course for another audience (e.g. in Einfache Sprache): the same lessons, rewritten."""
+
+    code: str
+    title: str
+    summary: str
+    intro_html: str
+    lessons: list[LessonSource]
 
 
 @dataclass
@@ -70,6 +102,9 @@ class CourseSource:
     lessons: list[LessonSource]
     media: list[MediaSource]
     content_hash: str
+    final_draw: int | None = None  # the final check: questions drawn from all of the course's
+    final_pass_score: int | None = None
+    variants: list[VariantSource] = field(default_factory=list)
 
 
 def display_path(path: Path) -> str:
@@ -107,8 +142,19 @@ def content_hash(files: dict[str, bytes | None]) -> str:
     return digest.hexdigest()
 
 
+# Beside the lessons: the course file, and the list of sources its facts were checked against
+# (for authors and reviewers; not shown to learners).
+NOT_LESSONS = {"course.md", "SOURCES.md"}
+
+
 def _is_lesson(name: str) -> bool:
-    return name.endswith(".md") and "/" not in name and name != "course.md"
+    return name.endswith(".md") and "/" not in name and name not in NOT_LESSONS
+
+
+def _variant_of(name: str) -> str | None:
+    """The variant a file belongs to (`einfache-sprache/01-….md` → einfache-sprache), if any."""
+    folder, _, rest = name.partition("/")
+    return folder if folder in VARIANTS and rest.endswith(".md") and "/" not in rest and rest != "SOURCES.md" else None
 
 
 def _scalar_text(value: Any) -> str:
@@ -152,6 +198,8 @@ class _CourseReader:
         self.shown = display_path(folder)
         self.media: dict[str, MediaSource] = {}
         self.lines: dict[str, list[str]] = {}  # of each Markdown file, to find an image's line
+        self.intro_words = 0
+        self.duration_line = self.final_check_line = 1
 
     def where(self, name: str) -> str:
         return f"{self.shown}/{name}"
@@ -171,15 +219,20 @@ class _CourseReader:
             self.problems.error(
                 self.where("course.md"), 1, "the course has no lessons: add 01-….md files beside course.md"
             )
+        variants = [self.variant(code, lesson_names) for code in self.variant_codes()]
         if course is None or len(self.problems.errors) > errors_before:
             return None
-        return CourseSource(
+        source = CourseSource(
             slug=self.slug,
             lessons=[lesson for lesson in lessons if lesson is not None],  # all of them: else there was an error
             media=list(self.media.values()),
             content_hash=content_hash(self.all_files),
+            variants=[variant for variant in variants if variant is not None],
             **course,
         )
+        self.check_final_check(source)
+        self.check_duration(source)
+        return None if len(self.problems.errors) > errors_before else source
 
     # -- the folder
 
@@ -205,7 +258,7 @@ class _CourseReader:
                 media = check_media(name, data, self.where(name), self.problems)
                 if media:
                     self.media[media.path] = media
-            elif name != "course.md" and not _is_lesson(name):
+            elif name.rsplit("/", 1)[-1] not in NOT_LESSONS and not _is_lesson(name) and not self.is_variant_file(name):
                 self.problems.warn(
                     self.where(name), 1, "ignored: not a lesson (*.md beside course.md) and not an image in media/"
                 )
@@ -285,21 +338,111 @@ class _CourseReader:
                 )
             return None
         self.check_keys(meta, COURSE_KEYS, where, "course.md")
+        self.duration_line = meta.line_of("duration_minutes")
         body = split_body(document.body)
         for fence_index, _ in body.quizzes:
             self.problems.error(
                 where, document.body_first_line + fence_index, "quiz blocks belong in lesson files, not in course.md"
             )
+        self.intro_words = word_count(body.markdown)
+        pass_score = self.whole_number(meta, "pass_score", where, 0, 100, "percent", default=80)
+        final_draw, final_pass_score = self.final_check(meta, where, pass_score)
         return dict(
             title=self.text(meta, "title", where, 300),
             summary=self.text(meta, "summary", where, 1000),
             language=self.language(meta, where),
             duration_minutes=self.whole_number(meta, "duration_minutes", where, 1, None, "minutes"),
-            pass_score=self.whole_number(meta, "pass_score", where, 0, 100, "percent", default=80),
+            pass_score=pass_score,
             valid_months=self.whole_number(meta, "valid_months", where, 1, None, "months"),
             tags=self.tags(meta, where),
             competences=self.competences(meta, where),
             intro_html=self.render(body.markdown, "course.md", document.body_first_line),
+            final_draw=final_draw,
+            final_pass_score=final_pass_score,
+        )
+
+    def final_check(self, meta: LineMap, where: str, pass_score: int | None) -> tuple[int | None, int | None]:
+        """`final_check: {draw: N, pass_score: P}`: (N, P), or (None, None) without one."""
+        raw = meta.get("final_check")
+        if raw is None:
+            return None, None
+        if not isinstance(raw, LineMap):
+            self.problems.error(where, meta.line_of("final_check"), "'final_check' must be {draw: 6, pass_score: 80}")
+            return None, None
+        self.check_keys(raw, {"draw", "pass_score"}, where, "the final check")
+        if "draw" not in raw:
+            self.problems.error(where, raw.line, "the final check needs 'draw': how many questions it asks")
+            return None, None
+        draw = self.whole_number(raw, "draw", where, 1, None, "questions")
+        score = self.whole_number(raw, "pass_score", where, 0, 100, "percent", default=pass_score)
+        self.final_check_line = raw.line
+        return draw, score
+
+    def check_final_check(self, source: CourseSource) -> None:
+        """The final check draws from all of the course's questions: there must be more of them."""
+        if source.final_draw is None:
+            return
+        total = sum(len(lesson.questions) for lesson in source.lessons)
+        for questions, what in [(total, "the course")] + [
+            (sum(len(lesson.questions) for lesson in variant.lessons), f"its variant {variant.code}")
+            for variant in source.variants
+        ]:
+            if source.final_draw > questions:
+                self.problems.error(
+                    self.where("course.md"),
+                    self.final_check_line,
+                    f"the final check draws {source.final_draw} questions, but {what} has only {questions}",
+                )
+
+    def check_duration(self, source: CourseSource) -> None:
+        """duration_minutes follows one rule (lms.catalog.rules); without one, the derived is used."""
+        words = self.intro_words + sum(lesson.words for lesson in source.lessons)
+        asked = sum(lesson.asked for lesson in source.lessons) + (source.final_draw or 0)
+        derived = derived_duration(words, asked)
+        if source.duration_minutes is None:
+            source.duration_minutes = derived
+        elif duration_is_off(source.duration_minutes, derived):
+            self.problems.warn(
+                self.where("course.md"),
+                self.duration_line,
+                f"duration_minutes {source.duration_minutes} is more than 30 % off the derived {derived} "
+                f"({words} words at 160 per minute, {asked} questions asked at 1 minute each)",
+            )
+
+    # -- variants
+
+    def variant_codes(self) -> list[str]:
+        return sorted({name.split("/", 1)[0] for name in self.files} & set(VARIANTS))
+
+    def is_variant_file(self, name: str) -> bool:
+        return _variant_of(name) is not None
+
+    def variant(self, code: str, lesson_names: list[str]) -> VariantSource | None:
+        """`<code>/course.md` and the same lesson files as the course, rewritten."""
+        where = self.where(f"{code}/course.md")
+        names = sorted(name for name in self.files if _variant_of(name) == code and not name.endswith("/course.md"))
+        if f"{code}/course.md" not in self.files:
+            self.problems.error(where, 1, f"the variant {code} has no course.md (title, summary, introduction)")
+            return None
+        wanted, present = set(lesson_names), {name.split("/", 1)[1] for name in names}
+        for missing in sorted(wanted - present):
+            self.problems.error(
+                self.where(f"{code}/{missing}"), 1, f"the variant {code} lacks this lesson of the course"
+            )
+        for extra in sorted(present - wanted):
+            self.problems.error(self.where(f"{code}/{extra}"), 1, "the course has no lesson of this name")
+        document = self.document(f"{code}/course.md")
+        if document is None or document.front_matter is None:
+            self.problems.error(where, 1, "the variant's course.md must start with front matter (title, summary)")
+            return None
+        self.check_keys(document.front_matter, VARIANT_KEYS, where, "a variant's course.md")
+        lessons = [self.lesson(name) for name in names]
+        return VariantSource(
+            code=code,
+            title=self.text(document.front_matter, "title", where, 300) or "",
+            summary=self.text(document.front_matter, "summary", where, 1000) or "",
+            intro_html=self.render(split_body(document.body).markdown, f"{code}/course.md", document.body_first_line),
+            lessons=[lesson for lesson in lessons if lesson is not None],
         )
 
     def text(self, meta: LineMap, key: str, where: str, max_length: int) -> str | None:
@@ -439,7 +582,7 @@ class _CourseReader:
     # -- lessons
 
     def lesson(self, name: str) -> LessonSource | None:
-        where, key = self.where(name), name[:-3]
+        where, key = self.where(name), name.rsplit("/", 1)[-1][:-3]
         self.check_lesson_name(key, where)
         document = self.document(name)
         if document is None:
@@ -461,7 +604,20 @@ class _CourseReader:
             questions=[q for q in questions if q],
             body_html=self.render(markdown_text, name, document.body_first_line),
             content_hash=hashlib.sha256(self.files[name]).hexdigest(),
+            draw=self.draw(meta, where, len(body.quizzes)),
+            words=word_count(markdown_text),
         )
+
+    def draw(self, meta: LineMap, where: str, questions: int) -> int | None:
+        """How many of the lesson's questions an attempt asks (a pool: more questions than that,
+        so that a retry is not the same quiz again; the shipped courses all have one)."""
+        draw = self.whole_number(meta, "draw", where, 1, None, "questions")
+        if draw is not None and draw > questions:
+            self.problems.error(
+                where, meta.line_of("draw"), f"'draw' is {draw}, but the lesson has {questions} questions"
+            )
+            return None
+        return draw
 
     def check_lesson_name(self, key: str, where: str) -> None:
         """The file name without .md is the lesson's key."""
@@ -507,10 +663,39 @@ class _CourseReader:
         answers = self.answers(where, data)
         if answers is None or question is None or not explanation_valid:
             return None
+        kind, shuffle = self.question_type(data, answers, where), self.shuffle(data, where)
+        if kind is None or shuffle is None:
+            return None
         explanation = data["explanation"].strip() if data.get("explanation") else None
-        content = {"question": question, "answers": answers, "explanation": explanation}
+        content: dict[str, Any] = {"question": question, "answers": answers, "explanation": explanation}
+        if not shuffle or "type" in data:  # only what authors wrote: older questions keep their identity
+            content |= {"kind": kind, "shuffle": shuffle}
         digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-        return QuestionSource(question, answers, explanation, content_hash=digest)
+        return QuestionSource(question, answers, explanation, content_hash=digest, kind=kind, shuffle=shuffle)
+
+    def question_type(self, quiz: LineMap, answers: list[dict], where: str) -> str | None:
+        """single (exactly one answer right: radio buttons) or multiple (checkboxes); derived from
+        the answers unless stated."""
+        right = sum(1 for answer in answers if answer["correct"])
+        stated = quiz.get("type")
+        if stated is None:
+            return "single" if right == 1 else "multiple"
+        if stated not in QUESTION_TYPES:
+            self.problems.error(where, quiz.line_of("type"), f"'type' must be single or multiple, not {stated!r}")
+            return None
+        if stated == "single" and right != 1:
+            self.problems.error(
+                where, quiz.line_of("type"), f"a single-choice question needs exactly one right answer, not {right}"
+            )
+            return None
+        return stated
+
+    def shuffle(self, quiz: LineMap, where: str) -> bool | None:
+        value = quiz.get("shuffle", True)
+        if not isinstance(value, bool):
+            self.problems.error(where, quiz.line_of("shuffle"), f"'shuffle' must be true or false, not {value!r}")
+            return None
+        return value
 
     def quiz_question(self, quiz: LineMap, where: str) -> str | None:
         """The question's text, trimmed; None (and an error) when there is none."""

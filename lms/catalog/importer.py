@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from lms.catalog.format import CourseSource, FrameworkInfo, content_hash, display_path, parse_course, read_course_files
-from lms.catalog.models import Course, CourseCompetence, CourseMedia, CourseTag, Lesson, QuizQuestion
+from lms.catalog.models import Course, CourseCompetence, CourseMedia, CourseTag, CourseVariant, Lesson, QuizQuestion
 from lms.common.dates import utcnow
 from lms.common.sourcefile import Problem, Problems
 from lms.config import PROJECT_ROOT
@@ -132,6 +132,8 @@ def write_course(source: CourseSource, source_path: str | None = None) -> str:
         .where(Course.slug == source.slug)
         .options(
             selectinload(Course.lessons).selectinload(Lesson.questions),
+            selectinload(Course.variant_lessons).selectinload(Lesson.questions),
+            selectinload(Course.variants),
             selectinload(Course.tag_rows),
             selectinload(Course.competence_rows),
             selectinload(Course.media).defer(CourseMedia.data),
@@ -149,10 +151,12 @@ def write_course(source: CourseSource, source_path: str | None = None) -> str:
         course.title, course.summary, course.language = source.title, source.summary, source.language
         course.duration_minutes, course.pass_score = source.duration_minutes, source.pass_score
         course.valid_months, course.intro_html = source.valid_months, source.intro_html
+        course.final_draw, course.final_pass_score = source.final_draw, source.final_pass_score
         course.content_hash, course.source_path = source.content_hash, source_path
         _sync_tags(course, source.tags)
         _sync_competences(course, source.competences)
         _sync_lessons(course, source)
+        _sync_variants(course, source)
         _sync_media(course, source)
         db.session.flush()
     return status
@@ -176,15 +180,34 @@ def _sync_competences(course: Course, levels: dict[int, int]) -> None:
 
 def _sync_lessons(course: Course, source: CourseSource) -> None:
     """Lessons are matched by key (file name): learners keep their progress on lessons that stay."""
-    existing = {lesson.key: lesson for lesson in course.lessons}
+    course.lessons = _lessons(course.lessons, source.lessons, "")  # lessons whose file is gone are deleted
+
+
+def _lessons(existing_lessons: list[Lesson], items, variant: str) -> list[Lesson]:
+    existing = {lesson.key: lesson for lesson in existing_lessons}
     lessons = []
-    for position, item in enumerate(source.lessons, start=1):
-        lesson = existing.get(item.key) or Lesson(key=item.key)
+    for position, item in enumerate(items, start=1):
+        lesson = existing.get(item.key) or Lesson(key=item.key, variant=variant)
         lesson.position, lesson.title = position, item.title
-        lesson.body_html, lesson.content_hash = item.body_html, item.content_hash
+        lesson.body_html, lesson.content_hash, lesson.draw = item.body_html, item.content_hash, item.draw
         _sync_questions(lesson, item.questions)
         lessons.append(lesson)
-    course.lessons = lessons  # lessons whose file is gone are orphans now, and deleted
+    return lessons
+
+
+def _sync_variants(course: Course, source: CourseSource) -> None:
+    """A variant is its row (title, summary, introduction) and its lessons, matched by key."""
+    rows = {row.code: row for row in course.variants}
+    by_variant: dict[str, list[Lesson]] = defaultdict(list)
+    for lesson in course.variant_lessons:
+        by_variant[lesson.variant].append(lesson)
+    variants, lessons = [], []
+    for item in source.variants:
+        row = rows.get(item.code) or CourseVariant(code=item.code)
+        row.title, row.summary, row.intro_html = item.title, item.summary, item.intro_html
+        variants.append(row)
+        lessons += _lessons(by_variant[item.code], item.lessons, item.code)
+    course.variants, course.variant_lessons = variants, lessons
 
 
 def _sync_questions(lesson: Lesson, items) -> None:
@@ -205,7 +228,7 @@ def _sync_questions(lesson: Lesson, items) -> None:
                 content_hash=item.content_hash,
             )
         )
-        question.position = position
+        question.position, question.kind, question.shuffle = position, item.kind, item.shuffle
         questions.append(question)
     lesson.questions = questions
 

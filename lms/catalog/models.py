@@ -1,7 +1,19 @@
 from __future__ import annotations
 
 from markupsafe import Markup
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, false, func
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    func,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.common.columns import intpk, timestamp
@@ -23,6 +35,9 @@ class Course(Model):
     duration_minutes: Mapped[int | None] = mapped_column(Integer)
     pass_score: Mapped[int] = mapped_column(Integer, default=80)
     valid_months: Mapped[int | None] = mapped_column(Integer)
+    # The final check: this many questions drawn from all of the course's; completion needs it passed.
+    final_draw: Mapped[int | None] = mapped_column(Integer)
+    final_pass_score: Mapped[int | None] = mapped_column(Integer)
     intro_html: Mapped[str] = mapped_column(Text, default="")
     # Raised on every change of content; completions remember the version they were earned on.
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -33,8 +48,19 @@ class Course(Model):
     updated_at: Mapped[timestamp] = mapped_column(default=utcnow, server_default=func.now())
 
     lessons: Mapped[list[Lesson]] = relationship(
-        back_populates="course", order_by="Lesson.position", cascade="all, delete-orphan"
+        back_populates="course",
+        order_by="Lesson.position",
+        cascade="all, delete-orphan",
+        primaryjoin="and_(Lesson.course_id == Course.id, Lesson.variant == '')",
     )
+    # The lessons of the course's variants (e.g. in Einfache Sprache), beside the course's own.
+    variant_lessons: Mapped[list[Lesson]] = relationship(
+        order_by="Lesson.position",
+        cascade="all, delete-orphan",
+        primaryjoin="and_(Lesson.course_id == Course.id, Lesson.variant != '')",
+        overlaps="lessons,course",
+    )
+    variants: Mapped[list[CourseVariant]] = relationship(cascade="all, delete-orphan", order_by="CourseVariant.code")
     tag_rows: Mapped[list[CourseTag]] = relationship(cascade="all, delete-orphan", order_by="CourseTag.tag")
     competence_rows: Mapped[list[CourseCompetence]] = relationship(cascade="all, delete-orphan")
     media: Mapped[list[CourseMedia]] = relationship(cascade="all, delete-orphan")
@@ -68,21 +94,38 @@ class CourseCompetence(Model):
     competence: Mapped[Competence] = relationship()
 
 
+class CourseVariant(Model):
+    """The course for another audience (e.g. in Einfache Sprache): its own title, summary and
+    introduction, and the same lessons rewritten (lessons with this `variant`). A learner may
+    switch; progress and completion are the course's."""
+
+    __tablename__ = "course_variants"
+
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(String(1000))
+    intro_html: Mapped[str] = mapped_column(Text, default="")
+
+
 class Lesson(Model):
-    """A lesson, identified within its course by its file name without .md (its key)."""
+    """A lesson, identified within its course by its file name without .md (its key); a variant's
+    lesson has the same key and its variant's code."""
 
     __tablename__ = "lessons"
-    __table_args__ = (UniqueConstraint("course_id", "key"),)
+    __table_args__ = (UniqueConstraint("course_id", "variant", "key"),)
 
     id: Mapped[intpk]
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    variant: Mapped[str] = mapped_column(String(40), default="", server_default="")  # "": the course's own
     key: Mapped[str] = mapped_column(String(120))
     position: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(300))
     body_html: Mapped[str] = mapped_column(Text, default="")
     content_hash: Mapped[str] = mapped_column(String(64))
+    draw: Mapped[int | None] = mapped_column(Integer)  # questions asked per attempt; None: all
 
-    course: Mapped[Course] = relationship(back_populates="lessons")
+    course: Mapped[Course] = relationship(back_populates="lessons", overlaps="variant_lessons")
 
     @property
     def body(self) -> Markup:
@@ -105,6 +148,8 @@ class QuizQuestion(Model):
     question: Mapped[str] = mapped_column(Text)
     answers: Mapped[list] = mapped_column(JSON)
     explanation: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(10), default="multiple", server_default="multiple")  # or single
+    shuffle: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # Same hash, same question: learners' answers to it survive a re-import.
     content_hash: Mapped[str] = mapped_column(String(64))
 

@@ -27,13 +27,14 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Generic, TypeVar
 
 from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from lms.catalog.models import Course, CourseCompetence, CourseTag, Lesson, QuizQuestion
+from lms.catalog.models import Course, CourseCompetence, CourseTag, CourseVariant, Lesson, QuizQuestion
 from lms.common.localized import Localized
 from lms.extensions import db
 from lms.frameworks.models import Competence, CompetenceArea, Framework
@@ -81,6 +82,8 @@ class QuestionOutline:
     question: str
     answers: tuple[Answer, ...]
     explanation: str | None
+    kind: str = "multiple"  # single: exactly one answer right (radio buttons)
+    shuffle: bool = True
 
     @property
     def correct_indexes(self) -> frozenset[int]:
@@ -94,6 +97,12 @@ class LessonOutline:
     title: str
     body_html: str
     questions: tuple[QuestionOutline, ...]
+    draw: int | None = None  # questions asked per attempt; None: all
+    variant: str = ""
+
+    @property
+    def asked(self) -> int:
+        return min(self.draw or len(self.questions), len(self.questions))
 
     @property
     def body(self) -> Markup:
@@ -120,11 +129,26 @@ class CourseOutline:
     tags: tuple[str, ...]
     competences: tuple[CompetenceOutline, ...]  # by code
     lessons: tuple[LessonOutline, ...]  # in course order
+    final_draw: int | None = None
+    final_pass_score: int | None = None
+    variants: tuple[VariantOutline, ...] = ()
 
     @property
     def intro(self) -> Markup:
         """The introduction as HTML; safe because it was sanitised with nh3 when it was imported."""
         return Markup(self.intro_html)
+
+    @property
+    def has_final_check(self) -> bool:
+        return self.final_draw is not None
+
+    def variant(self, code: str | None) -> VariantOutline | None:
+        return next((variant for variant in self.variants if variant.code == code), None)
+
+    def lessons_in(self, code: str | None) -> tuple[LessonOutline, ...]:
+        """The lessons as a learner who chose variant `code` reads them (the course's own if it has none)."""
+        variant = self.variant(code)
+        return variant.lessons if variant is not None else self.lessons
 
     def lesson_index(self, key: str) -> int | None:
         return next((index for index, lesson in enumerate(self.lessons) if lesson.key == key), None)
@@ -132,6 +156,22 @@ class CourseOutline:
     @property
     def question_ids(self) -> list[int]:
         return [question.id for lesson in self.lessons for question in lesson.questions]
+
+
+@dataclass(frozen=True)
+class VariantOutline:
+    """The course for another audience: its texts and its lessons (same keys as the course's)."""
+
+    code: str
+    title: str
+    summary: str
+    intro_html: str
+    lessons: tuple[LessonOutline, ...]
+
+    @property
+    def intro(self) -> Markup:
+        """Sanitised with nh3 when it was imported."""
+        return Markup(self.intro_html)
 
 
 @dataclass(frozen=True)
@@ -227,7 +267,8 @@ def _load(keys: list[OutlineKey]) -> dict[OutlineKey, CourseOutline]:
     lessons, tags, competences = _lessons(ids), _tags(ids), _competences(ids)
     by_id = {key.course_id: key for key in keys}
     loaded = {}
-    for row in db.session.execute(select(Course.__table__).where(Course.id.in_(ids))):
+    rows, variants = _courses_with_variants(ids)
+    for row in rows:
         loaded[by_id[row.id]] = CourseOutline(
             id=row.id,
             version=row.version,
@@ -241,13 +282,57 @@ def _load(keys: list[OutlineKey]) -> dict[OutlineKey, CourseOutline]:
             intro_html=row.intro_html,
             tags=tuple(tags.get(row.id, ())),
             competences=tuple(competences.get(row.id, ())),
-            lessons=tuple(lessons.get(row.id, ())),
+            lessons=tuple(lessons.get((row.id, ""), ())),
+            final_draw=row.final_draw,
+            final_pass_score=row.final_pass_score,
+            variants=tuple(
+                VariantOutline(
+                    variant.code,
+                    variant.title,
+                    variant.summary,
+                    variant.intro_html,
+                    tuple(lessons.get((row.id, variant.code), ())),
+                )
+                for variant in variants.get(row.id, ())
+            ),
         )
     return loaded
 
 
-def _lessons(course_ids: list[int]) -> dict[int, list[LessonOutline]]:
-    """Lessons with their questions: one row per question, or per lesson without questions."""
+def _courses_with_variants(course_ids: list[int]) -> tuple[list, dict[int, list]]:
+    """The course rows, and their variants' rows by course: one statement (a row per variant)."""
+    variant = CourseVariant.__table__
+    statement = (
+        select(
+            Course.__table__,
+            variant.c.code.label("variant_code"),
+            variant.c.title.label("variant_title"),
+            variant.c.summary.label("variant_summary"),
+            variant.c.intro_html.label("variant_intro_html"),
+        )
+        .outerjoin(variant, variant.c.course_id == Course.id)
+        .where(Course.id.in_(course_ids))
+        .order_by(Course.id, variant.c.code)
+    )
+    courses: dict[int, object] = {}
+    variants: dict[int, list] = {}
+    for row in db.session.execute(statement):
+        courses.setdefault(row.id, row)
+        if row.variant_code is not None:
+            variants.setdefault(row.id, []).append(
+                SimpleNamespace(
+                    code=row.variant_code,
+                    title=row.variant_title,
+                    summary=row.variant_summary,
+                    intro_html=row.variant_intro_html,
+                )
+            )
+    return list(courses.values()), variants
+
+
+def _lessons(course_ids: list[int]) -> dict[tuple[int, str], list[LessonOutline]]:
+    """Lessons with their questions, by (course, variant): one row per question, or per lesson
+    without questions."""
     statement = (
         select(
             Lesson.course_id,
@@ -255,10 +340,14 @@ def _lessons(course_ids: list[int]) -> dict[int, list[LessonOutline]]:
             Lesson.key,
             Lesson.title,
             Lesson.body_html,
+            Lesson.draw,
+            Lesson.variant,
             QuizQuestion.id.label("question_id"),
             QuizQuestion.question,
             QuizQuestion.answers,
             QuizQuestion.explanation,
+            QuizQuestion.kind,
+            QuizQuestion.shuffle,
         )
         .outerjoin(QuizQuestion, QuizQuestion.lesson_id == Lesson.id)
         .where(Lesson.course_id.in_(course_ids))
@@ -269,16 +358,16 @@ def _lessons(course_ids: list[int]) -> dict[int, list[LessonOutline]]:
         _first, questions = lessons.setdefault(row.id, (row, []))
         if row.question_id is not None:
             questions.append(_question(row))
-    result: dict[int, list[LessonOutline]] = {}
+    result: dict[tuple[int, str], list[LessonOutline]] = {}
     for row, questions in lessons.values():
-        lesson = LessonOutline(row.id, row.key, row.title, row.body_html, tuple(questions))
-        result.setdefault(row.course_id, []).append(lesson)
+        lesson = LessonOutline(row.id, row.key, row.title, row.body_html, tuple(questions), row.draw, row.variant)
+        result.setdefault((row.course_id, row.variant), []).append(lesson)
     return result
 
 
 def _question(row) -> QuestionOutline:
     answers = tuple(Answer(str(item.get("text", "")), bool(item.get("correct"))) for item in row.answers)
-    return QuestionOutline(row.question_id, row.question, answers, row.explanation)
+    return QuestionOutline(row.question_id, row.question, answers, row.explanation, row.kind, row.shuffle)
 
 
 def _tags(course_ids: list[int]) -> dict[int, list[str]]:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, UniqueConstraint, func
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.catalog.models import Course
@@ -65,3 +65,39 @@ class Completion(Model):
     expires_at: Mapped[timestamp | None]
 
     course: Mapped[Course] = relationship()
+
+
+class QuizAttempt(Model):
+    """One submitted attempt at a lesson's quiz (`lesson_id`) or at a course's final check
+    (`lesson_id` None): which questions were drawn, what the learner chose, the score. The draw
+    itself is not stored before submission: it follows from the attempt's number (see
+    lms.learning.attempts). Private to the learner; trainers see only aggregates."""
+
+    __tablename__ = "quiz_attempts"
+    __table_args__ = (
+        UniqueConstraint("user_id", "course_id", "lesson_key", "number"),
+        Index("ix_quiz_attempts_course_lesson", "course_id", "lesson_key"),
+    )
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    lesson_key: Mapped[str] = mapped_column(String(120))  # "" for the final check
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, … per learner and quiz
+    variant: Mapped[str] = mapped_column(String(40), default="")
+    course_version: Mapped[int] = mapped_column(Integer)
+    # [{"question": id, "chosen": [answer indexes as written], "right": bool}] in the order asked
+    answers: Mapped[list] = mapped_column(JSON)
+    score_percent: Mapped[int] = mapped_column(Integer)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    submitted_at: Mapped[timestamp] = mapped_column(default=utcnow)
+
+
+class VariantChoice(Model):
+    """The variant of a course a learner chose (e.g. Einfache Sprache); remembered per course."""
+
+    __tablename__ = "variant_choices"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True)
+    variant: Mapped[str] = mapped_column(String(40))

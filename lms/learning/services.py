@@ -30,13 +30,13 @@ from lms.catalog.outline import CourseOutline, LessonOutline, QuestionOutline
 from lms.catalog.services import published_courses, with_card_data
 from lms.common.dates import add_months, as_utc, utcnow
 from lms.extensions import db
-from lms.learning.models import Completion, Enrollment, LessonProgress, QuizResponse
+from lms.learning import attempts
+from lms.learning.models import Completion, Enrollment, LessonProgress, QuizAttempt, QuizResponse, VariantChoice
 from lms.learning.signals import course_completed
 from lms.people.models import User
 
-
-class QuizInputError(Exception):
-    """Answers that cannot come from the form as served (tampered, or of another lesson)."""
+QuizInputError = attempts.QuizInputError
+StaleAttempt = attempts.StaleAttempt
 
 
 def is_valid(completion: Completion | None, now: datetime | None = None) -> bool:
@@ -246,80 +246,72 @@ def _touch_enrollment(user: User, course_id: int) -> None:
 
 
 def mark_lesson_done(user: User, opened: LearnerCourse, lesson: LessonOutline) -> Completion | None:
-    """Idempotent: marking twice changes nothing. Returns a completion if this finished the course."""
-    if db.session.get(LessonProgress, (user.id, lesson.id)) is None:
-        db.session.add(LessonProgress(user_id=user.id, lesson_id=lesson.id))
+    """For a lesson without a quiz: idempotent, marking twice changes nothing. A lesson with a
+    quiz is done when its quiz is passed (`submit_quiz`). Returns a completion if this finished
+    the course."""
+    if lesson.questions:
+        raise QuizInputError("a lesson with a quiz is done when its quiz is passed")
+    _mark_done(user, opened, lesson)
+    return complete_if_passed(user, opened)
+
+
+def _mark_done(user: User, opened: LearnerCourse, lesson: LessonOutline) -> None:
+    main = next(item for item in opened.course.lessons if item.key == lesson.key)  # progress is the course's
+    if db.session.get(LessonProgress, (user.id, main.id)) is None:
+        db.session.add(LessonProgress(user_id=user.id, lesson_id=main.id))
     _touch_enrollment(user, opened.course.id)
     db.session.flush()
-    return complete_if_passed(user, opened)
 
 
 @dataclass
 class QuizOutcome:
     missing: list[int]  # question ids left unanswered: nothing was stored
+    attempt: QuizAttempt | None = None
     completion: Completion | None = None
 
 
-def submit_quiz(user: User, opened: LearnerCourse, lesson: LessonOutline, chosen: dict[int, list[int]]) -> QuizOutcome:
-    """Store the learner's answers for all questions of a lesson at once, or none of them.
-
-    `chosen` maps question id → indexes of the ticked answers, as sent by the form.
-    """
-    questions = {q.id: q for q in lesson.questions}
-    _check_answers(questions, chosen)
-    missing = [qid for qid in questions if not chosen.get(qid)]
-    if missing:
-        return QuizOutcome(missing)
-    _store_answers(user, questions, chosen)
+def submit_quiz(
+    user: User, opened: LearnerCourse, quiz: attempts.Quiz, number: int, chosen: dict[int, list[int]]
+) -> QuizOutcome:
+    """Submit attempt `number` of a lesson's quiz or of the final check (lms.learning.attempts).
+    A passed lesson quiz marks the lesson done; a passed final check completes the course."""
+    if quiz.is_final_check and not all_lessons_done(user, opened):
+        raise QuizInputError("the final check opens once every lesson is done")
+    submitted = attempts.submit(user, quiz, number, chosen)
+    if submitted.attempt is None:
+        return QuizOutcome(submitted.missing)
     _touch_enrollment(user, opened.course.id)
+    completion = None
+    if submitted.attempt.passed and quiz.is_final_check:
+        completion = complete_if_passed(user, opened, final_score=submitted.attempt.score_percent)
+    elif submitted.attempt.passed:
+        lesson = next(item for item in opened.course.lessons if item.key == quiz.lesson_key)
+        _mark_done(user, opened, lesson)
+        completion = complete_if_passed(user, opened)
     db.session.flush()
-    return QuizOutcome([], complete_if_passed(user, opened))
+    return QuizOutcome([], submitted.attempt, completion)
 
 
-def _check_answers(questions: dict[int, QuestionOutline], chosen: dict[int, list[int]]) -> None:
-    if set(chosen) - set(questions):
-        raise QuizInputError("answers for questions that are not part of this lesson")
-    for question_id, indexes in chosen.items():
-        if len(set(indexes)) != len(indexes) or any(i < 0 or i >= len(questions[question_id].answers) for i in indexes):
-            raise QuizInputError("an answer that is not one of the question's options")
+def all_lessons_done(user: User, opened: LearnerCourse) -> bool:
+    state = course_state(user, opened)
+    return bool(opened.course.lessons) and len(state.done_lesson_ids) == len(opened.course.lessons)
 
 
-def _store_answers(user: User, questions: dict[int, QuestionOutline], chosen: dict[int, list[int]]) -> None:
-    now = utcnow()
-    statement = select(QuizResponse).where(QuizResponse.user_id == user.id, QuizResponse.question_id.in_(questions))
-    stored = {response.question_id: response for response in db.session.execute(statement).scalars()}
-    for question_id, question in questions.items():
-        picked = sorted(chosen[question_id])
-        correct = set(picked) == question.correct_indexes
-        response = stored.get(question_id)
-        if response is None:
-            db.session.add(
-                QuizResponse(
-                    user_id=user.id,
-                    question_id=question_id,
-                    chosen=picked,
-                    is_correct=correct,
-                    attempts=1,
-                    answered_at=now,
-                )
-            )
-        else:
-            response.chosen, response.is_correct, response.answered_at = picked, correct, now
-            response.attempts += 1
-
-
-def complete_if_passed(user: User, opened: LearnerCourse) -> Completion | None:
-    """Record a completion when all lessons are done and the score reaches the pass mark.
+def complete_if_passed(user: User, opened: LearnerCourse, final_score: int | None = None) -> Completion | None:
+    """Record a completion when all lessons are done (a lesson with a quiz is done once its quiz
+    is passed) and, in a course with a final check, the final check was just passed
+    (`final_score`). The completion is the evidence: nothing earlier counts.
 
     Nothing happens while a valid completion exists. A double submit racing to the same
     sequence number hits the unique constraint and yields one completion.
     """
     course = opened.course
+    if course.has_final_check and final_score is None:
+        return None
     state = course_state(user, opened)
     if state.completion is not None and is_valid(state.completion) and not _renewed(user, opened, state.completion):
         return None
-    all_done = course.lessons and len(state.done_lesson_ids) == len(course.lessons)
-    if not all_done or state.score_percent < course.pass_score:
+    if not course.lessons or len(state.done_lesson_ids) != len(course.lessons):
         return None
     now = utcnow()
     completion = Completion(
@@ -328,7 +320,7 @@ def complete_if_passed(user: User, opened: LearnerCourse) -> Completion | None:
         sequence=(state.completion.sequence + 1) if state.completion else 1,
         course_version=course.version,
         completed_at=now,
-        score_percent=state.score_percent,
+        score_percent=final_score if final_score is not None else _lesson_score(user, opened),
         expires_at=add_months(now, course.valid_months) if course.valid_months else None,
     )
     try:
@@ -338,6 +330,20 @@ def complete_if_passed(user: User, opened: LearnerCourse) -> Completion | None:
         return None
     course_completed.send(current_app._get_current_object(), completion=completion)  # type: ignore[attr-defined]
     return completion
+
+
+def _lesson_score(user: User, opened: LearnerCourse) -> int:
+    """The mean of the lessons' latest passed attempts (100 for a course without quizzes)."""
+    latest: dict[str, int] = {}
+    statement = (
+        select(QuizAttempt.lesson_key, QuizAttempt.score_percent)
+        .where(QuizAttempt.user_id == user.id, QuizAttempt.course_id == opened.course.id, QuizAttempt.passed)
+        .order_by(QuizAttempt.number)
+    )
+    for key, score in db.session.execute(statement):
+        latest[key] = score
+    scores = [latest[lesson.key] for lesson in opened.course.lessons if lesson.questions and lesson.key in latest]
+    return sum(scores) // len(scores) if scores else 100
 
 
 def renewable(completion: Completion | None, now: datetime | None = None) -> bool:
@@ -397,10 +403,16 @@ class CourseFigures:
 
 def course_figures() -> list[CourseFigures]:
     """Per course: size, and how many people started and completed it (aggregates only)."""
-    lessons = dict(db.session.execute(select(Lesson.course_id, func.count(Lesson.id)).group_by(Lesson.course_id)).all())
+    own = Lesson.variant == ""  # a variant's lessons are the same lessons, rewritten
+    lessons = dict(
+        db.session.execute(select(Lesson.course_id, func.count(Lesson.id)).where(own).group_by(Lesson.course_id)).all()
+    )
     questions = dict(
         db.session.execute(
-            select(Lesson.course_id, func.count(QuizQuestion.id)).join(QuizQuestion).group_by(Lesson.course_id)
+            select(Lesson.course_id, func.count(QuizQuestion.id))
+            .join(QuizQuestion)
+            .where(own)
+            .group_by(Lesson.course_id)
         ).all()
     )
     started = dict(db.session.execute(select(Enrollment.course_id, func.count()).group_by(Enrollment.course_id)).all())
@@ -414,3 +426,81 @@ def course_figures() -> list[CourseFigures]:
         CourseFigures(c, lessons.get(c.id, 0), questions.get(c.id, 0), started.get(c.id, 0), completed.get(c.id, 0))
         for c in courses
     ]
+
+
+# --- variants (e.g. Einfache Sprache) --------------------------------------------------------
+
+
+def chosen_variant(user: User, course: CourseOutline) -> str:
+    """The variant the learner chose for this course ("" for the course as written)."""
+    code = db.session.scalar(
+        select(VariantChoice.variant).where(VariantChoice.user_id == user.id, VariantChoice.course_id == course.id)
+    )
+    return code if code and course.variant(code) is not None else ""
+
+
+def choose_variant(user: User, course: CourseOutline, code: str) -> None:
+    """Remember the learner's choice; "" (or an unknown code) goes back to the course as written."""
+    choice = db.session.get(VariantChoice, (user.id, course.id))
+    if course.variant(code) is None:
+        if choice is not None:
+            db.session.delete(choice)
+    elif choice is None:
+        db.session.add(VariantChoice(user_id=user.id, course_id=course.id, variant=code))
+    else:
+        choice.variant = code
+    db.session.flush()
+
+
+# --- which questions work (for course authors; aggregates only) ---------------------------------
+
+
+@dataclass
+class QuestionFigure:
+    """How one question fared in submitted attempts. `shown` is False for fewer learners than
+    the smallest group the staff council allows: then no figure is given."""
+
+    question: QuestionOutline
+    lesson_title: str
+    learners: int
+    answered: int = 0
+    right: int = 0
+    picks: list[int] = field(default_factory=list)  # per answer as written: how often it was chosen
+    shown: bool = False
+
+    @property
+    def right_percent(self) -> int:
+        return round(100 * self.right / self.answered) if self.answered else 0
+
+
+def question_figures(course: CourseOutline, min_group: int) -> list[QuestionFigure]:
+    """Per question of the course and its variants: share answered right and how often each
+    option was picked, over all submitted attempts; two statements."""
+    lessons = [(lesson, lesson.title) for lesson in course.lessons]
+    lessons += [
+        (lesson, f"{lesson.title} ({variant.code})") for variant in course.variants for lesson in variant.lessons
+    ]
+    figures = {
+        question.id: QuestionFigure(question, title, 0, picks=[0] * len(question.answers))
+        for lesson, title in lessons
+        for question in lesson.questions
+    }
+    learners: dict[int, set[int]] = {question_id: set() for question_id in figures}
+    statement = select(QuizAttempt.user_id, QuizAttempt.answers).where(QuizAttempt.course_id == course.id)
+    for user_id, answers in db.session.execute(statement):
+        for item in answers:
+            figure = figures.get(item.get("question"))
+            if figure is None:
+                continue
+            learners[figure.question.id].add(user_id)
+            figure.answered += 1
+            figure.right += bool(item.get("right"))
+            for index in item.get("chosen", []):
+                if 0 <= index < len(figure.picks):
+                    figure.picks[index] += 1
+    for question_id, figure in figures.items():
+        figure.learners = len(learners[question_id])
+        figure.shown = figure.learners >= min_group
+        if not figure.shown:
+            figure.answered, figure.right, figure.picks = 0, 0, []
+    return list(figures.values())

@@ -3,13 +3,15 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from lms.catalog.rules import variant_label
 from lms.common.access import roles_required, signed_in
 from lms.common.vocabulary import Role
 from lms.extensions import db
 from lms.i18n import _
-from lms.learning import services
+from lms.learning import attempts, services
 
 bp = Blueprint("learning", __name__)
+bp.add_app_template_global(variant_label, "variant_label")
 
 
 def _course_or_404(slug: str) -> services.LearnerCourse:
@@ -39,13 +41,28 @@ def course(slug: str):
         (lesson for lesson in course.lessons if lesson.id not in state.done_lesson_ids),
         course.lessons[0] if course.lessons else None,
     )
+    code = services.chosen_variant(current_user, course) if course.variants else ""
     return render_template(
         "learning/course.html",
         course=course,
+        variant=course.variant(code),
         state=state,
         next_lesson=next_lesson,
+        all_done=bool(course.lessons) and len(state.done_lesson_ids) == len(course.lessons),
         completed=services.is_valid(state.completion),
     )
+
+
+@bp.post("/courses/<slug>/variant")
+@signed_in
+def choose_variant(slug: str):
+    opened = _course_or_404(slug)
+    services.choose_variant(current_user, opened.course, request.form.get("variant", ""))
+    db.session.commit()
+    key = request.form.get("lesson", "")
+    if opened.course.lesson_index(key) is not None:
+        return redirect(url_for(".lesson", slug=slug, key=key))
+    return redirect(url_for(".course", slug=slug))
 
 
 @bp.get("/courses/<slug>/<key>")
@@ -53,29 +70,50 @@ def course(slug: str):
 def lesson(slug: str, key: str):
     opened = _course_or_404(slug)
     position = _lesson_index_or_404(opened.course, key)
-    return _render_lesson(opened, position, retry=request.args.get("retry") == "1")
+    return _render_lesson(opened, position)
 
 
-def _render_lesson(opened, position, retry=False, chosen=None, missing=(), status=200):
+def _render_lesson(opened, position, chosen=None, missing=(), status=200):
     course = opened.course
-    lesson = course.lessons[position]
+    code = services.chosen_variant(current_user, course) if course.variants else ""
+    lesson = course.lessons_in(code)[position]
     state = services.course_state(current_user, opened)
-    answered = all(q.id in state.responses for q in lesson.questions) and bool(lesson.questions)
-    lesson_right = sum(1 for q in lesson.questions if q.id in state.responses and state.responses[q.id].is_correct)
+    done = course.lessons[position].id in state.done_lesson_ids
     return render_template(
         "learning/lesson.html",
         course=course,
+        variant=course.variant(code),
         lesson=lesson,
         state=state,
+        done=done,
         position=position,
-        previous=course.lessons[position - 1] if position > 0 else None,
-        next=course.lessons[position + 1] if position + 1 < len(course.lessons) else None,
-        lesson_right=lesson_right,
-        show_results=answered and not retry and chosen is None,
+        previous=course.lessons_in(code)[position - 1] if position > 0 else None,
+        next=course.lessons_in(code)[position + 1] if position + 1 < len(course.lessons) else None,
+        quiz=_quiz_view(course, lesson, done) if lesson.questions else None,
         chosen=chosen or {},
         missing=set(missing),
         completed=services.is_valid(state.completion),
     ), status
+
+
+def _quiz_view(course, lesson, passed: bool) -> dict:
+    return _attempt_view(attempts.lesson_quiz(course, lesson), course, passed)
+
+
+def _attempt_view(quiz: attempts.Quiz, course, passed: bool) -> dict:
+    """The last attempt's feedback (if it still concerns the learner) and the next attempt's draw."""
+    history = attempts.history(current_user, course, quiz.lesson_key)
+    last = history.last
+    feedback = None
+    if last is not None and (passed or not last.passed):  # a pass before a restart is history
+        feedback = attempts.feedback(last, course, attempts.solution_shown(history, passed))
+    return {
+        "quiz": quiz,
+        "number": history.next_number,
+        "feedback": feedback,
+        "asked": None if passed else attempts.draw(current_user, quiz, history.next_number),
+        "attempts": len(history.attempts),
+    }
 
 
 def _after_progress(course, completion):
@@ -91,6 +129,9 @@ def mark_done(slug: str, key: str):
     opened = _course_or_404(slug)
     course = opened.course
     position = _lesson_index_or_404(course, key)
+    if course.lessons[position].questions:
+        flash(_("This lesson is done once you pass its quiz."), "error")
+        return redirect(url_for(".lesson", slug=slug, key=key, _anchor="quiz-heading"))
     completion = services.mark_lesson_done(current_user, opened, course.lessons[position])
     db.session.commit()
     finished = _after_progress(course, completion)
@@ -113,23 +154,95 @@ def _chosen_answers(form) -> dict[int, list[int]]:
     return chosen
 
 
+def _attempt_number(form) -> int:
+    value = form.get("attempt", "")
+    if not value.isdigit() or len(value) > 9:
+        raise services.QuizInputError("no attempt number")
+    return int(value)
+
+
 @bp.post("/courses/<slug>/<key>/quiz")
 @signed_in
 def submit_quiz(slug: str, key: str):
     opened = _course_or_404(slug)
-    position = _lesson_index_or_404(opened.course, key)
+    course = opened.course
+    position = _lesson_index_or_404(course, key)
+    code = services.chosen_variant(current_user, course) if course.variants else ""
+    lesson = course.lessons_in(code)[position]
+    if not lesson.questions:
+        abort(404)
     try:
         chosen = _chosen_answers(request.form)
-        outcome = services.submit_quiz(current_user, opened, opened.course.lessons[position], chosen)
+        quiz = attempts.lesson_quiz(course, lesson)
+        outcome = services.submit_quiz(current_user, opened, quiz, _attempt_number(request.form), chosen)
+    except services.StaleAttempt:
+        db.session.rollback()
+        flash(_("These answers belong to an attempt you already submitted. Here is the current one."), "info")
+        return redirect(url_for(".lesson", slug=slug, key=key, _anchor="quiz-heading"))
     except services.QuizInputError:
         db.session.rollback()
         flash(_("The answers sent do not match this quiz. Please answer the questions again."), "error")
-        return _render_lesson(opened, position, retry=True, status=400)
+        return _render_lesson(opened, position, status=400)
     if outcome.missing:
         return _render_lesson(opened, position, chosen=chosen, missing=outcome.missing, status=422)
     db.session.commit()
-    return _after_progress(opened.course, outcome.completion) or redirect(
+    return _after_progress(course, outcome.completion) or redirect(
         url_for(".lesson", slug=slug, key=key, _anchor="quiz-results")
+    )
+
+
+@bp.get("/courses/<slug>/final-check")
+@signed_in
+def final_check(slug: str):
+    opened = _course_or_404(slug)
+    return _render_final_check(opened)
+
+
+def _render_final_check(opened, chosen=None, missing=(), status=200):
+    course = opened.course
+    if not course.has_final_check:
+        abort(404)
+    code = services.chosen_variant(current_user, course) if course.variants else ""
+    state = services.course_state(current_user, opened)
+    completed = services.is_valid(state.completion)
+    ready = services.all_lessons_done(current_user, opened)
+    view = _attempt_view(attempts.final_check(course, code), course, completed) if ready else None
+    return render_template(
+        "learning/final_check.html",
+        course=course,
+        ready=ready,
+        completed=completed,
+        quiz=view,
+        chosen=chosen or {},
+        missing=set(missing),
+    ), status
+
+
+@bp.post("/courses/<slug>/final-check")
+@signed_in
+def submit_final_check(slug: str):
+    opened = _course_or_404(slug)
+    course = opened.course
+    if not course.has_final_check:
+        abort(404)
+    code = services.chosen_variant(current_user, course) if course.variants else ""
+    try:
+        chosen = _chosen_answers(request.form)
+        quiz = attempts.final_check(course, code)
+        outcome = services.submit_quiz(current_user, opened, quiz, _attempt_number(request.form), chosen)
+    except services.StaleAttempt:
+        db.session.rollback()
+        flash(_("These answers belong to an attempt you already submitted. Here is the current one."), "info")
+        return redirect(url_for(".final_check", slug=slug))
+    except services.QuizInputError:
+        db.session.rollback()
+        flash(_("The answers sent do not match this quiz. Please answer the questions again."), "error")
+        return _render_final_check(opened, status=400)
+    if outcome.missing:
+        return _render_final_check(opened, chosen=chosen, missing=outcome.missing, status=422)
+    db.session.commit()
+    return _after_progress(course, outcome.completion) or redirect(
+        url_for(".final_check", slug=slug, _anchor="quiz-results")
     )
 
 
@@ -170,4 +283,17 @@ def trainer_courses():
         "learning/trainer_courses.html",
         figures=services.course_figures(),
         min_group=current_app.config["PRIVACY_MIN_GROUP_SIZE"],
+    )
+
+
+@bp.get("/trainer/courses/<slug>/questions")
+@roles_required(Role.TRAINER)
+def question_figures(slug: str):
+    opened = _course_or_404(slug)
+    min_group = current_app.config["PRIVACY_MIN_GROUP_SIZE"]
+    return render_template(
+        "learning/question_figures.html",
+        course=opened.course,
+        figures=services.question_figures(opened.course, min_group),
+        min_group=min_group,
     )
