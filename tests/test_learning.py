@@ -276,6 +276,17 @@ def test_course_pages_take_a_fixed_number_of_statements(client, learner, make_co
         assert statements(client, count_queries, url) == STATEMENTS[page], course
 
 
+def test_the_final_check_takes_a_fixed_number_of_statements(client, learner, make_course, count_queries):
+    # session; the bell; version and latest completion; lessons done and answers; the attempts
+    for questions in (2, 12):
+        course = make_course(lessons=[[(f"F{i}?", [("a", True), ("b", False)]) for i in range(questions)]])
+        course.final_draw = 2
+        new_version(course)
+        complete(client, course)
+        url = f"/courses/{course.slug}/final-check"
+        assert statements(client, count_queries, url) == 5  # the outline is cached by the lessons taken
+
+
 def test_my_learning_takes_a_fixed_number_of_statements(client, learner, make_course, count_queries):
     mark_done(client, make_course(), 0)
     statements(client, count_queries, "/learning/")

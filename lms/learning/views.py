@@ -205,7 +205,7 @@ def _render_final_check(opened, chosen=None, missing=(), status=200):
     code = services.chosen_variant(current_user, course) if course.variants else ""
     state = services.course_state(current_user, opened)
     completed = services.is_valid(state.completion)
-    ready = services.all_lessons_done(current_user, opened)
+    ready = services.all_lessons_done(current_user, opened, state)
     view = _attempt_view(attempts.final_check(course, code), course, completed) if ready else None
     return render_template(
         "learning/final_check.html",
