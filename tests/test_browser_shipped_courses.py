@@ -67,3 +67,30 @@ def test_an_employee_completes_a_shipped_course_in_the_browser(page, shipped_cou
     assert "Herzlichen Glückwunsch" in page.locator(".kern-alert").first.inner_text()
     page.get_by_role("link", name="Bescheinigung anzeigen").click()
     assert course.title in page.locator(".certificate").inner_text()
+
+
+def test_a_learner_switches_to_einfache_sprache_and_back(page, shipped_courses, make_user):
+    browser_sign_in(page, make_user().email, DEFAULT_PASSWORD)
+    page.goto("/courses/digitale-grundlagen/")
+    written = page.get_by_role("heading", level=1).inner_text()
+    page.get_by_role("button", name="In Einfache Sprache lesen").click()
+    simple = page.get_by_role("heading", level=1).inner_text()
+    assert simple != written
+    assert_accessible(page)
+    page.locator(".lesson-outline a").first.click()
+    assert page.get_by_role("button", name="Den Kurs in der Originalfassung lesen").is_visible()
+    assert page.locator("form legend").count() == 2  # the variant's own pool, drawn
+    assert_accessible(page)
+    page.goto("/courses/digitale-grundlagen/")  # the choice is remembered
+    assert page.get_by_role("heading", level=1).inner_text() == simple
+    page.get_by_role("button", name="Den Kurs in der Originalfassung lesen").click()
+    assert page.get_by_role("heading", level=1).inner_text() == written
+
+
+def test_the_question_figures_page_is_accessible(page, shipped_courses, make_user):
+    browser_sign_in(page, make_user(roles=["trainer"]).email, DEFAULT_PASSWORD)
+    page.goto("/trainer/")
+    page.get_by_role("link", name="Welche Fragen funktionieren").first.click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Welche Fragen funktionieren"
+    assert "weniger als 5 Lernende" in page.content()
+    assert_accessible(page)
