@@ -8,7 +8,8 @@ completions (course id), lesson progress (lesson id, matched by file name) and q
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,40 @@ def framework_info() -> FrameworkInfo:
     )
 
 
+_PARSED: OrderedDict[tuple, tuple[CourseSource | None, tuple[Problem, ...]]] = OrderedDict()
+_PARSED_LIMIT = 64
+_PARSED_LOCK = threading.Lock()
+
+
+def _parsed(
+    folder: Path, files: dict[str, bytes | None], digest: str, framework: FrameworkInfo
+) -> tuple[CourseSource | None, tuple[Problem, ...]]:
+    """`parse_course`, remembered per process for the same bytes, framework and working directory
+    (problems name paths as seen from it): rendering a course is the slow part of a sync, and
+    the same folders are read again and again (a second `make run`, the checks, the tests)."""
+    key = (
+        str(folder.resolve()),
+        str(Path.cwd()),
+        digest,
+        framework.key,
+        tuple(sorted(framework.competence_ids.items())),
+        frozenset(framework.retired),
+        frozenset(framework.levels),
+        framework.loaded,
+    )
+    with _PARSED_LOCK:
+        if key in _PARSED:
+            _PARSED.move_to_end(key)
+            return _PARSED[key]
+    problems = Problems()
+    parsed = (parse_course(folder, files, framework, problems), tuple(problems.items))
+    with _PARSED_LOCK:
+        _PARSED[key] = parsed
+        while len(_PARSED) > _PARSED_LIMIT:
+            _PARSED.popitem(last=False)
+    return parsed
+
+
 def sync_directory(directory: Path, *, check: bool = False) -> SyncResult:
     return sync_courses(course_folders(directory), check=check)
 
@@ -84,9 +119,8 @@ def sync_courses(
             result.unchanged += 1
         else:
             framework = framework or framework_info()
-            problems = Problems()
-            source = parse_course(folder, files, framework, problems)
-            result.problems.extend(problems.items)
+            source, problems = _parsed(folder, files, digest, framework)
+            result.problems.extend(problems)
             if source is None:
                 result.failed += 1
             elif check:
