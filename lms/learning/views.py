@@ -171,24 +171,28 @@ def submit_quiz(slug: str, key: str):
     lesson = course.lessons_in(code)[position]
     if not lesson.questions:
         abort(404)
+    quiz = attempts.lesson_quiz(course, lesson)
+    page = url_for(".lesson", slug=slug, key=key)
+    return _submit(opened, quiz, page, lambda **shown: _render_lesson(opened, position, **shown))
+
+
+def _submit(opened, quiz: attempts.Quiz, page: str, render):
+    """Submit an attempt from the form; `page` is where the quiz is, `render(**shown)` shows it again."""
     try:
         chosen = _chosen_answers(request.form)
-        quiz = attempts.lesson_quiz(course, lesson)
         outcome = services.submit_quiz(current_user, opened, quiz, _attempt_number(request.form), chosen)
     except services.StaleAttempt:
         db.session.rollback()
         flash(_("These answers belong to an attempt you already submitted. Here is the current one."), "info")
-        return redirect(url_for(".lesson", slug=slug, key=key, _anchor="quiz-heading"))
+        return redirect(page + "#quiz-heading")
     except services.QuizInputError:
         db.session.rollback()
         flash(_("The answers sent do not match this quiz. Please answer the questions again."), "error")
-        return _render_lesson(opened, position, status=400)
+        return render(status=400)
     if outcome.missing:
-        return _render_lesson(opened, position, chosen=chosen, missing=outcome.missing, status=422)
+        return render(chosen=chosen, missing=outcome.missing, status=422)
     db.session.commit()
-    return _after_progress(course, outcome.completion) or redirect(
-        url_for(".lesson", slug=slug, key=key, _anchor="quiz-results")
-    )
+    return _after_progress(opened.course, outcome.completion) or redirect(page + "#quiz-results")
 
 
 @bp.get("/courses/<slug>/final-check")
@@ -226,23 +230,9 @@ def submit_final_check(slug: str):
     if not course.has_final_check:
         abort(404)
     code = services.chosen_variant(current_user, course) if course.variants else ""
-    try:
-        chosen = _chosen_answers(request.form)
-        quiz = attempts.final_check(course, code)
-        outcome = services.submit_quiz(current_user, opened, quiz, _attempt_number(request.form), chosen)
-    except services.StaleAttempt:
-        db.session.rollback()
-        flash(_("These answers belong to an attempt you already submitted. Here is the current one."), "info")
-        return redirect(url_for(".final_check", slug=slug))
-    except services.QuizInputError:
-        db.session.rollback()
-        flash(_("The answers sent do not match this quiz. Please answer the questions again."), "error")
-        return _render_final_check(opened, status=400)
-    if outcome.missing:
-        return _render_final_check(opened, chosen=chosen, missing=outcome.missing, status=422)
-    db.session.commit()
-    return _after_progress(course, outcome.completion) or redirect(
-        url_for(".final_check", slug=slug, _anchor="quiz-results")
+    page = url_for(".final_check", slug=slug)
+    return _submit(
+        opened, attempts.final_check(course, code), page, lambda **shown: _render_final_check(opened, **shown)
     )
 
 
