@@ -199,9 +199,6 @@ def _lessons_done_statement() -> Select:
 class LessonState:
     done_lesson_ids: set[int]
     responses: dict[int, Row]  # question id → the learner's latest answer (.chosen, .is_correct)
-    score_percent: int
-    questions_total: int
-    questions_right: int
     completion: Completion | None
 
 
@@ -216,9 +213,7 @@ def course_state(user: User, opened: LearnerCourse) -> LessonState:
             responses[row.id] = row
         else:
             done.add(row.id)
-    right = sum(1 for r in responses.values() if r.is_correct)
-    score = 100 if not question_ids else (100 * right) // len(question_ids)
-    return LessonState(done, responses, score, len(question_ids), right, opened.completion)
+    return LessonState(done, responses, opened.completion)
 
 
 @functools.cache
