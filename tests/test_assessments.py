@@ -265,3 +265,43 @@ def test_fewer_than_five_learners_give_no_question_figures(client, make_user, si
     sign_in(make_user(roles=["trainer"], locale="en"))
     html = client.get(f"/trainer/courses/{course.slug}/questions").get_data(as_text=True)
     assert html.count("fewer than 5 learners: not shown") == 3 and "% right" not in html
+
+
+def test_trainers_see_the_median_time_to_complete_and_where_learners_stop(client, make_user, sign_in, make_course):
+    """Per course, aggregates only: the median from starting to completing, and the lesson most
+    often next for those who stopped; both only for groups of 5 or more."""
+    from datetime import timedelta
+
+    from lms.common.dates import utcnow
+    from lms.learning.models import Enrollment, LessonProgress
+
+    course = make_course(lessons=[[], [], []])  # three lessons without quizzes
+    now = utcnow()
+    for days in (1, 2, 3, 4, 5):  # five completed it, after 1 to 5 days: the median is 3 days
+        person = make_user()
+        db.session.add(Enrollment(user_id=person.id, course_id=course.id, started_at=now - timedelta(days=days)))
+        db.session.add(
+            Completion(user_id=person.id, course_id=course.id, course_version=1, completed_at=now, score_percent=100)
+        )
+    for stopped_after in (1, 1, 1, 1, 1, 2, 0):  # five stopped before lesson 2, one before 3, one before 1
+        person = make_user()
+        db.session.add(Enrollment(user_id=person.id, course_id=course.id, started_at=now))
+        for done_lesson in course.lessons[:stopped_after]:
+            db.session.add(LessonProgress(user_id=person.id, lesson_id=done_lesson.id))
+    db.session.commit()
+    sign_in(make_user(roles=["trainer"], locale="en"))
+    html = client.get("/trainer/").get_data(as_text=True)
+    assert "3 days" in html and "Lektion 2 (5 learners)" in html
+    assert "Lektion 3 (" not in html and "Lektion 1 (" not in html
+
+
+def test_the_journey_figures_hide_groups_under_five(client, make_user, sign_in, make_course):
+    from lms.learning.models import Enrollment
+
+    course = make_course(lessons=[[], []])
+    for _ in range(4):
+        db.session.add(Enrollment(user_id=make_user().id, course_id=course.id))
+    db.session.commit()
+    sign_in(make_user(roles=["trainer"], locale="en"))
+    html = client.get("/trainer/").get_data(as_text=True)
+    assert html.count("fewer than 5") >= 3 and "Lektion 1 (" not in html

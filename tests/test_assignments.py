@@ -202,3 +202,16 @@ def test_overdue_and_exempted(database, office, make_course):
     services.exempt(office["hr"], assignment, "Elternzeit")
     assert services.status_of(assignment, TODAY + timedelta(days=1)) == AssignmentStatus.EXEMPTED
     assert open_assignments() == []
+
+
+def test_an_archived_course_leaves_the_assignments_and_completed_ones_stay(database, office, make_course):
+    course = make_course()
+    rule, _opened = services.create_rule(office["hr"], rule_for(course, department_id=office["fb3"].id), TODAY)
+    db.session.commit()
+    assert open_assignments()
+    course.archived = True
+    db.session.commit()
+    result = services.sync(TODAY)
+    db.session.commit()
+    assert open_assignments() == [] and result.withdrawn >= 1 and not rule.active
+    assert result.assigned == []  # nobody is assigned the archived course again

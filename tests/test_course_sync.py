@@ -76,7 +76,9 @@ def test_a_second_sync_changes_nothing_and_writes_nothing(app, digcomp, tmp_path
         result = sync(app, "courses")
     assert result.stdout == "0 created, 0 updated, 2 unchanged, 0 with errors\n"
     assert [s for s in queries.statements if not s.lstrip().upper().startswith("SELECT")] == []
-    assert queries.count == 1  # the stored content hashes; no course is even parsed
+    # The stored content hashes (no course is even parsed), and the published courses whose folder
+    # might be gone.
+    assert queries.count == 2
     db.session.expire_all()
     assert {c.slug: (c.id, c.version, c.updated_at) for c in db.session.execute(select(Course)).scalars()} == before
 
@@ -289,3 +291,85 @@ def test_the_shipped_courses_import_and_a_second_sync_is_unchanged(app, digcomp)
     phishing = course_by_slug("phishing-erkennen")
     assert phishing.valid_months == 12 and phishing.source_path == "courses/phishing-erkennen"
     assert [m.path for m in phishing.media] == ["phishing-mail-merkmale.svg"]
+
+
+def test_a_course_whose_folder_is_gone_is_reported_and_archived_only_when_asked(
+    app, digcomp, tmp_path, client, make_user, sign_in
+):
+    import shutil
+
+    from lms.common.dates import utcnow
+
+    make_course(tmp_path)
+    make_course(tmp_path, slug="bleibt")
+    assert sync(app, "courses").exit_code == 0
+    learner = make_user()
+    course = course_by_slug("testkurs")
+    db.session.add(
+        Completion(user_id=learner.id, course_id=course.id, course_version=1, completed_at=utcnow(), score_percent=100)
+    )
+    db.session.commit()
+    shutil.rmtree(tmp_path / "courses" / "testkurs")
+    gone = f"{(tmp_path / 'courses' / 'testkurs').resolve()}:1: warning: the course folder is gone"
+
+    reported = sync(app, "courses")
+    assert reported.exit_code == 0 and f"{gone}; the course is still published" in reported.stderr
+    assert not course_by_slug("testkurs").archived
+    checked = sync(app, "courses", "--check", "--archive-missing")  # a check writes nothing
+    assert "still published" in checked.stderr and not course_by_slug("testkurs").archived
+
+    archived = sync(app, "courses", "--archive-missing")
+    assert archived.exit_code == 0 and f"{gone}; the course is archived" in archived.stderr
+    assert course_by_slug("testkurs").archived and not course_by_slug("bleibt").archived
+    assert "already" not in sync(app, "courses").stderr and sync(app, "courses").stderr == ""  # reported once
+
+    sign_in(learner)
+    catalogue = client.get("/courses/").get_data(as_text=True)
+    assert "/courses/testkurs/" not in catalogue and "/courses/bleibt/" in catalogue  # out of the catalogue
+    assert client.get("/courses/testkurs/certificate").status_code == 200  # the certificate stays
+    assert client.get("/courses/testkurs/").status_code == 404
+
+
+def test_a_lesson_with_an_id_keeps_its_identity_and_progress_when_its_file_is_renamed(
+    app, digcomp, tmp_path, make_user
+):
+    first = '---\nid: "grundlagen"\ntitle: "Grundlagen"\n---\n\nText.\n'
+    second = '---\nid: "vertiefung"\ntitle: "Vertiefung"\n---\n\nMehr Text.\n'
+    folder = make_course(tmp_path, {"01-erste.md": first, "02-zweite.md": second})
+    sync(app, "courses")
+    ids = {lesson.uid: lesson.id for lesson in course_by_slug("testkurs").lessons}
+    learner = make_user()
+    db.session.add(LessonProgress(user_id=learner.id, lesson_id=ids["vertiefung"]))
+    db.session.commit()
+
+    # The two files swap their names (and so their order): each stays its own lesson.
+    (folder / "01-erste.md").write_text(second)
+    (folder / "02-zweite.md").write_text(first)
+    result = sync(app, "courses")
+    assert result.exit_code == 0, result.output
+    lessons = course_by_slug("testkurs").lessons
+    assert [(lesson.key, lesson.uid, lesson.title) for lesson in lessons] == [
+        ("01-erste", "vertiefung", "Vertiefung"),
+        ("02-zweite", "grundlagen", "Grundlagen"),
+    ]
+    assert {lesson.uid: lesson.id for lesson in lessons} == ids
+    assert db.session.get(LessonProgress, (learner.id, ids["vertiefung"])) is not None
+
+
+@pytest.mark.parametrize(
+    ("lesson_id", "message"),
+    [
+        ('"Mit Leer"', "'id' must be lowercase letters a-z, digits and single hyphens, at most 40 characters"),
+        ('"eins"', "the id 'eins' is already the id of 01-erste.md"),
+    ],
+)
+def test_a_bad_or_repeated_lesson_id_is_an_error_at_its_line(app, digcomp, tmp_path, lesson_id, message):
+    make_course(
+        tmp_path,
+        {
+            "01-erste.md": '---\nid: "eins"\ntitle: "Eins"\n---\n\nText.\n',
+            "02-zweite.md": f'---\nid: {lesson_id}\ntitle: "Zwei"\n---\n\nText.\n',
+        },
+    )
+    result = sync(app, "courses", "--check")
+    assert result.exit_code == 1 and f"courses/testkurs/02-zweite.md:2: {message}" in result.stderr

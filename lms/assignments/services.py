@@ -288,6 +288,7 @@ def sync(today: date, recertification_lead_days: int | None = None) -> SyncResul
     """Bring every assignment up to date (the daily job does this before any reminder)."""
     result = SyncResult()
     result.completed = close_met_assignments()
+    result.withdrawn += _leave_archived_courses()
     rules = db.session.execute(select(AssignmentRule).where(AssignmentRule.active.is_(True))).scalars().all()
     for rule in rules:
         result.withdrawn += _withdraw_outside_scope(rule)
@@ -297,6 +298,17 @@ def sync(today: date, recertification_lead_days: int | None = None) -> SyncResul
         lead = current_app.config["ASSIGNMENT_RECERTIFICATION_LEAD_DAYS"]
     result.recertifications = renew_expiring(today, lead)
     return result
+
+
+def _leave_archived_courses() -> int:
+    """An archived course leaves the assignments: its rules end and its open assignments are
+    withdrawn (completed ones stay). Answers how many were withdrawn."""
+    archived = select(Course.id).where(Course.archived.is_(True))
+    for rule in db.session.execute(
+        select(AssignmentRule).where(AssignmentRule.active.is_(True), AssignmentRule.course_id.in_(archived))
+    ).scalars():
+        rule.active = False
+    return _withdraw(select(Assignment).where(Assignment.open_key.is_not(None), Assignment.course_id.in_(archived)))
 
 
 def _withdraw_outside_scope(rule: AssignmentRule) -> int:

@@ -19,11 +19,18 @@ PROGRESS_FROM_COURSES = 10  # a bar for a handful of courses would only flicker
 @courses_cli.command("sync")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--check", is_flag=True, help="Only validate the courses; write nothing.")
-def sync(directory: Path | None, check: bool) -> None:
+@click.option(
+    "--archive-missing",
+    is_flag=True,
+    help="Archive the courses whose folder is gone from DIRECTORY (without it they are only reported).",
+)
+def sync(directory: Path | None, check: bool, archive_missing: bool) -> None:
     """Validate every course in DIRECTORY (default: courses/) and import or update it.
 
     Problems are printed as path:line: message. Exits with 1 when any course has errors;
-    the courses without errors are imported all the same, each one whole.
+    the courses without errors are imported all the same, each one whole. A course whose folder
+    has disappeared is reported, and archived only with --archive-missing (it leaves the
+    catalogue and open assignments; completions and certificates stay).
     """
     directory = directory or PROJECT_ROOT / "courses"
     if not directory.is_dir():
@@ -38,6 +45,7 @@ def sync(directory: Path | None, check: bool) -> None:
         result = sync_courses(folders, check=check)
     for problem in result.sorted_problems():
         click.echo(str(problem), err=True)
+    _report_missing(directory, archive=archive_missing and not check)
     if check:
         db.session.rollback()
     else:
@@ -45,3 +53,15 @@ def sync(directory: Path | None, check: bool) -> None:
     click.echo(result.summary() + (" (checked only, nothing written)" if check else ""))
     if result.failed:
         raise SystemExit(1)
+
+
+def _report_missing(directory: Path, archive: bool) -> None:
+    from lms.catalog.importer import archive as archive_courses
+    from lms.catalog.importer import missing_courses
+
+    missing = missing_courses(directory)
+    for course in missing:
+        what = "archived" if archive else "still published: archive it with --archive-missing"
+        click.echo(f"{course.source_path}:1: warning: the course folder is gone; the course is {what}", err=True)
+    if archive and missing:
+        archive_courses(missing)

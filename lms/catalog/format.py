@@ -32,7 +32,8 @@ COURSE_KEYS = {
     "final_check",
 }
 VARIANT_KEYS = {"title", "summary"}
-LESSON_KEYS = {"title", "draw"}
+LESSON_KEYS = {"id", "title", "draw"}
+LESSON_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 QUIZ_KEYS = {"question", "answers", "explanation", "type", "shuffle"}
 QUESTION_TYPES = ("single", "multiple")
 LANGUAGES = ("de", "en")
@@ -70,6 +71,7 @@ class LessonSource:
     questions: list[QuestionSource]
     draw: int | None = None  # questions asked per attempt; None: all of them
     words: int = 0  # of the text, for the derived duration
+    uid: str | None = None  # front matter `id`: the lesson stays the same lesson when its file is renamed
 
     @property
     def asked(self) -> int:
@@ -199,6 +201,7 @@ class _CourseReader:
         self.media: dict[str, MediaSource] = {}
         self.lines: dict[str, list[str]] = {}  # of each Markdown file, to find an image's line
         self.intro_words = 0
+        self.lesson_ids: dict[str, dict[str, str]] = {}  # folder (course or variant) → id → file
         self.duration_line = self.final_check_line = 1
 
     def where(self, name: str) -> str:
@@ -605,8 +608,29 @@ class _CourseReader:
             body_html=self.render(markdown_text, name, document.body_first_line),
             content_hash=hashlib.sha256(self.files[name]).hexdigest(),
             draw=self.draw(meta, where, len(body.quizzes)),
+            uid=self.lesson_id(meta, where),
             words=word_count(markdown_text),
         )
+
+    def lesson_id(self, meta: LineMap, where: str) -> str | None:
+        """The lesson's stable id (optional): lowercase letters, digits and single hyphens."""
+        value = meta.get("id")
+        if value is None:
+            return None
+        text = _scalar_text(value)
+        if not LESSON_ID.fullmatch(text) or len(text) > 40:
+            self.problems.error(
+                where,
+                meta.line_of("id"),
+                "'id' must be lowercase letters a-z, digits and single hyphens, at most 40 characters",
+            )
+            return None
+        if text in self.lesson_ids.setdefault(where.rsplit("/", 2)[-2], {}):
+            first = self.lesson_ids[where.rsplit("/", 2)[-2]][text]
+            self.problems.error(where, meta.line_of("id"), f"the id '{text}' is already the id of {first}")
+            return None
+        self.lesson_ids[where.rsplit("/", 2)[-2]][text] = where.rsplit("/", 1)[-1]
+        return text
 
     def draw(self, meta: LineMap, where: str, questions: int) -> int | None:
         """How many of the lesson's questions an attempt asks (a pool: more questions than that,

@@ -43,6 +43,27 @@ class SyncResult:
         return sorted(self.problems, key=lambda problem: (problem.path, problem.line))  # stable: same line keeps order
 
 
+def missing_courses(directory: Path) -> list[Course]:
+    """Published courses imported from a folder of `directory` that is no longer there."""
+    present = {folder.name for folder in course_folders(directory)}
+    inside = {_source_path(directory / "x").rsplit("/", 1)[0]}  # how source paths of this directory start
+    courses = db.session.execute(select(Course).where(Course.archived.is_(False)).order_by(Course.slug)).scalars()
+    return [
+        course
+        for course in courses
+        if course.source_path and course.source_path.rsplit("/", 1)[0] in inside and course.slug not in present
+    ]
+
+
+def archive(courses: Iterable[Course]) -> None:
+    """Take the courses out of the catalogue (and, with the next assignments sync, out of open
+    assignments); completions and certificates stay valid and visible to their owners."""
+    for course in courses:
+        course.archived = True
+        course.updated_at = utcnow()
+    db.session.flush()
+
+
 def course_folders(directory: Path) -> list[Path]:
     """The course folders of `directory`: its sub-folders, hidden ones skipped."""
     return sorted(path for path in Path(directory).iterdir() if path.is_dir() and not path.name.startswith("."))
@@ -218,15 +239,39 @@ def _sync_lessons(course: Course, source: CourseSource) -> None:
 
 
 def _lessons(existing_lessons: list[Lesson], items, variant: str) -> list[Lesson]:
-    existing = {lesson.key: lesson for lesson in existing_lessons}
     lessons = []
+    renamed = []
     for position, item in enumerate(items, start=1):
-        lesson = existing.get(item.key) or Lesson(key=item.key, variant=variant)
+        lesson = _same_lesson(existing_lessons, item)
+        if lesson is None or lesson in lessons:
+            lesson = Lesson(key=item.key, variant=variant)
+        elif lesson.key != item.key:
+            renamed.append((lesson, item.key))
+        lesson.uid = item.uid
         lesson.position, lesson.title = position, item.title
         lesson.body_html, lesson.content_hash, lesson.draw = item.body_html, item.content_hash, item.draw
         _sync_questions(lesson, item.questions)
         lessons.append(lesson)
+    if renamed:  # two files may have swapped names: free the old keys first (they are unique)
+        for lesson, _key in renamed:
+            lesson.key = f"~{lesson.id}"
+        db.session.flush()
+        for lesson, key in renamed:
+            lesson.key = key
     return lessons
+
+
+def _same_lesson(existing: list[Lesson], item) -> Lesson | None:
+    """The stored lesson a file is: the one with its `id`, else the one of its file name (unless
+    that one carries another id)."""
+    if item.uid:
+        same = next((lesson for lesson in existing if lesson.uid == item.uid), None)
+        if same is not None:
+            return same
+    by_name = next((lesson for lesson in existing if lesson.key == item.key), None)
+    if by_name is not None and item.uid and by_name.uid not in (None, item.uid):
+        return None
+    return by_name
 
 
 def _sync_variants(course: Course, source: CourseSource) -> None:

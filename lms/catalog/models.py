@@ -124,6 +124,8 @@ class Lesson(Model):
     body_html: Mapped[str] = mapped_column(Text, default="")
     content_hash: Mapped[str] = mapped_column(String(64))
     draw: Mapped[int | None] = mapped_column(Integer)  # questions asked per attempt; None: all
+    # The author's stable id (front matter `id`): a renamed or moved file is still this lesson.
+    uid: Mapped[str | None] = mapped_column(String(40))
 
     course: Mapped[Course] = relationship(back_populates="lessons", overlaps="variant_lessons")
 

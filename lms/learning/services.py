@@ -25,9 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from lms.catalog import outline
-from lms.catalog.models import Course, Lesson, QuizQuestion
-from lms.catalog.outline import CourseOutline, LessonOutline, QuestionOutline
-from lms.catalog.services import published_courses, with_card_data
+from lms.catalog.models import Course, Lesson
+from lms.catalog.outline import CourseOutline, LessonOutline
 from lms.common.dates import add_months, as_utc, utcnow
 from lms.extensions import db
 from lms.learning import attempts
@@ -56,10 +55,11 @@ class LearnerCourse:
     completion: Completion | None
 
 
-def open_course(user: User, slug: str) -> LearnerCourse | None:
+def open_course(user: User, slug: str, archived_too: bool = False) -> LearnerCourse | None:
     """One statement for the current version and the learner's latest completion; the course's
-    lessons, questions and competences come from the outline cache."""
-    row = db.session.execute(_open_course_statement(), {"user_id": user.id, "slug": slug}).one_or_none()
+    lessons, questions and competences come from the outline cache. An archived course is found
+    only with `archived_too` (a certificate stays visible to its owner)."""
+    row = db.session.execute(_open_course_statement(archived_too), {"user_id": user.id, "slug": slug}).one_or_none()
     if row is None:
         return None
     courses = outline.outlines([outline.key_of(row)])
@@ -70,15 +70,16 @@ def open_course(user: User, slug: str) -> LearnerCourse | None:
 
 
 @functools.cache
-def _open_course_statement() -> Select:
+def _open_course_statement(archived_too: bool) -> Select:
     user_id = bindparam("user_id", type_=Integer)
-    return (
+    statement = (
         select(*outline.key_columns(), Completion)
         .outerjoin(Completion, and_(Completion.course_id == Course.id, Completion.user_id == user_id))
-        .where(Course.slug == bindparam("slug"), Course.archived.is_(False))
+        .where(Course.slug == bindparam("slug"))
         .order_by(Completion.sequence.desc())
         .limit(1)
     )
+    return statement if archived_too else statement.where(Course.archived.is_(False))
 
 
 # --- reading progress ----------------------------------------------------------------------------
@@ -384,45 +385,6 @@ def restart_course(user: User, opened: LearnerCourse) -> None:
     db.session.flush()
 
 
-# --- figures for trainers (aggregates only) ---------------------------------------------------
-
-
-@dataclass
-class CourseFigures:
-    course: Course
-    lessons: int
-    questions: int
-    learners_started: int
-    completions: int
-
-
-def course_figures() -> list[CourseFigures]:
-    """Per course: size, and how many people started and completed it (aggregates only)."""
-    own = Lesson.variant == ""  # a variant's lessons are the same lessons, rewritten
-    lessons = dict(
-        db.session.execute(select(Lesson.course_id, func.count(Lesson.id)).where(own).group_by(Lesson.course_id)).all()
-    )
-    questions = dict(
-        db.session.execute(
-            select(Lesson.course_id, func.count(QuizQuestion.id))
-            .join(QuizQuestion)
-            .where(own)
-            .group_by(Lesson.course_id)
-        ).all()
-    )
-    started = dict(db.session.execute(select(Enrollment.course_id, func.count()).group_by(Enrollment.course_id)).all())
-    completed = dict(
-        db.session.execute(
-            select(Completion.course_id, func.count(func.distinct(Completion.user_id))).group_by(Completion.course_id)
-        ).all()
-    )
-    courses = db.session.execute(with_card_data(published_courses().order_by(Course.title))).scalars()
-    return [
-        CourseFigures(c, lessons.get(c.id, 0), questions.get(c.id, 0), started.get(c.id, 0), completed.get(c.id, 0))
-        for c in courses
-    ]
-
-
 # --- variants (e.g. Einfache Sprache) --------------------------------------------------------
 
 
@@ -445,57 +407,3 @@ def choose_variant(user: User, course: CourseOutline, code: str) -> None:
     else:
         choice.variant = code
     db.session.flush()
-
-
-# --- which questions work (for course authors; aggregates only) ---------------------------------
-
-
-@dataclass
-class QuestionFigure:
-    """How one question fared in submitted attempts. `shown` is False for fewer learners than
-    the smallest group the staff council allows: then no figure is given."""
-
-    question: QuestionOutline
-    lesson_title: str
-    learners: int
-    answered: int = 0
-    right: int = 0
-    picks: list[int] = field(default_factory=list)  # per answer as written: how often it was chosen
-    shown: bool = False
-
-    @property
-    def right_percent(self) -> int:
-        return round(100 * self.right / self.answered) if self.answered else 0
-
-
-def question_figures(course: CourseOutline, min_group: int) -> list[QuestionFigure]:
-    """Per question of the course and its variants: share answered right and how often each
-    option was picked, over all submitted attempts; two statements."""
-    lessons = [(lesson, lesson.title) for lesson in course.lessons]
-    lessons += [
-        (lesson, f"{lesson.title} ({variant.code})") for variant in course.variants for lesson in variant.lessons
-    ]
-    figures = {
-        question.id: QuestionFigure(question, title, 0, picks=[0] * len(question.answers))
-        for lesson, title in lessons
-        for question in lesson.questions
-    }
-    learners: dict[int, set[int]] = {question_id: set() for question_id in figures}
-    statement = select(QuizAttempt.user_id, QuizAttempt.answers).where(QuizAttempt.course_id == course.id)
-    for user_id, answers in db.session.execute(statement):
-        for item in answers:
-            figure = figures.get(item.get("question"))
-            if figure is None:
-                continue
-            learners[figure.question.id].add(user_id)
-            figure.answered += 1
-            figure.right += bool(item.get("right"))
-            for index in item.get("chosen", []):
-                if 0 <= index < len(figure.picks):
-                    figure.picks[index] += 1
-    for question_id, figure in figures.items():
-        figure.learners = len(learners[question_id])
-        figure.shown = figure.learners >= min_group
-        if not figure.shown:
-            figure.answered, figure.right, figure.picks = 0, 0, []
-    return list(figures.values())

@@ -1,5 +1,7 @@
 """The learner's pages: My learning, a course, a lesson with its quiz, the certificate."""
 
+from datetime import timedelta
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -7,11 +9,21 @@ from lms.catalog.rules import variant_label
 from lms.common.access import roles_required, signed_in
 from lms.common.vocabulary import Role
 from lms.extensions import db
-from lms.i18n import _
-from lms.learning import attempts, services
+from lms.i18n import _, ngettext
+from lms.learning import attempts, figures, services
 
 bp = Blueprint("learning", __name__)
 bp.add_app_template_global(variant_label, "variant_label")
+
+
+@bp.app_template_global("duration_text")
+def duration_text(span: timedelta) -> str:
+    """A span of time in the reader's language, to the hour or day (for trainers' medians)."""
+    if span < timedelta(hours=1):
+        return ngettext("%(num)d minute", "%(num)d minutes", max(1, round(span.total_seconds() / 60)))
+    if span < timedelta(days=2):
+        return ngettext("%(num)d hour", "%(num)d hours", round(span.total_seconds() / 3600))
+    return ngettext("%(num)d day", "%(num)d days", span.days)
 
 
 def _course_or_404(slug: str) -> services.LearnerCourse:
@@ -255,7 +267,7 @@ def restart(slug: str):
 @bp.get("/courses/<slug>/certificate")
 @signed_in
 def certificate(slug: str):
-    opened = _course_or_404(slug)
+    opened = services.open_course(current_user, slug, archived_too=True) or abort(404)
     if opened.completion is None:
         abort(404)
     return render_template(
@@ -271,7 +283,7 @@ def certificate(slug: str):
 def trainer_courses():
     return render_template(
         "learning/trainer_courses.html",
-        figures=services.course_figures(),
+        figures=figures.course_figures(current_app.config["PRIVACY_MIN_GROUP_SIZE"]),
         min_group=current_app.config["PRIVACY_MIN_GROUP_SIZE"],
     )
 
@@ -284,6 +296,6 @@ def question_figures(slug: str):
     return render_template(
         "learning/question_figures.html",
         course=opened.course,
-        figures=services.question_figures(opened.course, min_group),
+        figures=figures.question_figures(opened.course, min_group),
         min_group=min_group,
     )
