@@ -12,12 +12,44 @@ from sqlalchemy.orm import selectinload
 from lms.catalog.models import Course, Lesson
 from lms.common.dates import add_months, utcnow
 from lms.extensions import db
-from lms.learning.models import Completion, Enrollment, LessonProgress, QuizResponse
+from lms.learning.models import Completion, Enrollment, LessonProgress, QuizAttempt, QuizResponse
 from lms.people.models import User
 
 # The demo employee's own courses, by slug (falls back to the first courses found).
 EMPLOYEE_COMPLETED = "phishing-erkennen"
 EMPLOYEE_IN_PROGRESS = "passwoerter-und-2fa"
+
+
+def _attempts(user: User, course: Course, lesson: Lesson, when, rng: random.Random) -> None:
+    """The quiz attempts behind a lesson done: sometimes a failed one (one question answered with
+    its first wrong option), then a passed one; each a fresh draw, as a learner gets them. They
+    give the trainers' per-question figures something to show."""
+    asked = min(lesson.draw or len(lesson.questions), len(lesson.questions))
+    failed_first = rng.random() < 0.3 and any(
+        not q.correct_indexes >= {0} or len(q.answers) > 1 for q in lesson.questions
+    )
+    for number, passed in enumerate([False, True] if failed_first else [True], start=1):
+        answers = []
+        for index, question in enumerate(rng.sample(lesson.questions, asked)):
+            right = passed or index > 0
+            wrong = next((i for i in range(len(question.answers)) if i not in question.correct_indexes), None)
+            chosen = sorted(question.correct_indexes) if right or wrong is None else [wrong]
+            answers.append({"question": question.id, "chosen": chosen, "right": right or wrong is None})
+        score = (100 * sum(1 for answer in answers if answer["right"])) // len(answers)
+        db.session.add(
+            QuizAttempt(
+                user_id=user.id,
+                course_id=course.id,
+                lesson_key=lesson.key,
+                number=number,
+                variant="",
+                course_version=course.version,
+                answers=answers,
+                score_percent=score,
+                passed=score >= course.pass_score,
+                submitted_at=when,
+            )
+        )
 
 
 def _record(user: User, course: Course, lessons_done: int, completed_days_ago: int | None, rng: random.Random):
@@ -33,6 +65,8 @@ def _record(user: User, course: Course, lessons_done: int, completed_days_ago: i
     )
     for lesson in course.lessons[:lessons_done]:
         db.session.add(LessonProgress(user_id=user.id, lesson_id=lesson.id, completed_at=started))
+        if lesson.questions:
+            _attempts(user, course, lesson, started, rng)
         for question in lesson.questions:
             chosen = sorted(question.correct_indexes)
             db.session.add(
