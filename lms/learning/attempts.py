@@ -165,6 +165,26 @@ def feedback(attempt: QuizAttempt, course: CourseOutline, solution: bool) -> Fee
     return Feedback(attempt, items, solution)
 
 
+@dataclass(frozen=True)
+class QuizView:
+    """What the quiz section of a page shows: the last attempt's feedback, if it still concerns
+    the learner, and the next attempt's questions (none once the quiz is passed)."""
+
+    quiz: Quiz
+    number: int  # of the next attempt
+    feedback: Feedback | None
+    asked: tuple[AskedQuestion, ...] | None
+
+
+def quiz_view(user: User, quiz: Quiz, passed: bool) -> QuizView:
+    past = history(user, quiz.course, quiz.lesson_key)
+    last, shown = past.last, None
+    if last is not None and (passed or not last.passed):  # a pass before a restart is history
+        shown = feedback(last, quiz.course, solution_shown(past, passed))
+    asked = None if passed else draw(user, quiz, past.next_number)
+    return QuizView(quiz, past.next_number, shown, asked)
+
+
 # --- submitting -------------------------------------------------------------------------------
 
 

@@ -389,7 +389,10 @@ def restart_course(user: User, opened: LearnerCourse) -> None:
 
 
 def chosen_variant(user: User, course: CourseOutline) -> str:
-    """The variant the learner chose for this course ("" for the course as written)."""
+    """The variant the learner chose for this course ("" for the course as written; no query for
+    a course without variants)."""
+    if not course.variants:
+        return ""
     code = db.session.scalar(
         select(VariantChoice.variant).where(VariantChoice.user_id == user.id, VariantChoice.course_id == course.id)
     )

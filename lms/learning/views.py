@@ -53,7 +53,7 @@ def course(slug: str):
         (lesson for lesson in course.lessons if lesson.id not in state.done_lesson_ids),
         course.lessons[0] if course.lessons else None,
     )
-    code = services.chosen_variant(current_user, course) if course.variants else ""
+    code = services.chosen_variant(current_user, course)
     return render_template(
         "learning/course.html",
         course=course,
@@ -87,7 +87,7 @@ def lesson(slug: str, key: str):
 
 def _render_lesson(opened, position, chosen=None, missing=(), status=200):
     course = opened.course
-    code = services.chosen_variant(current_user, course) if course.variants else ""
+    code = services.chosen_variant(current_user, course)
     lesson = course.lessons_in(code)[position]
     state = services.course_state(current_user, opened)
     done = course.lessons[position].id in state.done_lesson_ids
@@ -101,31 +101,11 @@ def _render_lesson(opened, position, chosen=None, missing=(), status=200):
         position=position,
         previous=course.lessons_in(code)[position - 1] if position > 0 else None,
         next=course.lessons_in(code)[position + 1] if position + 1 < len(course.lessons) else None,
-        quiz=_quiz_view(course, lesson, done) if lesson.questions else None,
+        quiz=attempts.quiz_view(current_user, attempts.lesson_quiz(course, lesson), done) if lesson.questions else None,
         chosen=chosen or {},
         missing=set(missing),
         completed=services.is_valid(state.completion),
     ), status
-
-
-def _quiz_view(course, lesson, passed: bool) -> dict:
-    return _attempt_view(attempts.lesson_quiz(course, lesson), course, passed)
-
-
-def _attempt_view(quiz: attempts.Quiz, course, passed: bool) -> dict:
-    """The last attempt's feedback (if it still concerns the learner) and the next attempt's draw."""
-    history = attempts.history(current_user, course, quiz.lesson_key)
-    last = history.last
-    feedback = None
-    if last is not None and (passed or not last.passed):  # a pass before a restart is history
-        feedback = attempts.feedback(last, course, attempts.solution_shown(history, passed))
-    return {
-        "quiz": quiz,
-        "number": history.next_number,
-        "feedback": feedback,
-        "asked": None if passed else attempts.draw(current_user, quiz, history.next_number),
-        "attempts": len(history.attempts),
-    }
 
 
 def _after_progress(course, completion):
@@ -179,7 +159,7 @@ def submit_quiz(slug: str, key: str):
     opened = _course_or_404(slug)
     course = opened.course
     position = _lesson_index_or_404(course, key)
-    code = services.chosen_variant(current_user, course) if course.variants else ""
+    code = services.chosen_variant(current_user, course)
     lesson = course.lessons_in(code)[position]
     if not lesson.questions:
         abort(404)
@@ -218,11 +198,11 @@ def _render_final_check(opened, chosen=None, missing=(), status=200):
     course = opened.course
     if not course.has_final_check:
         abort(404)
-    code = services.chosen_variant(current_user, course) if course.variants else ""
+    code = services.chosen_variant(current_user, course)
     state = services.course_state(current_user, opened)
     completed = services.is_valid(state.completion)
     ready = services.all_lessons_done(current_user, opened, state)
-    view = _attempt_view(attempts.final_check(course, code), course, completed) if ready else None
+    view = attempts.quiz_view(current_user, attempts.final_check(course, code), completed) if ready else None
     return render_template(
         "learning/final_check.html",
         course=course,
@@ -241,7 +221,7 @@ def submit_final_check(slug: str):
     course = opened.course
     if not course.has_final_check:
         abort(404)
-    code = services.chosen_variant(current_user, course) if course.variants else ""
+    code = services.chosen_variant(current_user, course)
     page = url_for(".final_check", slug=slug)
     return _submit(
         opened, attempts.final_check(course, code), page, lambda **shown: _render_final_check(opened, **shown)
