@@ -49,7 +49,8 @@ def test_seed_refuses_a_weak_password(app, database):
 
 
 def test_seed_gives_learning_and_competence_data(app, database, digcomp, make_course):
-    from lms.learning.models import Completion, Enrollment
+    from lms.catalog.models import QuizQuestion
+    from lms.learning.models import Completion, Enrollment, LessonProgress, QuizAttempt
     from lms.learning.services import my_learning
     from lms.skills.models import Assessment
     from lms.targets.models import JobRoleTarget
@@ -62,6 +63,12 @@ def test_seed_gives_learning_and_competence_data(app, database, digcomp, make_co
     assert len(view.completed) == 1 and len(view.in_progress) == 1
     assert db.session.scalar(select(func.count()).select_from(Completion)) > 20
     assert db.session.scalar(select(func.count(func.distinct(Enrollment.user_id)))) > 40
+    # Every lesson done with a quiz has the attempts behind it; some failed first.
+    attempts = db.session.execute(select(QuizAttempt.lesson_key, QuizAttempt.passed)).all()
+    assert attempts and any(not passed for _key, passed in attempts)
+    with_quiz = select(QuizQuestion.lesson_id)
+    done_with_quiz = select(func.count()).select_from(LessonProgress).where(LessonProgress.lesson_id.in_(with_quiz))
+    assert sum(1 for _key, passed in attempts if passed) == db.session.scalar(done_with_quiz)  # one pass each
     assert db.session.scalar(select(func.count(func.distinct(JobRoleTarget.job_role_id)))) == 12
     assert db.session.scalar(select(func.count(func.distinct(Assessment.user_id)))) >= 80
 

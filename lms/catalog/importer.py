@@ -46,12 +46,12 @@ class SyncResult:
 def missing_courses(directory: Path) -> list[Course]:
     """Published courses imported from a folder of `directory` that is no longer there."""
     present = {folder.name for folder in course_folders(directory)}
-    inside = {_source_path(directory / "x").rsplit("/", 1)[0]}  # how source paths of this directory start
+    inside = _source_path(directory / "x").rsplit("/", 1)[0]  # its courses' source paths, without the slug
     courses = db.session.execute(select(Course).where(Course.archived.is_(False)).order_by(Course.slug)).scalars()
     return [
         course
         for course in courses
-        if course.source_path and course.source_path.rsplit("/", 1)[0] in inside and course.slug not in present
+        if course.source_path and course.source_path.rsplit("/", 1)[0] == inside and course.slug not in present
     ]
 
 

@@ -87,13 +87,11 @@ def _times_to_complete() -> dict[int, list[timedelta]]:
 def _where_learners_stop() -> dict[int, Counter]:
     """Per course: for each learner who started it and never completed it, the title of the first
     lesson they have not done. Three statements, for all courses."""
-    never_completed = select(Completion.id).where(
+    completed = select(Completion.id).where(
         Completion.user_id == Enrollment.user_id, Completion.course_id == Enrollment.course_id
     )
-    learners = db.session.execute(
-        select(Enrollment.user_id, Enrollment.course_id).where(~never_completed.exists())
-    ).all()
-    not_completing = select(Enrollment.user_id).where(~never_completed.exists())
+    learners = db.session.execute(select(Enrollment.user_id, Enrollment.course_id).where(~completed.exists())).all()
+    not_completing = select(Enrollment.user_id).where(~completed.exists())
     done = set(
         db.session.execute(
             select(LessonProgress.user_id, LessonProgress.lesson_id).where(LessonProgress.user_id.in_(not_completing))
@@ -134,7 +132,7 @@ class QuestionFigure:
 
 def question_figures(course: CourseOutline, min_group: int) -> list[QuestionFigure]:
     """Per question of the course and its variants: share answered right and how often each
-    option was picked, over all submitted attempts; two statements."""
+    option was picked, over all submitted attempts; one statement (the questions come from the course outline)."""
     lessons = [(lesson, lesson.title) for lesson in course.lessons]
     lessons += [
         (lesson, f"{lesson.title} ({variant.code})") for variant in course.variants for lesson in variant.lessons
