@@ -46,6 +46,7 @@ def _trust_proxies(app: Flask) -> None:
 def _init_extensions(app: Flask) -> None:
     from lms import models  # noqa: F401  (every model registered before Alembic looks)
     from lms.auth.session_loader import init_login
+    from lms.common.uploads import allow_larger_requests
     from lms.extensions import LazyGroup, Migrations, babel, configure_sqlite, csrf, db
     from lms.i18n import select_locale
 
@@ -54,6 +55,7 @@ def _init_extensions(app: Flask) -> None:
         configure_sqlite(db.engine)
     app.extensions["migrate"] = Migrations(db, str(PROJECT_ROOT / "migrations"))
     app.cli.add_command(LazyGroup("db", "flask_migrate.cli:db", help="Database migrations (Alembic)."))
+    app.before_request(allow_larger_requests)  # registered first: the CSRF check reads the form
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     init_login(app)
@@ -66,6 +68,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.assignments.views import bp as assignments_bp
     from lms.assignments.views import my_assignments_section
     from lms.auth.views import bp as auth_bp
+    from lms.authoring.views import bp as authoring_bp
     from lms.catalog.views import bp as catalog_bp
     from lms.common.access import access_refused
     from lms.common.sections import register_section
@@ -102,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
         notifications_bp,
         assignments_bp,
         compliance_bp,
+        authoring_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -110,6 +114,7 @@ def _register_commands(app: Flask) -> None:
     from lms.assignments.cli import assignments_cli
     from lms.assignments.reminder_cli import reminders_cli
     from lms.assignments.report_cli import report as compliance_report
+    from lms.authoring.cli import owner as course_owner
     from lms.catalog.cli import courses_cli
     from lms.demo.cli import demo_cli
     from lms.frameworks.cli import load_framework
@@ -125,6 +130,7 @@ def _register_commands(app: Flask) -> None:
     for command in (load_framework, targets_cli, snapshot):
         skills_cli.add_command(command)
     assignments_cli.add_command(compliance_report)
+    courses_cli.add_command(course_owner)
     groups = (people_cli, skills_cli, courses_cli, assignments_cli, reminders_cli, notifications_cli, audit_cli)
     for group in (*groups, demo_cli, scheduler_cli):
         app.cli.add_command(group)

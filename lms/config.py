@@ -182,6 +182,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "PRIVACY_MIN_GROUP_SIZE": _int("LMS_MIN_GROUP_SIZE", 5),
         # Failed quiz attempts after which the full solution is shown (docs/course-format.md).
         "QUIZ_SOLUTION_AFTER_ATTEMPTS": _int("LMS_QUIZ_SOLUTION_AFTER_ATTEMPTS", 3),
+        "COURSE_REVIEW_REQUIRED": _bool("LMS_COURSE_REVIEW_REQUIRED", False),
         # What managers see of their people: "levels" or "compliance-only" (docs/competences.md).
         "MANAGER_VISIBILITY": os.environ.get("LMS_MANAGER_VISIBILITY", ManagerVisibility.LEVELS),
         # Assignments and reminders (docs/reminders.md).

@@ -36,7 +36,8 @@ MENU = (
     MenuItem("gaps.overview", _l("Gap overview"), (Role.HR,)),
     MenuItem("targets.index", _l("Targets"), (Role.HR,)),
     MenuItem("people.hr_overview", _l("HR overview"), (Role.HR,)),
-    MenuItem("learning.trainer_courses", _l("Courses"), (Role.TRAINER,)),
+    MenuItem("learning.trainer_courses", _l("My courses"), (Role.TRAINER,)),
+    MenuItem("authoring.index", _l("Course editor"), (Role.TRAINER, Role.ADMIN)),
     MenuItem("admin.dashboard", _l("Administration"), (Role.ADMIN,)),
     MenuItem("privacy.audit_log", _l("Audit log"), (Role.DPO,)),
 )
@@ -124,7 +125,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(413)
     def request_too_large(_error):
-        limit_kib = (app.config.get("MAX_CONTENT_LENGTH") or 0) // 1024
+        limit_kib = (request.max_content_length or 0) // 1024
         return error_page(
             413,
             _l("Request too large"),

@@ -288,7 +288,7 @@ def sync(today: date, recertification_lead_days: int | None = None) -> SyncResul
     """Bring every assignment up to date (the daily job does this before any reminder)."""
     result = SyncResult()
     result.completed = close_met_assignments()
-    result.withdrawn += _leave_archived_courses()
+    result.withdrawn += leave_archived_courses()
     rules = db.session.execute(select(AssignmentRule).where(AssignmentRule.active.is_(True))).scalars().all()
     for rule in rules:
         result.withdrawn += _withdraw_outside_scope(rule)
@@ -300,7 +300,7 @@ def sync(today: date, recertification_lead_days: int | None = None) -> SyncResul
     return result
 
 
-def _leave_archived_courses() -> int:
+def leave_archived_courses() -> int:
     """An archived course leaves the assignments: its rules end and its open assignments are
     withdrawn (completed ones stay). Answers how many were withdrawn."""
     archived = select(Course.id).where(Course.archived.is_(True))

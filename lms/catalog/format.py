@@ -149,7 +149,7 @@ def content_hash(files: dict[str, bytes | None]) -> str:
 NOT_LESSONS = {"course.md", "SOURCES.md"}
 
 
-def _is_lesson(name: str) -> bool:
+def is_lesson_file(name: str) -> bool:
     return name.endswith(".md") and "/" not in name and name not in NOT_LESSONS
 
 
@@ -212,7 +212,7 @@ class _CourseReader:
         self.check_slug()
         self.check_links_stay_inside()
         self.read_media_and_warn_of_other_files()
-        lesson_names = [name for name in self.files if _is_lesson(name)]
+        lesson_names = [name for name in self.files if is_lesson_file(name)]
         lessons = [self.lesson(name) for name in lesson_names]
         if "course.md" not in self.files:
             self.problems.error(self.shown, 1, "course folder has no course.md")
@@ -261,7 +261,11 @@ class _CourseReader:
                 media = check_media(name, data, self.where(name), self.problems)
                 if media:
                     self.media[media.path] = media
-            elif name.rsplit("/", 1)[-1] not in NOT_LESSONS and not _is_lesson(name) and not self.is_variant_file(name):
+            elif (
+                name.rsplit("/", 1)[-1] not in NOT_LESSONS
+                and not is_lesson_file(name)
+                and not self.is_variant_file(name)
+            ):
                 self.problems.warn(
                     self.where(name), 1, "ignored: not a lesson (*.md beside course.md) and not an image in media/"
                 )

@@ -14,14 +14,26 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
+from lms.catalog.drafts import replace_draft_files
 from lms.catalog.format import CourseSource, FrameworkInfo, content_hash, display_path, parse_course, read_course_files
-from lms.catalog.models import Course, CourseCompetence, CourseMedia, CourseTag, CourseVariant, Lesson, QuizQuestion
+from lms.catalog.models import (
+    Course,
+    CourseCompetence,
+    CourseDraft,
+    CourseMedia,
+    CourseTag,
+    CourseVariant,
+    Lesson,
+    QuizQuestion,
+)
+from lms.catalog.versions import record_version
 from lms.common.dates import utcnow
 from lms.common.sourcefile import Problem, Problems
+from lms.common.vocabulary import VersionOrigin
 from lms.config import PROJECT_ROOT
 from lms.extensions import db
 from lms.frameworks.models import Competence, ProficiencyLevel
@@ -34,10 +46,13 @@ class SyncResult:
     updated: int = 0
     unchanged: int = 0
     failed: int = 0
+    kept: int = 0  # edited in the browser since the folder was last synced: not overwritten
     problems: list[Problem] = field(default_factory=list)
 
     def summary(self) -> str:
-        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, {self.failed} with errors"
+        counts = f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+        kept = f", {self.kept} kept as edited in the browser" if self.kept else ""
+        return f"{counts}, {self.failed} with errors{kept}"
 
     def sorted_problems(self) -> list[Problem]:
         return sorted(self.problems, key=lambda problem: (problem.path, problem.line))  # stable: same line keeps order
@@ -119,25 +134,70 @@ def _parsed(
     return parsed
 
 
-def sync_directory(directory: Path, *, check: bool = False) -> SyncResult:
-    return sync_courses(course_folders(directory), check=check)
+def sync_directory(directory: Path, *, check: bool = False, force: bool = False) -> SyncResult:
+    return sync_courses(course_folders(directory), check=check, force=force)
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """What the sync compares a folder with."""
+
+    content_hash: str
+    files_hash: str | None  # the folder's hash when it was last synced
+    draft_hash: str | None  # the browser draft's, if there is one
+
+    @property
+    def edited_in_browser(self) -> bool:
+        """Published or drafted in the browser since the folder was last synced."""
+        return self.content_hash != self.files_hash or not self.draft_clean
+
+    @property
+    def has_clean_draft(self) -> bool:
+        return self.draft_hash is not None and self.draft_clean
+
+    @property
+    def draft_clean(self) -> bool:
+        """No draft, or one without edits of its own."""
+        return self.draft_hash in (None, self.content_hash)
+
+
+def _stored_courses() -> dict[str, _Stored]:
+    rows = db.session.execute(
+        select(Course.slug, Course.content_hash, Course.files_hash, CourseDraft.content_hash).outerjoin(
+            CourseDraft, CourseDraft.course_id == Course.id
+        )
+    ).all()
+    return {slug: _Stored(content, files, draft) for slug, content, files, draft in rows}
 
 
 def sync_courses(
-    folders: Iterable[Path], *, check: bool = False, on_progress: Callable[[Path], None] | None = None
+    folders: Iterable[Path],
+    *,
+    check: bool = False,
+    force: bool = False,
+    on_progress: Callable[[Path], None] | None = None,
 ) -> SyncResult:
     """Validate each course folder and create or update its course (only validate with `check`).
 
     Outside `check`, a folder whose content hash matches the stored course is skipped unparsed.
+    A course edited in the browser since its folder was last synced is not overwritten (and the
+    sync says so), unless `force` (docs/authoring.md, "Files and the browser").
     """
     result = SyncResult()
-    stored = dict(db.session.execute(select(Course.slug, Course.content_hash)).all())
+    stored = _stored_courses()
     framework = None  # looked up once, and only when some course has to be parsed
     for folder in folders:
         files = read_course_files(folder)
         digest = content_hash(files)
-        if not check and stored.get(folder.name) == digest:
+        known = stored.get(folder.name)
+        same = known is not None and known.content_hash == digest
+        if same and not check:
             result.unchanged += 1
+            if known is not None and known.files_hash != digest:  # the browser's version, exported into the folder
+                _mark_in_step(folder.name, digest)
+        elif known is not None and not same and known.edited_in_browser and not force:
+            result.kept += 1
+            result.problems.append(_kept_problem(folder, known, digest))
         else:
             framework = framework or framework_info()
             source, problems = _parsed(folder, files, digest, framework)
@@ -145,22 +205,48 @@ def sync_courses(
             if source is None:
                 result.failed += 1
             elif check:
-                status = (
-                    "created"
-                    if folder.name not in stored
-                    else ("unchanged" if stored[folder.name] == digest else "updated")
-                )
+                status = "created" if known is None else ("unchanged" if same else "updated")
                 setattr(result, status, getattr(result, status) + 1)
             else:
-                _write_or_report(source, folder, result)
+                refresh_draft = known is not None and known.has_clean_draft
+                _write_or_report(source, folder, files, result, refresh_draft=refresh_draft)
         if on_progress:
             on_progress(folder)
     return result
 
 
-def _write_or_report(source: CourseSource, folder: Path, result: SyncResult) -> None:
+def _kept_problem(folder: Path, known: _Stored, digest: str) -> Problem:
+    where = display_path(folder / "course.md")
+    if digest == known.files_hash:
+        return Problem(
+            where,
+            1,
+            f"warning: course '{folder.name}' was edited in the browser since this folder was synced; "
+            "the browser's version stays (export it with `flask courses export` to update the folder)",
+        )
+    return Problem(
+        where,
+        1,
+        f"warning: course '{folder.name}' changed both here and in the browser; not overwritten: export the "
+        "browser's version (`flask courses export`) and merge, or replace it with this folder using --force",
+    )
+
+
+def _mark_in_step(slug: str, digest: str) -> None:
+    db.session.execute(update(Course).where(Course.slug == slug).values(files_hash=digest))
+
+
+def _write_or_report(
+    source: CourseSource, folder: Path, files: dict[str, bytes | None], result: SyncResult, *, refresh_draft: bool
+) -> None:
     try:
         status = write_course(source, _source_path(folder))
+        course = db.session.execute(select(Course).where(Course.slug == source.slug)).scalar_one()
+        course.files_hash = source.content_hash
+        readable = {name: data for name, data in files.items() if data is not None}
+        record_version(course, readable, VersionOrigin.FILES, note=f"{display_path(folder)}")
+        if refresh_draft:
+            _refresh_draft(course, readable)
     except SQLAlchemyError as error:  # the savepoint is rolled back: nothing of this course was written
         result.problems.append(
             Problem(
@@ -170,6 +256,12 @@ def _write_or_report(source: CourseSource, folder: Path, result: SyncResult) -> 
         result.failed += 1
         return
     setattr(result, status, getattr(result, status) + 1)
+
+
+def _refresh_draft(course: Course, files: dict[str, bytes]) -> None:
+    """A browser draft without edits of its own follows the folder's new content."""
+    draft = db.session.execute(select(CourseDraft).where(CourseDraft.course_id == course.id)).scalar_one()
+    replace_draft_files(draft, files)
 
 
 def _source_path(folder: Path) -> str:
@@ -266,6 +358,8 @@ def _same_lesson(existing: list[Lesson], item) -> Lesson | None:
     that one carries another id)."""
     if item.uid:
         same = next((lesson for lesson in existing if lesson.uid == item.uid), None)
+        # A lesson without an id gets one (the editor writes it) that is its file name until then.
+        same = same or next((lesson for lesson in existing if lesson.uid is None and lesson.key == item.uid), None)
         if same is not None:
             return same
     by_name = next((lesson for lesson in existing if lesson.key == item.key), None)

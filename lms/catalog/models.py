@@ -43,6 +43,9 @@ class Course(Model):
     version: Mapped[int] = mapped_column(Integer, default=1)
     content_hash: Mapped[str] = mapped_column(String(64))
     source_path: Mapped[str | None] = mapped_column(String(500))
+    # The content hash of the course's folder as `courses sync` last saw it: when the folder still
+    # has it but the course moved on, the newer edits were made in the browser (docs/authoring.md).
+    files_hash: Mapped[str | None] = mapped_column(String(64))
     archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[timestamp] = mapped_column(default=utcnow, server_default=func.now())
     updated_at: Mapped[timestamp] = mapped_column(default=utcnow, server_default=func.now())
@@ -174,3 +177,68 @@ class CourseMedia(Model):
     content_type: Mapped[str] = mapped_column(String(100))
     sha256: Mapped[str] = mapped_column(String(64))
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CourseVersion(Model):
+    """A published state of a course: its folder's files (a zip, as exported), who published it,
+    when, why, and who approved it. Completions name the version they were earned on."""
+
+    __tablename__ = "course_versions"
+    __table_args__ = (UniqueConstraint("course_id", "number"),)
+
+    id: Mapped[intpk]
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    origin: Mapped[str] = mapped_column(String(10))  # a VersionOrigin
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    change_note: Mapped[str] = mapped_column(String(1000), default="")
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[timestamp] = mapped_column(default=utcnow, server_default=func.now())
+    files_zip: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+
+
+class CourseDraft(Model):
+    """A course's working copy in the browser (its folder's files, as `files`) and its authoring
+    record: owners and a pending review. A course edited only as files has none until someone
+    opens it in the editor or an admin names its owners."""
+
+    __tablename__ = "course_drafts"
+
+    id: Mapped[intpk]
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), unique=True)
+    content_hash: Mapped[str] = mapped_column(String(64))  # of `files`, as lms.catalog.format.content_hash
+    updated_at: Mapped[timestamp] = mapped_column(default=utcnow, server_default=func.now())
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # A request for the four-eyes review: the draft as it was then (its hash) and the note.
+    review_hash: Mapped[str | None] = mapped_column(String(64))
+    review_note: Mapped[str | None] = mapped_column(String(1000))
+    review_requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    files: Mapped[list[CourseDraftFile]] = relationship(
+        cascade="all, delete-orphan", order_by="CourseDraftFile.path", back_populates="draft"
+    )
+    owners: Mapped[list[CourseOwner]] = relationship(cascade="all, delete-orphan", order_by="CourseOwner.user_id")
+    course: Mapped[Course | None] = relationship()
+
+
+class CourseDraftFile(Model):
+    """One file of a draft's folder (`course.md`, `01-….md`, `media/….png`)."""
+
+    __tablename__ = "course_draft_files"
+
+    draft_id: Mapped[int] = mapped_column(ForeignKey("course_drafts.id", ondelete="CASCADE"), primary_key=True)
+    path: Mapped[str] = mapped_column(String(300), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))  # the form's guard against a stale save
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+    draft: Mapped[CourseDraft] = relationship(back_populates="files")
+
+
+class CourseOwner(Model):
+    __tablename__ = "course_owners"
+
+    draft_id: Mapped[int] = mapped_column(ForeignKey("course_drafts.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # a CourseOwnership

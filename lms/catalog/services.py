@@ -10,7 +10,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from lms.catalog import outline
-from lms.catalog.models import Course, CourseCompetence, CourseMedia
+from lms.catalog.models import Course, CourseCompetence, CourseDraft, CourseMedia, CourseOwner
 from lms.catalog.outline import CourseOutline
 from lms.extensions import db
 
@@ -111,3 +111,13 @@ def media_file(slug: str, path: str) -> CourseMedia | None:
     return db.session.execute(
         select(CourseMedia).join(Course).where(Course.slug == slug, CourseMedia.path == path)
     ).scalar_one_or_none()
+
+
+def owned_course_ids(user_id: int) -> set[int]:
+    """The published courses a person owns or co-owns (lms.authoring names them)."""
+    course_ids = db.session.execute(
+        select(CourseDraft.course_id)
+        .join(CourseOwner, CourseOwner.draft_id == CourseDraft.id)
+        .where(CourseOwner.user_id == user_id)
+    ).scalars()
+    return {course_id for course_id in course_ids if course_id is not None}

@@ -243,3 +243,37 @@ _STATUS_LABELS = {
     AssignmentStatus.EXEMPTED: _l("exempted"),
     AssignmentStatus.WITHDRAWN: _l("withdrawn"),
 }
+
+
+class VersionOrigin(StrEnum):
+    """Where a published course version came from."""
+
+    FILES = "files"  # `flask courses sync` from a folder
+    BROWSER = "browser"  # published from the editor (typed, restored or uploaded as a zip)
+
+    @property
+    def label(self) -> str:
+        return str(_ORIGIN_LABELS[self])
+
+
+_ORIGIN_LABELS = {
+    VersionOrigin.FILES: _l("Imported from files"),
+    VersionOrigin.BROWSER: _l("Published in the browser"),
+}
+
+
+class CourseOwnership(StrEnum):
+    """How a trainer holds a course: the owner manages co-owners; both edit and publish."""
+
+    OWNER = "owner"
+    CO_OWNER = "co_owner"
+
+    @property
+    def label(self) -> str:
+        return str(_OWNERSHIP_LABELS[self])
+
+
+_OWNERSHIP_LABELS = {
+    CourseOwnership.OWNER: _l("Owner"),
+    CourseOwnership.CO_OWNER: _l("Co-owner"),
+}

@@ -135,3 +135,6 @@ FAMILY_NAMES = [
     "Keller",
     "Große",
 ]
+
+# The shipped courses the demo trainer owns (an admin names owners of imported courses).
+TRAINER_COURSES = ("phishing-erkennen", "passwoerter-und-2fa", "videokonferenzen", "e-akte-grundlagen")

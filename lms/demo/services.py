@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from lms.auth import services as auth_services
-from lms.common.vocabulary import Role
+from lms.authoring import services as authoring
+from lms.common.vocabulary import CourseOwnership, Role
 from lms.demo import data
 from lms.demo.audit import seed_audit
 from lms.demo.learning import seed_learning
@@ -124,4 +125,17 @@ def seed(password: str | None = None, rng_seed: int = 2026) -> list[DemoLogin]:
         take_snapshot()  # this month's figures, so the gap overview's trend starts today
     by_key = {login.role: next(u for u in employees if u.email == login.email) for login in logins}
     seed_audit(by_key, employees)
+    _name_course_owners(by_key["trainer"])
     return logins
+
+
+def _name_course_owners(trainer: User) -> None:
+    """The demo trainer owns some shipped courses, so the course editor and the trainer page have
+    something to show (imported courses have no owner until an admin names one)."""
+    for slug in data.TRAINER_COURSES:
+        try:
+            space = authoring.workspace(slug)
+        except authoring.FilesUnavailable:
+            continue
+        if space is not None:
+            authoring.set_owner(space, trainer.id, CourseOwnership.OWNER)

@@ -34,9 +34,10 @@ class CourseFigures:
     left_unfinished: tuple[str, int] | None = None  # the lesson most often next when learners stopped
 
 
-def course_figures(min_group: int) -> list[CourseFigures]:
-    """Per course: size; how many people started and completed it; the median time from starting
-    to completing; and where those who have not completed it stop (aggregates only)."""
+def course_figures(min_group: int, course_ids: set[int] | None = None) -> list[CourseFigures]:
+    """Per course (all, or those of `course_ids`): size; how many people started and completed it;
+    the median time from starting to completing; and where those who have not completed it stop
+    (aggregates only)."""
     own = Lesson.variant == ""  # a variant's lessons are the same lessons, rewritten
     lessons = dict(
         db.session.execute(select(Lesson.course_id, func.count(Lesson.id)).where(own).group_by(Lesson.course_id)).all()
@@ -55,7 +56,10 @@ def course_figures(min_group: int) -> list[CourseFigures]:
             select(Completion.course_id, func.count(func.distinct(Completion.user_id))).group_by(Completion.course_id)
         ).all()
     )
-    courses = db.session.execute(with_card_data(published_courses().order_by(Course.title))).scalars()
+    statement = published_courses().order_by(Course.title)
+    if course_ids is not None:
+        statement = statement.where(Course.id.in_(course_ids or {-1}))
+    courses = db.session.execute(with_card_data(statement)).scalars()
     durations, stops = _times_to_complete(), _where_learners_stop()
     figures = []
     for c in courses:

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 
 from lms.catalog.rules import variant_label
+from lms.catalog.services import owned_course_ids
 from lms.common.access import roles_required, signed_in
 from lms.common.vocabulary import Role
 from lms.extensions import db
@@ -259,12 +260,15 @@ def certificate(slug: str):
 
 
 @bp.get("/trainer/")
-@roles_required(Role.TRAINER)
+@roles_required(Role.TRAINER, Role.ADMIN)
 def trainer_courses():
+    """Figures of the courses a trainer owns or co-owns; an administrator sees all courses."""
+    own = None if current_user.has_role(Role.ADMIN) else owned_course_ids(current_user.id)
     return render_template(
         "learning/trainer_courses.html",
-        figures=figures.course_figures(current_app.config["PRIVACY_MIN_GROUP_SIZE"]),
+        figures=figures.course_figures(current_app.config["PRIVACY_MIN_GROUP_SIZE"], own),
         min_group=current_app.config["PRIVACY_MIN_GROUP_SIZE"],
+        all_courses=own is None,
     )
 
 

@@ -1,0 +1,1 @@
+"""Courses written and maintained in the browser: drafts, versions, review, owners, zip round trip."""
