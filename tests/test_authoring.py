@@ -499,3 +499,15 @@ def test_an_owner_archives_a_course_and_completions_stay(client, digcomp, traine
     assert db.session.scalar(select(func.count()).select_from(Completion)) == 1
     assert post(client, page + "archive", {"archive": "0"}, page=page).status_code == 302
     assert not course_row().archived
+
+
+@pytest.mark.parametrize("quiz", ["? [a]\n: b", "date: 2001-02-30", "{text: [unclosed"])
+def test_a_quiz_block_python_cannot_read_is_reported_not_a_crash(client, digcomp, trainer, quiz):
+    refs = ready_course(client)
+    assert save_lesson(client, refs[0], f"Text.\n\n```quiz\n{quiz}\n```").status_code == 302
+    page = client.get(f"/authoring/{SLUG}/")
+    assert page.status_code == 200 and "invalid YAML" in page.get_data(as_text=True)
+    editor = client.get(f"/authoring/{SLUG}/lessons/{refs[0]}")
+    assert editor.status_code == 200
+    publish(client)
+    assert course_row() is None

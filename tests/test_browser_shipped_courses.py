@@ -96,8 +96,13 @@ def test_a_learner_switches_to_einfache_sprache_and_back_and_a_trainer_sees_the_
     page.get_by_role("button", name="Den Kurs in der Originalfassung lesen").click()
     assert page.get_by_role("heading", level=1).inner_text() == written
 
-    # The same person as a trainer: which questions work (no figures for fewer than 5 learners).
+    # The same person as a trainer who owns the course: which questions work (no figures for
+    # fewer than 5 learners).
+    from lms.authoring.services import set_owner, workspace
+    from lms.common.vocabulary import CourseOwnership
+
     db.session.add(UserRole(user_id=learner.id, role="trainer"))
+    set_owner(workspace("digitale-grundlagen"), learner.id, CourseOwnership.OWNER)
     db.session.commit()
     page.goto("/trainer/")
     page.get_by_role("link", name="Welche Fragen funktionieren").first.click()

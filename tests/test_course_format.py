@@ -569,3 +569,18 @@ def test_the_shipped_svgs_pass_the_svg_check():
     for path in sorted(Path(PROJECT_ROOT, "courses").glob("*/media/*.svg")):
         problems = Problems()
         assert check_media(f"media/{path.name}", path.read_bytes(), str(path), problems) is not None, problems.items
+
+
+@pytest.mark.parametrize(
+    "yaml_text",
+    ["? [a]\n: b", "{[a]: 1}", "date: 2001-02-30", "n: " + "9" * 5000],
+    ids=["list as key", "list as flow key", "impossible date", "huge integer"],
+)
+@pytest.mark.parametrize("where", ["front matter", "quiz"])
+def test_yaml_that_python_cannot_hold_is_an_error_not_a_crash(tmp_path, yaml_text, where):
+    """YAML accepts these; building them in Python raises. Typed into the editor, they must not crash it."""
+    body = f"Text\n\n```quiz\n{yaml_text}\n```\n" if where == "quiz" else "Text\n"
+    front = yaml_text if where == "front matter" else 'title: "Lektion"'
+    course, messages = parse(make_course(tmp_path, {"01-erste.md": lesson(body, front)}))
+    assert course is None
+    assert any("01-erste.md:" in message and "invalid YAML" in message for message in messages), messages

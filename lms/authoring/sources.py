@@ -68,8 +68,8 @@ def read_lesson(data: bytes, name: str = "lesson.md") -> LessonFile:
     for _index, quiz_text in parts.quizzes:
         try:
             loaded = yaml.safe_load(quiz_text)
-        except yaml.YAMLError:
-            loaded = None
+        except (yaml.YAMLError, TypeError, ValueError, OverflowError, RecursionError):
+            loaded = None  # kept as its text; the content check names the error
         questions.append(loaded if isinstance(loaded, dict) else {"raw": quiz_text})
     return LessonFile(meta=meta, body=_tidy(markdown), questions=questions)
 

@@ -141,6 +141,11 @@ def load_yaml(text: str, path, problems: Problems, first_line: int = 1):
     except yaml.YAMLError as error:
         problems.error(path, first_line, f"invalid YAML: {error}")
         return None
+    except (TypeError, ValueError, OverflowError) as error:
+        # Raised while building values YAML accepts but Python cannot hold: a list as a key, a
+        # date that does not exist (2001-02-30), an integer of thousands of digits.
+        problems.error(path, first_line, f"invalid YAML: a value cannot be read ({error.__class__.__name__})")
+        return None
     return _shift_lines(data, first_line - 1)
 
 
