@@ -266,12 +266,13 @@ def _on_postgresql(item) -> bool:
 def pytest_collection_modifyitems(config, items):
     """Browser journeys run against SQLite only: what they add to the other tests — pages in a real
     browser, keyboard use, the accessibility check — does not depend on the database, and the
-    database's part of each page is tested on both backends without a browser. This keeps the
+    database's part of each page is tested on both backends without a browser. Tests marked
+    `database_free` use the app only for its translations, and run once too. This keeps the
     suite within its time budget (README: `make test` under 3 minutes, `.ci/run` under 5)."""
     kept, dropped = [], []
     for item in items:
-        browser_on_postgresql = _on_postgresql(item) and "page" in getattr(item, "fixturenames", ())
-        (dropped if browser_on_postgresql else kept).append(item)
+        once = "page" in getattr(item, "fixturenames", ()) or item.get_closest_marker("database_free")
+        (dropped if once and _on_postgresql(item) else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept

@@ -12,7 +12,7 @@ PASSWORD = "Rathaus-Demo-2026"
 EVERYONE = {"Mein Lernen", "Kurskatalog", "Meine Kompetenzen"}
 
 HOMES = {
-    "admin": ("/admin/", "Administration", {"Administration"}),
+    "admin": ("/admin/", "Administration", {"Administration", "Kurseditor"}),
     "hr": (
         "/hr/",
         "Personalübersicht",
@@ -26,7 +26,7 @@ HOMES = {
         },
     ),
     "manager": ("/team/", "Mein Team", {"Mein Team", "Kompetenzmatrix", "Kurszuweisungen", "Pflichtschulungen"}),
-    "trainer": ("/trainer/", "Kurse", {"Kurse"}),
+    "trainer": ("/trainer/", "Meine Kurse", {"Meine Kurse", "Kurseditor"}),
     "employee": ("/learning/", "Mein Lernen", set()),
 }
 

@@ -8,6 +8,7 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flask_babel import get_locale
 from markupsafe import Markup
 
 from lms.assignments.services import leave_archived_courses
@@ -16,12 +17,13 @@ from lms.authoring.services import FieldError, Workspace, ensure_draft
 from lms.authoring.sources import read_lesson
 from lms.catalog.bundle import read_course_zip, zip_course
 from lms.catalog.drafts import replace_draft_files
-from lms.catalog.format import CourseSource, parse_course
-from lms.catalog.importer import archive, framework_info, write_course
+from lms.catalog.format import CourseSource, content_hash
+from lms.catalog.importer import archive, framework_info, parsed_course, write_course
 from lms.catalog.markdown import course_image_url, render_markdown
 from lms.catalog.models import Course, CourseDraft, CourseOwner, CourseVersion
+from lms.catalog.outline import LruCache
 from lms.catalog.versions import record_version, version, version_files
-from lms.common.sourcefile import Problem, Problems
+from lms.common.sourcefile import Problem
 from lms.common.vocabulary import CourseOwnership, VersionOrigin
 from lms.extensions import db
 from lms.i18n import _
@@ -49,14 +51,29 @@ class CheckReport:
 
 
 def check(space: Workspace) -> CheckReport:
-    problems = Problems()
-    source = parse_course(Path(space.slug), dict(space.files), framework_info(), problems)
+    """The format's problems and the content check of the draft; both are remembered per
+    process for the same files (the course page shows them on every visit)."""
+    files: dict[str, bytes | None] = dict(space.files)
+    digest = content_hash(files)
+    source, problems = parsed_course(Path(space.slug), files, digest, framework_info())
     prefix = f"{space.slug}/"
     found = [
         Problem(problem.path.removeprefix(prefix), problem.line, problem.message, problem.warning)
-        for problem in problems.items
+        for problem in problems
     ]
-    return CheckReport(found, check_course(space.files), source)
+    return CheckReport(found, _findings(digest, space.files), source)
+
+
+_FINDINGS: LruCache[tuple[str, str], list[Finding]] = LruCache(limit=32)
+
+
+def _findings(digest: str, files: dict[str, bytes]) -> list[Finding]:
+    key = (digest, str(get_locale()))  # the messages are in the reader's language
+    found = _FINDINGS.get(key)
+    if found is None:
+        found = check_course(files)
+        _FINDINGS.put_many({key: found})
+    return list(found)
 
 
 def publish(space: Workspace, user, note: str, *, approved_by_id: int | None = None) -> CourseVersion:

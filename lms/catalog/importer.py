@@ -105,7 +105,7 @@ _PARSED_LIMIT = 64
 _PARSED_LOCK = threading.Lock()
 
 
-def _parsed(
+def parsed_course(
     folder: Path, files: dict[str, bytes | None], digest: str, framework: FrameworkInfo
 ) -> tuple[CourseSource | None, tuple[Problem, ...]]:
     """`parse_course`, remembered per process for the same bytes, framework and working directory
@@ -200,7 +200,7 @@ def sync_courses(
             result.problems.append(_kept_problem(folder, known, digest))
         else:
             framework = framework or framework_info()
-            source, problems = _parsed(folder, files, digest, framework)
+            source, problems = parsed_course(folder, files, digest, framework)
             result.problems.extend(problems)
             if source is None:
                 result.failed += 1

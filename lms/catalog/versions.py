@@ -10,6 +10,7 @@ from sqlalchemy import select
 from lms.catalog.bundle import read_course_zip, zip_course
 from lms.catalog.format import content_hash, read_course_files
 from lms.catalog.models import Course, CourseVersion
+from lms.catalog.outline import LruCache
 from lms.config import PROJECT_ROOT
 from lms.extensions import db
 
@@ -60,8 +61,17 @@ def latest_version(course_id: int) -> CourseVersion | None:
     ).scalar_one_or_none()
 
 
+_FILES: LruCache[tuple[int, str], dict[str, bytes]] = LruCache(limit=16)
+
+
 def version_files(version: CourseVersion) -> dict[str, bytes]:
-    return read_course_zip(version.files_zip)[1]
+    """The version's files; kept per process by content (the editor reads them on every page)."""
+    key = (version.id, version.content_hash)
+    files = _FILES.get(key)
+    if files is None:
+        files = read_course_zip(version.files_zip)[1]
+        _FILES.put_many({key: files})
+    return dict(files)
 
 
 def published_files(course: Course) -> dict[str, bytes] | None:
