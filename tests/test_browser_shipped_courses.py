@@ -102,7 +102,7 @@ def test_a_learner_switches_to_einfache_sprache_and_back_and_a_trainer_sees_the_
     from lms.common.vocabulary import CourseOwnership
 
     db.session.add(UserRole(user_id=learner.id, role="trainer"))
-    set_owner(workspace("digitale-grundlagen"), learner.id, CourseOwnership.OWNER)
+    set_owner(workspace("digitale-grundlagen"), learner, CourseOwnership.OWNER, actor=None)
     db.session.commit()
     page.goto("/trainer/")
     page.get_by_role("link", name="Welche Fragen funktionieren").first.click()

@@ -34,6 +34,6 @@ def owner(slug: str, email: str, co_owner: bool, remove: bool) -> None:
     if space is None:
         raise click.ClickException(f"{slug}: no such course")
     kind = None if remove else (CourseOwnership.CO_OWNER if co_owner else CourseOwnership.OWNER)
-    set_owner(space, person.id, kind)
+    set_owner(space, person, kind, actor=None)
     db.session.commit()
     click.echo(f"{slug}: {person.email} {'removed' if kind is None else kind.value}")

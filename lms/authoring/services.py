@@ -35,9 +35,11 @@ from lms.catalog.media import check_media
 from lms.catalog.models import Course, CourseDraft, CourseOwner
 from lms.catalog.versions import published_files
 from lms.common.sourcefile import Problems
-from lms.common.vocabulary import CourseOwnership
+from lms.common.vocabulary import AuditAction, AuditField, CourseOwnership
 from lms.extensions import db
 from lms.i18n import _
+from lms.people.models import User
+from lms.privacy import services as privacy
 
 
 class FieldError(Exception):
@@ -373,11 +375,16 @@ def delete_image(space: Workspace, user, path: str) -> None:
 # -- owners
 
 
-def set_owner(space: Workspace, user_id: int, kind: CourseOwnership | None) -> None:
-    """Name a person owner or co-owner of the course, or (kind None) remove them."""
+def set_owner(
+    space: Workspace, person: User, kind: CourseOwnership | None, *, actor: User | None, ip_address: str | None = None
+) -> None:
+    """Name a person owner or co-owner of the course, or (kind None) remove them; audited, as
+    a change of who may edit (`actor` None: the operator on the command line)."""
     draft = ensure_draft(space)
-    rows = [row for row in draft.owners if row.user_id != user_id]
+    rows = [row for row in draft.owners if row.user_id != person.id]
     if kind is not None:
-        rows.append(CourseOwner(user_id=user_id, kind=kind))
+        rows.append(CourseOwner(user_id=person.id, kind=kind))
     draft.owners = rows
     db.session.flush()
+    context = {AuditField.COURSE: space.slug, AuditField.ROLE: kind.value if kind else "removed"}
+    privacy.record_event(actor, AuditAction.SET_COURSE_OWNER, person, context, ip_address)

@@ -677,7 +677,9 @@ def owners(slug: str):
         kind == CourseOwnership.OWNER or access.ownership(person, space.draft) == CourseOwnership.OWNER
     ):
         abort(403)  # an owner names co-owners; owners are named by admins
-    services.set_owner(space, person.id, None if remove else CourseOwnership(kind))
+    services.set_owner(
+        space, person, None if remove else CourseOwnership(kind), actor=current_user, ip_address=request.remote_addr
+    )
     db.session.commit()
     return _back(slug, "#owners")
 

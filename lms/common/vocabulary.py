@@ -73,6 +73,7 @@ class AuditAction(StrEnum):
     VIEW_COMPLIANCE = "view_compliance"
     EXPORT_COMPLIANCE = "export_compliance"
     VIEW_OUTBOX = "view_outbox"
+    SET_COURSE_OWNER = "set_course_owner"
 
     @property
     def label(self) -> str:
@@ -106,6 +107,7 @@ _ACTION_LABELS = {
     AuditAction.VIEW_COMPLIANCE: _l("viewed the status of mandatory trainings"),
     AuditAction.EXPORT_COMPLIANCE: _l("exported the compliance report"),
     AuditAction.VIEW_OUTBOX: _l("read mails in the outbox"),
+    AuditAction.SET_COURSE_OWNER: _l("named or removed an owner of a course"),
 }
 
 

@@ -138,4 +138,4 @@ def _name_course_owners(trainer: User) -> None:
         except authoring.FilesUnavailable:
             continue
         if space is not None:
-            authoring.set_owner(space, trainer.id, CourseOwnership.OWNER)
+            authoring.set_owner(space, trainer, CourseOwnership.OWNER, actor=None)

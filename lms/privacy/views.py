@@ -8,7 +8,7 @@ from flask_login import current_user
 from lms.common import exports
 from lms.common.access import roles_required
 from lms.common.text import reveal_control_characters
-from lms.common.vocabulary import AuditAction, AuditField, AuditReason, Role
+from lms.common.vocabulary import AuditAction, AuditField, AuditReason, CourseOwnership, Role
 from lms.extensions import db
 from lms.i18n import _
 from lms.people.models import User
@@ -37,6 +37,10 @@ def audit_value_text(key: str, value: Any) -> str:
         return AuditReason(value).label
     if key == AuditField.ROLE and value in set(Role):
         return Role(value).label
+    if key == AuditField.ROLE and value in set(CourseOwnership):
+        return CourseOwnership(value).label
+    if key == AuditField.ROLE and value == "removed":
+        return _("removed")
     if isinstance(value, dict):
         return "; ".join(f"{name}: {audit_value_text('', item)}" for name, item in sorted(value.items()))
     if isinstance(value, list):
