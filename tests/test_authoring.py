@@ -349,12 +349,7 @@ def test_four_eyes_a_second_trainer_approves_and_is_recorded(app, client, digcom
         assert response.status_code == 302
         assert post(client, f"/authoring/{SLUG}/approve", {}, page=f"/authoring/{SLUG}/").status_code == 403
         reviewer = make_user(roles=["trainer"])
-        become(reviewer)
-        assert client.get(f"/authoring/{SLUG}/").status_code == 404  # not published: only its authors see it
-        become(trainer)
-        colleague_page = f"/authoring/{SLUG}/"
-        post(client, colleague_page + "owners", {"user_id": reviewer.id, "kind": "co_owner"}, page=colleague_page)
-        become(reviewer)
+        become(reviewer)  # not an owner: a new course's draft is theirs to read once a review is asked
         assert post(client, f"/authoring/{SLUG}/approve", {}, page=f"/authoring/{SLUG}/").status_code == 302
     finally:
         app.config["COURSE_REVIEW_REQUIRED"] = False
@@ -526,3 +521,15 @@ def test_naming_an_owner_is_audited_with_the_course(client, digcomp, make_user, 
         (admin.id, colleague.id, SLUG, "co_owner"),
         (admin.id, colleague.id, SLUG, "removed"),
     ]
+
+
+def test_a_draft_whose_short_name_was_taken_by_files_meanwhile_is_not_published_over_it(
+    app, client, digcomp, trainer, tmp_path
+):
+    ready_course(client)
+    files = {"course.md": b"---\ntitle: Aus Dateien\nsummary: Kurz.\n---\n", "01-a.md": b"# A\n\nText.\n"}
+    write_course_folder(SLUG, files, tmp_path / "courses")
+    assert app.test_cli_runner().invoke(args=["courses", "sync", str(tmp_path / "courses")]).exit_code == 0
+    publish(client)
+    course = course_row()
+    assert (course.title, course.version) == ("Aus Dateien", 1)

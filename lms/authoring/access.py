@@ -43,6 +43,12 @@ def may_manage_owners(user, draft: CourseDraft | None) -> bool:
 
 def may_approve(user, draft: CourseDraft | None) -> bool:
     """The four-eyes review: a trainer (or admin) other than who asked for it and who last edited."""
-    if draft is None or draft.review_hash is None or not user.has_role(*AUTHORS):
+    if not may_review(user, draft):
         return False
+    assert draft is not None
     return user.id not in (draft.review_requested_by_id, draft.updated_by_id)
+
+
+def may_review(user, draft: CourseDraft | None) -> bool:
+    """A trainer may read a draft someone asked to have reviewed, even of an unpublished course."""
+    return draft is not None and draft.review_hash is not None and user.has_role(*AUTHORS)

@@ -87,6 +87,9 @@ def publish(space: Workspace, user, note: str, *, approved_by_id: int | None = N
     if report.blocking or report.source is None:
         raise FieldError("note", _("The content check found errors. Correct them, then publish."))
     draft = ensure_draft(space)
+    if draft.course_id is None and space.course is not None:
+        # Its short name was taken by a course synced from files since the draft was begun.
+        raise FieldError("note", _("A course with this short name exists already. Choose another one."))
     author_id = draft.review_requested_by_id if approved_by_id else user.id
     write_course(report.source, space.course.source_path if space.course else None)
     course = db.session.execute(db.select(Course).where(Course.slug == space.slug)).scalar_one()

@@ -117,6 +117,13 @@ def workspace(slug: str) -> Workspace | None:
     return Workspace(slug, course, None, files)
 
 
+def workspace_without_files(slug: str) -> Workspace:
+    """A published course whose files are not stored (imported before versions were kept), to
+    be given files by a zip import."""
+    course = db.session.execute(select(Course).where(Course.slug == slug)).scalar_one()
+    return Workspace(slug, course, None, {})
+
+
 def ensure_draft(space: Workspace) -> CourseDraft:
     """The draft to write into, begun from the published files on the first edit."""
     if space.draft is None:

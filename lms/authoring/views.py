@@ -49,8 +49,10 @@ def _readable(slug: str) -> services.Workspace:
         abort(404)
     if space is None:
         abort(404)
-    if space.course is None and not access.may_edit(current_user, space.draft):
-        abort(404)  # an unpublished course is its authors' until it is published
+    if space.course is None and not (
+        access.may_edit(current_user, space.draft) or access.may_review(current_user, space.draft)
+    ):
+        abort(404)  # an unpublished course is its authors' (and, once asked, its reviewers') until published
     return space
 
 
@@ -146,9 +148,7 @@ def _importable(slug: str) -> services.Workspace | None:
     try:
         space = services.workspace(slug)
     except services.FilesUnavailable:
-        space = None
-        if db.session.execute(select(Course.id).where(Course.slug == slug)).first():
-            abort(403 if not current_user.has_role(Role.ADMIN) else 404)
+        space = services.workspace_without_files(slug)  # the zip brings them
     if space is not None and not access.may_edit(current_user, space.draft):
         abort(403)
     return space
