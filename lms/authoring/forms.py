@@ -5,7 +5,7 @@ errors next to their fields."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     FieldList,
@@ -19,7 +19,7 @@ from wtforms import (
 )
 from wtforms import Form as PlainForm
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from lms.common.forms import optional_int
 from lms.i18n import _l
@@ -119,11 +119,16 @@ class QuestionForm(FlaskForm):
 
 
 class ImageForm(FlaskForm):
-    image = FileField(_l("Image (PNG, JPEG or WebP, at most 2 MB)"))
+    image = FileField(
+        _l("Image (PNG, JPEG or WebP, at most 2 MB)"), validators=[FileRequired(message=_l("Choose an image file."))]
+    )
     alt = StringField(
         _l("Alt text"),
         filters=[_strip],
-        validators=[Length(max=300)],
+        validators=[
+            InputRequired(message=_l("Describe the image for people who cannot see it (alt text).")),
+            Length(max=300),
+        ],
         description=_l("What the image shows, for people who cannot see it."),
     )
     lesson = SelectField(_l("Insert into lesson"), validate_choice=False)
@@ -140,7 +145,7 @@ class PublishForm(FlaskForm):
 
 
 class ImportForm(FlaskForm):
-    archive = FileField(_l("Zip file of a course folder"))
+    archive = FileField(_l("Zip file of a course folder"), validators=[FileRequired(message=_l("Choose a zip file."))])
     replace = BooleanField(_l("Replace the unpublished changes of the course's draft"))
 
 

@@ -196,10 +196,14 @@ def _owners(space: services.Workspace) -> list[tuple[User, CourseOwnership]]:
 
 def _image_form(space: services.Workspace) -> ImageForm:
     form = ImageForm(formdata=None)
-    form.lesson.choices = [SelectChoice("", _("None (I insert it myself)"))] + [
+    form.lesson.choices = _lesson_choices(space)
+    return form
+
+
+def _lesson_choices(space: services.Workspace) -> list[SelectChoice]:
+    return [SelectChoice("", _("None (I insert it myself)"))] + [
         SelectChoice(key_of(path), lesson.title or key_of(path)) for path, lesson in space.lessons()
     ]
-    return form
 
 
 def _owner_form() -> OwnerForm:
@@ -460,11 +464,9 @@ def delete_question(slug: str, ref: str, index: int):
 def add_image(slug: str):
     space = _editable(slug)
     form = ImageForm()
-    form.lesson.choices = [SelectChoice("", "")] + [
-        SelectChoice(key_of(path), "") for path in services.lesson_paths_of(space)
-    ]
-    upload = form.image.data
-    if form.validate() and upload:
+    form.lesson.choices = _lesson_choices(space)
+    if form.validate():
+        upload = form.image.data
         lesson_path = space.lesson_path(form.lesson.data) if form.lesson.data else None
         try:
             path = services.add_image(
@@ -476,8 +478,6 @@ def add_image(slug: str):
             db.session.commit()
             flash(_("The image %(name)s was added to the draft.", name=path), "success")
             return _back(slug, "#images")
-    elif not upload:
-        attach_errors(form, {"image": _("Choose an image file.")})
     return render_template("authoring/image.html", space=space, form=form), 400
 
 

@@ -27,6 +27,9 @@
       })
       .catch(function () { /* the preview button still works */ });
   }
+  if (!preview.querySelector(".lesson-body")) {
+    refresh(); // the preview of the saved text, at once
+  }
   textarea.addEventListener("input", function () {
     clearTimeout(timer);
     timer = setTimeout(refresh, 600);
