@@ -20,6 +20,10 @@ INSTANCE_DIR = Path(os.environ.get("LMS_INSTANCE_DIR", PROJECT_ROOT / "instance"
 ENVIRONMENTS = ("development", "production", "testing")
 
 
+# No group figure is shown for fewer people than this, whatever a town configures (issue 13).
+MIN_GROUP_SIZE_FLOOR = 5
+
+
 class ConfigError(RuntimeError):
     """The environment does not describe a runnable configuration."""
 
@@ -203,6 +207,10 @@ def load_config(overrides: dict | None = None) -> dict:
         raise ConfigError(f"LMS_MANAGER_VISIBILITY must be one of {', '.join(ManagerVisibility)}")
     config["MANAGER_VISIBILITY"] = ManagerVisibility(config["MANAGER_VISIBILITY"])
     _check_mail_settings(config)  # mail (lms.notifications)
+    if config["PRIVACY_MIN_GROUP_SIZE"] < MIN_GROUP_SIZE_FLOOR:
+        raise ConfigError(
+            f"LMS_MIN_GROUP_SIZE must be at least {MIN_GROUP_SIZE_FLOOR}: a smaller group's figures tell about its members"
+        )
     if config["TRUSTED_PROXIES"] < 0:
         raise ConfigError("LMS_TRUSTED_PROXIES must be 0 (no proxy) or the number of proxies in front of the app")
     if config["ONE_TIME_PASSWORD_HOURS"] < 1:

@@ -101,3 +101,13 @@ def test_production_cookies_are_secure(monkeypatch):
 def test_unknown_environment_is_refused():
     with pytest.raises(ConfigError):
         load_config({"LMS_ENV": "staging"})
+
+
+@pytest.mark.parametrize("value, refused", [("4", True), ("1", True), ("5", False), ("12", False)])
+def test_a_minimum_group_size_below_five_is_refused(monkeypatch, value, refused):
+    monkeypatch.setenv("LMS_MIN_GROUP_SIZE", value)
+    if refused:
+        with pytest.raises(ConfigError, match="LMS_MIN_GROUP_SIZE must be at least 5"):
+            load_config({"LMS_ENV": "testing"})
+    else:
+        assert load_config({"LMS_ENV": "testing"})["PRIVACY_MIN_GROUP_SIZE"] == int(value)
