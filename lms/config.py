@@ -209,7 +209,8 @@ def load_config(overrides: dict | None = None) -> dict:
     _check_mail_settings(config)  # mail (lms.notifications)
     if config["PRIVACY_MIN_GROUP_SIZE"] < MIN_GROUP_SIZE_FLOOR:
         raise ConfigError(
-            f"LMS_MIN_GROUP_SIZE must be at least {MIN_GROUP_SIZE_FLOOR}: a smaller group's figures tell about its members"
+            f"LMS_MIN_GROUP_SIZE must be at least {MIN_GROUP_SIZE_FLOOR}: "
+            "a smaller group's figures tell about its members"
         )
     if config["TRUSTED_PROXIES"] < 0:
         raise ConfigError("LMS_TRUSTED_PROXIES must be 0 (no proxy) or the number of proxies in front of the app")

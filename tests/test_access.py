@@ -22,6 +22,8 @@ PROTECTED_PAGES = {
     "/courses/": set(Role),
     "/profile/": set(Role),
     "/profile/access-log": set(Role),
+    "/privacy/my-data": set(Role),
+    "/privacy/my-data.zip": set(Role),
     "/auth/password": set(Role),
     "/matrix/": {"hr", "manager"},
     "/targets/": {"hr"},

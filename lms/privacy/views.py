@@ -6,13 +6,14 @@ from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
 from lms.common import exports
-from lms.common.access import roles_required
+from lms.common.access import roles_required, signed_in
+from lms.common.dates import utcnow
 from lms.common.text import reveal_control_characters
 from lms.common.vocabulary import AuditAction, AuditField, AuditReason, CourseOwnership, Role
 from lms.extensions import db
 from lms.i18n import _
 from lms.people.models import User
-from lms.privacy import chain, services
+from lms.privacy import chain, services, subject_access
 from lms.privacy.forms import AuditFilterForm
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
@@ -138,3 +139,18 @@ def audit_export():
     )
     db.session.commit()
     return exports.download(body, "text/csv; charset=utf-8", "audit-log.csv")
+
+
+@bp.get("/my-data")
+@signed_in
+def my_data():
+    """What a person can download about themself (Art. 15 GDPR)."""
+    return render_template("privacy/my_data.html")
+
+
+@bp.get("/my-data.zip")
+@signed_in
+def my_data_download():
+    today = utcnow().date()
+    body = subject_access.export_zip(current_user.id, today)
+    return exports.download(body, "application/zip", f"lernpfad-meine-daten-{today.isoformat()}.zip")
