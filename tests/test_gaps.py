@@ -139,7 +139,7 @@ def test_group_figures_on_a_small_town(town):
 
 def test_group_figures_agree_with_the_cells_of_the_matrix(town):
     competences = all_competences()
-    cells = cells_for(town["people"], competences)
+    cells = cells_for(town["people"], competences, viewer_id=None)
     groups = gaps.group_figures(competences, scopes=["all"])
     for item in competences:
         row = [cells[p.id][item.id] for p in town["people"]]

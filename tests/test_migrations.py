@@ -87,3 +87,49 @@ def test_old_audit_entries_are_chained_with_snapshots(empty_database_url):
         assert details == ["", "4.2", "cli csv; none"]
         db.session.remove()
         db.engine.dispose()
+
+
+def test_only_the_latest_self_assessment_is_kept_and_none_is_shared(empty_database_url):
+    """0012: a person's older estimates of a competence go; what stays is shown to nobody else."""
+    app = create_app({"LMS_ENV": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(revision="0011")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO users (id, email, given_name, family_name, active, must_change_password)"
+                    " VALUES (1, 'emil@musterhausen.example', 'Emil', 'Engel', true, false)"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO frameworks (id, key, title_de, title_en, version, content_hash)"
+                    " VALUES (1, 'digcomp', 'DigComp', 'DigComp', '2.2', 'x')"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO competence_areas (id, framework_id, code, title_de, title_en, position)"
+                    " VALUES (1, 1, '1', 'A', 'A', 1)"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO competences (id, framework_id, area_id, code, title_de, title_en, position, retired)"
+                    " VALUES (1, 1, 1, '1.1', 'K', 'C', 1, false), (2, 1, 1, '1.2', 'K', 'C', 2, false)"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO self_assessments (id, user_id, competence_id, level, assessed_at) VALUES"
+                    " (1, 1, 1, 2, '2026-01-01 10:00:00'), (2, 1, 1, 4, '2026-02-01 10:00:00'),"
+                    " (3, 1, 2, 3, '2026-01-15 10:00:00')"
+                )
+            )
+        upgrade()
+        rows = db.session.execute(
+            sa.text("SELECT id, competence_id, level, shared FROM self_assessments ORDER BY id")
+        ).all()
+        assert [(r.id, r.competence_id, r.level, bool(r.shared)) for r in rows] == [(2, 1, 4, False), (3, 2, 3, False)]
+        db.session.remove()
+        db.engine.dispose()

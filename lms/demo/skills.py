@@ -85,6 +85,7 @@ def seed_skills(employees: list[User], managers: list[User], rng: random.Random)
                     competence_id=competences[code].id,
                     level=rng.randint(1, 6),
                     assessed_at=now - timedelta(days=rng.randint(1, 90)),
+                    shared=rng.random() < 0.3,  # some people show some estimates to their manager
                 )
             )
     db.session.flush()

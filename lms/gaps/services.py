@@ -141,7 +141,8 @@ def _targets_per_person(
     people: list[User], competences: Sequence[Competence]
 ) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
     """Per person: the competences with a target, and those reached (Cell.meets_target, as the matrix)."""
-    cells = cells_for(people, list(competences)) if people and competences else {}
+    # Figures count verified levels only: no self-assessment is read (viewer None sees shared ones only).
+    cells = cells_for(people, list(competences), viewer_id=None) if people and competences else {}
     has_target = {u.id: [cid for cid, cell in cells.get(u.id, {}).items() if cell.target is not None] for u in people}
     reached = {u.id: [cid for cid in has_target[u.id] if cells[u.id][cid].meets_target] for u in people}
     return has_target, reached

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from lms.catalog.models import Course, CourseCompetence
 from lms.common.dates import add_months, as_utc, utcnow
@@ -69,8 +69,11 @@ def latest_self_level(evidence: Iterable[Evidence]) -> int | None:
 EvidenceMap = dict[int, dict[int, list[Evidence]]]  # user id → competence id → evidence
 
 
-def evidence_for(user_ids: Iterable[int], competence_ids: Iterable[int] | None = None) -> EvidenceMap:
-    """All evidence of these people, in three statements however many people there are."""
+def evidence_for(
+    user_ids: Iterable[int], competence_ids: Iterable[int] | None = None, *, viewer_id: int | None
+) -> EvidenceMap:
+    """All evidence of these people as `viewer_id` may see it (None: a figure for nobody in
+    particular), in three statements however many people there are."""
     user_ids = list(user_ids)
     result: EvidenceMap = defaultdict(lambda: defaultdict(list))
     if not user_ids:
@@ -94,9 +97,13 @@ def evidence_for(user_ids: Iterable[int], competence_ids: Iterable[int] | None =
     assessments = select(
         Assessment.user_id, Assessment.competence_id, Assessment.level, Assessment.assessed_at, Assessment.note
     ).where(Assessment.user_id.in_(user_ids))
+    # A self-assessment is the person's own: others see it only while it is shared.
     self_assessments = select(
         SelfAssessment.user_id, SelfAssessment.competence_id, SelfAssessment.level, SelfAssessment.assessed_at
-    ).where(SelfAssessment.user_id.in_(user_ids))
+    ).where(
+        SelfAssessment.user_id.in_(user_ids),
+        or_(SelfAssessment.user_id == (viewer_id or -1), SelfAssessment.shared.is_(True)),
+    )
     if wanted is not None:
         completions = completions.where(CourseCompetence.competence_id.in_(wanted))
         assessments = assessments.where(Assessment.competence_id.in_(wanted))

@@ -74,7 +74,7 @@ def build_matrix(viewer: User | None, criteria: MatrixFilter, page: int | None =
             )
         ).scalars()
     )
-    cells = cells_for(people, competences)
+    cells = cells_for(people, competences, viewer_id=viewer.id if viewer else None)
     matrix = Matrix(areas, competences, people, cells, total=len(people), all_people=people)
     if criteria.gaps_only:
         people = [person for person in people if matrix.has_gap(person)]

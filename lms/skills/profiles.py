@@ -34,11 +34,11 @@ class Cell:
         return None if self.target is None else self.current >= self.target.level
 
 
-def cells_for(users: list[User], competences: list[Competence]) -> dict[int, dict[int, Cell]]:
-    """user id → competence id → cell, in a fixed number of statements."""
+def cells_for(users: list[User], competences: list[Competence], *, viewer_id: int | None) -> dict[int, dict[int, Cell]]:
+    """user id → competence id → cell as `viewer_id` may see it, in a fixed number of statements."""
     now = utcnow()
     competence_ids = [c.id for c in competences]
-    evidence = evidence_for([u.id for u in users], competence_ids)
+    evidence = evidence_for([u.id for u in users], competence_ids, viewer_id=viewer_id)
     targets = targets_for(users)
     cells: dict[int, dict[int, Cell]] = {}
     no_evidence: dict = {}
@@ -80,13 +80,14 @@ class Profile:
         return [row for _area, rows in self.areas for row in rows if row.cell.gap]
 
 
-def profile_of(user: User) -> Profile:
-    """A person's competence profile: per area current/target/self, gaps with courses, history."""
+def profile_of(user: User, *, viewer_id: int | None) -> Profile:
+    """A person's competence profile as `viewer_id` may see it: per area current/target/self,
+    gaps with courses, history."""
     from lms.catalog.models import Course, CourseCompetence
 
     areas = framework_outline()
     competences = [c for area in areas for c in area.active_competences]
-    cells = cells_for([user], competences)[user.id]
+    cells = cells_for([user], competences, viewer_id=viewer_id)[user.id]
     gap_targets = {cid: cell.target.level for cid, cell in cells.items() if cell.target and cell.gap}
     closing: dict[int, list] = defaultdict(list)
     if gap_targets:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from lms.common.dates import utcnow
 from lms.common.errors import ValidationFailed
 from lms.common.forms import optional_int
 from lms.common.text import note_problem
@@ -29,14 +31,54 @@ def _competence_of_default_framework(competence_id) -> Competence:
     return competence
 
 
+def _own_estimate(user: User, competence_id: int) -> SelfAssessment | None:
+    return db.session.execute(
+        select(SelfAssessment).where(SelfAssessment.user_id == user.id, SelfAssessment.competence_id == competence_id)
+    ).scalar_one_or_none()
+
+
 def record_self_assessment(user: User, competence_id, level: int) -> SelfAssessment:
+    """The person's estimate: only the latest is kept; whether it is shared stays as it was."""
     competence = _competence_of_default_framework(competence_id)
     if not 0 <= level <= max_level():
         raise ValidationFailed({"level": _("Choose a level from 0 to %(max)d.", max=max_level())})
-    entry = SelfAssessment(user_id=user.id, competence_id=competence.id, level=level)
-    db.session.add(entry)
+    entry = _own_estimate(user, competence.id)
+    if entry is None:
+        entry = SelfAssessment(user_id=user.id, competence_id=competence.id, level=level)
+        db.session.add(entry)
+    entry.level, entry.assessed_at = level, utcnow()
     db.session.flush()
     return entry
+
+
+def share_self_assessment(user: User, competence_id, shared: bool) -> SelfAssessment:
+    """Show the estimate to the person's manager and HR, or stop showing it."""
+    competence = _competence_of_default_framework(competence_id)
+    entry = _own_estimate(user, competence.id)
+    if entry is None:
+        raise ValidationFailed({"competence_id": _("You have not estimated this competence yet.")})
+    entry.shared = shared
+    db.session.flush()
+    return entry
+
+
+def shared_estimates(user: User) -> set[int]:
+    """The competences whose estimate the person shows to their manager and HR."""
+    return set(
+        db.session.execute(
+            select(SelfAssessment.competence_id).where(
+                SelfAssessment.user_id == user.id, SelfAssessment.shared.is_(True)
+            )
+        ).scalars()
+    )
+
+
+def delete_self_assessment(user: User, competence_id) -> None:
+    competence = _competence_of_default_framework(competence_id)
+    entry = _own_estimate(user, competence.id)
+    if entry is not None:
+        db.session.delete(entry)
+        db.session.flush()
 
 
 MAX_NOTE_LENGTH = 500  # Assessment.note

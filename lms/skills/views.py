@@ -44,13 +44,14 @@ def _render_profile(person: User, own: bool, assessment_form=None, status=200):
     framework = default_framework()
     return render_template(
         "skills/profile.html",
-        profile=profile_of(person),
+        profile=profile_of(person, viewer_id=current_user.id),
         person=person,
         own=own,
         self_form=form,
         levels=framework.levels if framework else [],
         assessment_form=assessment_form,
         may_assess=not own and privacy.may_assess(current_user, person),
+        shared=services.shared_estimates(person) if own else set(),
     ), status
 
 
@@ -72,6 +73,41 @@ def self_assessment():
     db.session.commit()
     flash(_("Your own estimate was saved. It is shown beside your verified level."), "success")
     return redirect(url_for(".my_profile", _anchor=f"competence-{form.competence_id.data}"))
+
+
+@bp.post("/profile/self-assessment/share")
+@signed_in
+def share_self_assessment():
+    competence_id = request.form.get("competence_id", "")
+    shared = request.form.get("shared") == "1"
+    try:
+        services.share_self_assessment(current_user, competence_id, shared)
+    except ValidationFailed as failed:
+        db.session.rollback()
+        for message in failed.errors.values():
+            flash(message, "error")
+        return redirect(url_for(".my_profile")), 303
+    db.session.commit()
+    flash(
+        _("Your manager and HR now see this estimate.") if shared else _("Only you see this estimate now."), "success"
+    )
+    return redirect(url_for(".my_profile", _anchor=f"competence-{competence_id}"))
+
+
+@bp.post("/profile/self-assessment/delete")
+@signed_in
+def delete_self_assessment():
+    competence_id = request.form.get("competence_id", "")
+    try:
+        services.delete_self_assessment(current_user, competence_id)
+    except ValidationFailed as failed:
+        db.session.rollback()
+        for message in failed.errors.values():
+            flash(message, "error")
+        return redirect(url_for(".my_profile")), 303
+    db.session.commit()
+    flash(_("Your estimate was deleted."), "success")
+    return redirect(url_for(".my_profile", _anchor=f"competence-{competence_id}"))
 
 
 @bp.get("/profile/access-log")
@@ -248,7 +284,7 @@ def matrix_export():
 def cell_evidence(user_id: int, competence_id: int):
     person = _visible_person(user_id)
     competence = db.session.get(Competence, competence_id) or abort(404)
-    cell = cells_for([person], [competence])[person.id][competence.id]
+    cell = cells_for([person], [competence], viewer_id=current_user.id)[person.id][competence.id]
     page = render_template("skills/cell_evidence.html", person=person, competence=competence, cell=cell)
     privacy.record(
         current_user, [person], AuditAction.VIEW_EVIDENCE, {AuditField.COMPETENCE: competence.code}, request.remote_addr
