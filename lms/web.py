@@ -82,6 +82,9 @@ def init_app(app: Flask) -> None:
             "active_menu_item": active_item(menu, current),
             "current_locale": str(get_locale()),
             "town_name": app.config["TOWN_NAME"],
+            # The footer says who sees a person's learning data, from the settings in force.
+            "manager_visibility": app.config["MANAGER_VISIBILITY"],
+            "min_group_size": app.config["PRIVACY_MIN_GROUP_SIZE"],
             "languages": (("de", "Deutsch"), ("en", "English")),
         }
 

@@ -111,3 +111,24 @@ def test_a_minimum_group_size_below_five_is_refused(monkeypatch, value, refused)
             load_config({"LMS_ENV": "testing"})
     else:
         assert load_config({"LMS_ENV": "testing"})["PRIVACY_MIN_GROUP_SIZE"] == int(value)
+
+
+@pytest.mark.parametrize(
+    "visibility, says",
+    [
+        ("levels", "Ihre Kompetenzstufen und Ihre Pflichtschulungen"),
+        ("compliance-only", "nur, ob Sie Ihre Pflichtschulungen abgeschlossen haben"),
+    ],
+)
+def test_the_footer_says_who_sees_learning_data_from_the_settings(
+    app, client, make_user, sign_in, monkeypatch, visibility, says
+):
+    """No claim the software cannot make ("as agreed with the staff council"): the settings in force."""
+    from lms.common.vocabulary import ManagerVisibility
+
+    monkeypatch.setitem(app.config, "MANAGER_VISIBILITY", ManagerVisibility(visibility))
+    monkeypatch.setitem(app.config, "PRIVACY_MIN_GROUP_SIZE", 7)
+    sign_in(make_user(locale="de"))
+    footer = client.get("/learning/").get_data(as_text=True).split('class="site-footer"')[1]
+    assert says in footer and "weniger als 7 Personen" in footer
+    assert "Personalrat" not in footer
