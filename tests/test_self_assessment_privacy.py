@@ -102,3 +102,32 @@ def test_sharing_what_was_never_estimated_is_refused_with_a_message(client, empl
     response = share(client, True, code="1.1")
     assert response.status_code == 303
     assert db.session.scalar(select(func.count()).select_from(SelfAssessment)) == 0
+
+
+def test_voluntary_learning_is_private_but_levels_and_mandatory_evidence_are_not(town, make_course):
+    """Others see a person's levels, and the evidence behind a target or a mandatory course."""
+    from datetime import date
+
+    from lms.assignments.models import Assignment
+    from lms.learning.models import Completion
+
+    person, manager = town["staff"][4], town["manager"]
+    voluntary = make_course(title="Freiwillig: Tabellen", competences=(("5.1", 4),))
+    mandatory = make_course(title="Pflicht: Datenschutz", competences=(("5.2", 2),))
+    db.session.add_all(
+        [
+            Completion(user_id=person.id, course_id=voluntary.id, course_version=1, score_percent=90),
+            Completion(user_id=person.id, course_id=mandatory.id, course_version=1, score_percent=90),
+            Assignment(user_id=person.id, course_id=mandatory.id, due_on=date(2026, 12, 31), mandatory=True),
+        ]
+    )
+    db.session.commit()
+
+    def seen(viewer):
+        db.session.expire_all()
+        profile = profile_of(person, viewer_id=viewer.id)
+        levels = {row.competence.code: row.cell.current for _area, rows in profile.areas for row in rows}
+        return levels["5.1"], levels["5.2"], sorted(item.label for item in profile.history)
+
+    assert seen(person) == (4, 2, ["Freiwillig: Tabellen", "Pflicht: Datenschutz"])
+    assert seen(manager) == (4, 2, ["Pflicht: Datenschutz"])

@@ -33,6 +33,7 @@ class Evidence:
     label: str = ""  # the course title, or who assessed
     note: str = ""
     expires_at: datetime | None = None
+    course_id: int | None = None  # of a completion
 
     @property
     def verified(self) -> bool:
@@ -88,6 +89,7 @@ def evidence_for(
             Completion.completed_at,
             Completion.expires_at,
             Course.title,
+            Completion.course_id,
         )
         .join(CourseCompetence, CourseCompetence.course_id == Completion.course_id)
         .join(Course, Course.id == Completion.course_id)
@@ -109,9 +111,11 @@ def evidence_for(
         assessments = assessments.where(Assessment.competence_id.in_(wanted))
         self_assessments = self_assessments.where(SelfAssessment.competence_id.in_(wanted))
 
-    for user_id, competence_id, level, completed_at, expires_at, title in db.session.execute(completions):
+    for user_id, competence_id, level, completed_at, expires_at, title, course_id in db.session.execute(completions):
         result[user_id][competence_id].append(
-            Evidence(user_id, competence_id, level, COURSE, completed_at, title, expires_at=expires_at)
+            Evidence(
+                user_id, competence_id, level, COURSE, completed_at, title, expires_at=expires_at, course_id=course_id
+            )
         )
     for user_id, competence_id, level, assessed_at, note in db.session.execute(assessments):
         result[user_id][competence_id].append(

@@ -12,7 +12,7 @@ from lms.extensions import db
 from lms.frameworks.models import Competence, CompetenceArea
 from lms.frameworks.services import framework_outline
 from lms.people.models import User
-from lms.skills.evidence import Evidence, current_level, evidence_for, latest_self_level
+from lms.skills.evidence import COURSE, Evidence, current_level, evidence_for, latest_self_level
 from lms.targets.services import Target, targets_for
 
 
@@ -40,6 +40,9 @@ def cells_for(users: list[User], competences: list[Competence], *, viewer_id: in
     competence_ids = [c.id for c in competences]
     evidence = evidence_for([u.id for u in users], competence_ids, viewer_id=viewer_id)
     targets = targets_for(users)
+    # Voluntary learning is private: others see the evidence behind a target or a mandatory course.
+    others = [u.id for u in users if u.id != viewer_id] if viewer_id is not None else []
+    mandatory = mandatory_courses(others)
     cells: dict[int, dict[int, Cell]] = {}
     no_evidence: dict = {}
     for user in users:
@@ -53,9 +56,32 @@ def cells_for(users: list[User], competences: list[Competence], *, viewer_id: in
                 current=current_level(items, now, target.recert_months if target else None) if items else 0,
                 target=target,
                 self_level=latest_self_level(items) if items else None,
-                evidence=items,
+                evidence=items
+                if user.id == viewer_id or viewer_id is None
+                else _shown_to_others(items, target, mandatory.get(user.id, set())),
             )
     return cells
+
+
+def mandatory_courses(user_ids: list[int]) -> dict[int, set[int]]:
+    """user id → the courses ever assigned to them as mandatory (one statement; none for nobody)."""
+    from lms.assignments.models import Assignment
+
+    result: dict[int, set[int]] = defaultdict(set)
+    if user_ids:
+        for user_id, course_id in db.session.execute(
+            select(Assignment.user_id, Assignment.course_id).where(
+                Assignment.user_id.in_(user_ids), Assignment.mandatory.is_(True)
+            )
+        ):
+            result[user_id].add(course_id)
+    return result
+
+
+def _shown_to_others(items: list[Evidence], target: Target | None, mandatory: set[int]) -> list[Evidence]:
+    """What others may see of a person's evidence for one competence: confirmed levels and shared
+    estimates; completions only behind a target of this competence or of a mandatory course."""
+    return [item for item in items if item.source != COURSE or target is not None or item.course_id in mandatory]
 
 
 @dataclass
