@@ -1,4 +1,8 @@
-"""Logs go to stderr, one line per request at INFO."""
+"""Logs go to stderr, one line per request at INFO.
+
+A request line holds no personal data it does not need: the route (`/people/<int:user_id>/profile`),
+not the address with its ids and query string, and the client's network, not its address.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ import sys
 import time
 
 from flask import Flask, g, request
+
+from lms.common.addresses import shortened
 
 
 def init_app(app: Flask) -> None:
@@ -30,17 +36,16 @@ def init_app(app: Flask) -> None:
         elapsed_ms = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
         request_logger.info(
             '%s "%s %s" %s %.1fms',
-            request.remote_addr,
+            shortened(request.remote_addr),
             request.method,
-            _loggable_path(),
+            _loggable_route(),
             response.status_code,
             elapsed_ms,
         )
         return response
 
 
-def _loggable_path() -> str:
-    """The path and query, with a secret in the address (a calendar feed's token) masked."""
-    path = request.full_path.rstrip("?")
-    token = (request.view_args or {}).get("token")
-    return path.replace(token, "[token]") if isinstance(token, str) and token else path
+def _loggable_route() -> str:
+    """The matched route's pattern; an address that matched none is logged as such (it could hold anything)."""
+    rule = request.url_rule
+    return rule.rule if rule is not None else "(no route)"

@@ -132,3 +132,30 @@ def test_the_footer_says_who_sees_learning_data_from_the_settings(
     footer = client.get("/learning/").get_data(as_text=True).split('class="site-footer"')[1]
     assert says in footer and "weniger als 7 Personen" in footer
     assert "Personalrat" not in footer
+
+
+def test_the_request_log_holds_the_route_and_a_network_not_ids_queries_or_addresses(client, make_user, sign_in):
+    person = make_user()
+    sign_in(person)
+    handler = ListHandler()
+    logger = logging.getLogger("lms.request")
+    logger.addHandler(handler)
+    try:
+        client.get(f"/people/{person.id}/profile?q=geheim", environ_base={"REMOTE_ADDR": "192.0.2.77"})
+        client.get("/nirgends/4711", environ_base={"REMOTE_ADDR": "2001:db8:1234:5678::9"})
+    finally:
+        logger.removeHandler(handler)
+    first, second = handler.lines
+    assert first.startswith('192.0.2.0 "GET /people/<int:user_id>/profile"') and "geheim" not in first
+    assert str(person.id) not in first.split('"')[1]
+    assert second.startswith('2001:db8:1234:: "GET (no route)" 404')
+
+
+@pytest.mark.parametrize(
+    "address, network",
+    [("10.1.2.3", "10.1.2.0"), ("::1", "::"), ("2001:db8::1", "2001:db8::"), (None, "-"), ("kein", "-")],
+)
+def test_addresses_are_shortened_to_their_network(address, network):
+    from lms.common.addresses import shortened
+
+    assert shortened(address) == network

@@ -21,8 +21,7 @@ class AuthSession(Model):
     created_at: Mapped[timestamp] = mapped_column(default=utcnow, server_default=func.now())
     last_seen_at: Mapped[timestamp] = mapped_column(default=utcnow, server_default=func.now())
     ended_at: Mapped[timestamp | None]
-    ip_address: Mapped[str | None] = mapped_column(String(45))
-    user_agent: Mapped[str | None] = mapped_column(String(300))
+    # No address and no browser string: nothing reads them (sign-in throttling keeps its own keys).
 
     user: Mapped[User] = relationship()
 

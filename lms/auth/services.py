@@ -33,17 +33,10 @@ def _token_hash(token: str) -> str:
 # --- sessions -------------------------------------------------------------------------------
 
 
-def start_session(user: User, ip_address: str | None, user_agent: str | None) -> str:
+def start_session(user: User) -> str:
     """Create a new session for the user and return its token (a fresh id at every sign-in)."""
     token = secrets.token_urlsafe(32)
-    db.session.add(
-        AuthSession(
-            token_hash=_token_hash(token),
-            user_id=user.id,
-            ip_address=(ip_address or "")[:45] or None,
-            user_agent=(user_agent or "")[:300] or None,
-        )
-    )
+    db.session.add(AuthSession(token_hash=_token_hash(token), user_id=user.id))
     user.last_login_at = utcnow()
     user.session_token = token
     db.session.flush()

@@ -50,7 +50,7 @@ def _sign_in(user) -> None:
     session.clear()  # a fresh session at sign-in, nothing else carried over
     if lang:
         session["lang"] = lang
-    services.start_session(user, request.remote_addr, request.user_agent.string)
+    services.start_session(user)
     db.session.commit()
     login_user(user)
 

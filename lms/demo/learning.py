@@ -75,8 +75,6 @@ def _record(user: User, course: Course, lessons_done: int, completed_days_ago: i
                     question_id=question.id,
                     chosen=chosen,
                     is_correct=True,
-                    attempts=rng.choice((1, 1, 2)),
-                    answered_at=started,
                 )
             )
     if completed_days_ago is not None:

@@ -247,21 +247,14 @@ def _remember_answers(user: User, answers: list[dict]) -> None:
     ids = [answer["question"] for answer in answers]
     statement = select(QuizResponse).where(QuizResponse.user_id == user.id, QuizResponse.question_id.in_(ids))
     stored = {response.question_id: response for response in db.session.execute(statement).scalars()}
-    now = utcnow()
     for answer in answers:
         response = stored.get(answer["question"])
         if response is None:
             db.session.add(
                 QuizResponse(
-                    user_id=user.id,
-                    question_id=answer["question"],
-                    chosen=answer["chosen"],
-                    is_correct=answer["right"],
-                    attempts=1,
-                    answered_at=now,
+                    user_id=user.id, question_id=answer["question"], chosen=answer["chosen"], is_correct=answer["right"]
                 )
             )
         else:
-            response.chosen, response.is_correct, response.answered_at = answer["chosen"], answer["right"], now
-            response.attempts += 1
+            response.chosen, response.is_correct = answer["chosen"], answer["right"]
     db.session.flush()

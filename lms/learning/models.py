@@ -41,8 +41,7 @@ class QuizResponse(Model):
     )
     chosen: Mapped[list] = mapped_column(JSON)
     is_correct: Mapped[bool] = mapped_column(Boolean)
-    attempts: Mapped[int] = mapped_column(Integer, default=1)
-    answered_at: Mapped[timestamp] = mapped_column(default=utcnow)
+    # No counter and no time: nothing reads them (the attempts themselves are QuizAttempt rows).
 
 
 class Completion(Model):
