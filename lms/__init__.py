@@ -116,6 +116,7 @@ def _register_commands(app: Flask) -> None:
     from lms.assignments.report_cli import report as compliance_report
     from lms.authoring.cli import owner as course_owner
     from lms.catalog.cli import courses_cli
+    from lms.core.cli import privacy_cli
     from lms.demo.cli import demo_cli
     from lms.frameworks.cli import load_framework
     from lms.gaps.cli import snapshot
@@ -132,5 +133,5 @@ def _register_commands(app: Flask) -> None:
     assignments_cli.add_command(compliance_report)
     courses_cli.add_command(course_owner)
     groups = (people_cli, skills_cli, courses_cli, assignments_cli, reminders_cli, notifications_cli, audit_cli)
-    for group in (*groups, demo_cli, scheduler_cli):
+    for group in (*groups, privacy_cli, demo_cli, scheduler_cli):
         app.cli.add_command(group)

@@ -78,6 +78,19 @@ def _development_secret_key() -> str:
     return key_file.read_text().strip()
 
 
+def _retention_days() -> dict[str, int]:
+    """Each retention period in days, as configured, within the bounds the code enforces."""
+    from lms.common.retention import PERIODS
+
+    days = {}
+    for period in PERIODS:
+        value = _int(period.env, period.default_days)
+        if not period.min_days <= value <= period.max_days:
+            raise ConfigError(f"{period.env} must be from {period.min_days} to {period.max_days} days, not {value}")
+        days[period.key] = value
+    return days
+
+
 def _default_database_url() -> str:
     return f"sqlite:///{INSTANCE_DIR / 'lernpfad.db'}"
 
@@ -212,6 +225,7 @@ def load_config(overrides: dict | None = None) -> dict:
             f"LMS_MIN_GROUP_SIZE must be at least {MIN_GROUP_SIZE_FLOOR}: "
             "a smaller group's figures tell about its members"
         )
+    config["RETENTION_DAYS"] = config.get("RETENTION_DAYS") or _retention_days()
     if config["TRUSTED_PROXIES"] < 0:
         raise ConfigError("LMS_TRUSTED_PROXIES must be 0 (no proxy) or the number of proxies in front of the app")
     if config["ONE_TIME_PASSWORD_HOURS"] < 1:

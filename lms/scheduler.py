@@ -44,10 +44,11 @@ JOB_DEFAULTS = {
 def scheduled_jobs() -> list[ScheduledJob]:
     """Every domain's jobs, listed here explicitly."""
     from lms.assignments import tasks as assignment_tasks
+    from lms.core import tasks as core_tasks
     from lms.gaps import tasks as gap_tasks
     from lms.notifications import tasks as notification_tasks
 
-    return [*gap_tasks.JOBS, *assignment_tasks.JOBS, *notification_tasks.JOBS]
+    return [*gap_tasks.JOBS, *assignment_tasks.JOBS, *notification_tasks.JOBS, *core_tasks.JOBS]
 
 
 def timezone_of(app: Flask) -> ZoneInfo:

@@ -335,6 +335,7 @@ ALL_JOBS = {
     "skills.snapshot_catch_up",
     "assignments.daily_reminders",
     "notifications.deliver_mail",
+    "privacy.purge_expired",
     "scheduler.heartbeat",
 }
 

@@ -74,6 +74,7 @@ class AuditAction(StrEnum):
     EXPORT_COMPLIANCE = "export_compliance"
     VIEW_OUTBOX = "view_outbox"
     SET_COURSE_OWNER = "set_course_owner"
+    PURGE = "purge"
 
     @property
     def label(self) -> str:
@@ -108,6 +109,7 @@ _ACTION_LABELS = {
     AuditAction.EXPORT_COMPLIANCE: _l("exported the compliance report"),
     AuditAction.VIEW_OUTBOX: _l("read mails in the outbox"),
     AuditAction.SET_COURSE_OWNER: _l("named or removed an owner of a course"),
+    AuditAction.PURGE: _l("deleted personal data whose retention period had ended (counts only)"),
 }
 
 
@@ -133,6 +135,7 @@ class AuditField(StrEnum):
     DETAIL = "detail"  # the free-text detail of entries written before the fields existed
     COURSE = "course"
     ASSIGNMENT_RULE = "assignment_rule"
+    DELETED = "deleted"  # rows deleted per retention rule
 
     @property
     def label(self) -> str:
@@ -159,6 +162,7 @@ _FIELD_LABELS = {
     AuditField.DETAIL: _l("Details"),
     AuditField.COURSE: _l("Course"),
     AuditField.ASSIGNMENT_RULE: _l("Assignment rule"),
+    AuditField.DELETED: _l("Deleted"),
 }
 
 
