@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
@@ -37,6 +40,7 @@ from lms.i18n import _
 from lms.people.models import User
 
 bp = Blueprint("authoring", __name__, url_prefix="/authoring")
+T = TypeVar("T")
 bp.add_app_template_global(lambda origin: VersionOrigin(origin).label, "origin_label")
 READERS = access.READERS
 AUTHORS = access.AUTHORS
@@ -356,14 +360,12 @@ def move_lesson(slug: str, ref: str):
 def delete_lesson(slug: str, ref: str):
     space = _editable(slug)
     path = _lesson_or_404(space, ref)
-    try:
-        services.delete_lesson(space, current_user, path)
-    except services.FieldError as error:
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("The lesson was deleted from the draft."), "success")
-    return _back(slug, "#lessons")
+    return _act(
+        slug,
+        lambda: services.delete_lesson(space, current_user, path),
+        lambda _none: _("The lesson was deleted from the draft."),
+        "#lessons",
+    )
 
 
 # -- quiz questions
@@ -518,36 +520,45 @@ def draft_file(slug: str, path: str):
 # -- publication and review
 
 
+def _act(slug: str, action: Callable[[], T], success: Callable[[T], str], anchor: str = ""):
+    """Run a service action: its refusal is flashed and the page shown again at `anchor`;
+    else commit once and say what was done."""
+    try:
+        result = action()
+    except services.FieldError as error:
+        flash(error.message, "error")
+        return _back(slug, anchor)
+    db.session.commit()
+    flash(success(result), "success")
+    return _back(slug)
+
+
 @bp.post("/<slug>/publish")
 @roles_required(*AUTHORS)
 def publish(slug: str):
     space = _editable(slug)
-    form = PublishForm()
     if current_app.config["COURSE_REVIEW_REQUIRED"]:
         abort(403)  # the review publishes (approve)
-    try:
-        published = publishing.publish(space, current_user, form.note.data or "")
-    except services.FieldError as error:
-        flash(error.message, "error")
-        return _back(slug, "#publish")
-    db.session.commit()
-    flash(_("Version %(number)d is published.", number=published.number), "success")
-    return _back(slug)
+    note = PublishForm().note.data or ""
+    return _act(
+        slug,
+        lambda: publishing.publish(space, current_user, note),
+        lambda version: _("Version %(number)d is published.", number=version.number),
+        "#publish",
+    )
 
 
 @bp.post("/<slug>/review")
 @roles_required(*AUTHORS)
 def request_review(slug: str):
     space = _editable(slug)
-    form = PublishForm()
-    try:
-        publishing.request_review(space, current_user, form.note.data or "")
-    except services.FieldError as error:
-        flash(error.message, "error")
-        return _back(slug, "#publish")
-    db.session.commit()
-    flash(_("The review was requested. Another trainer approves it and so publishes the course."), "success")
-    return _back(slug)
+    note = PublishForm().note.data or ""
+    return _act(
+        slug,
+        lambda: publishing.request_review(space, current_user, note),
+        lambda _none: _("The review was requested. Another trainer approves it and so publishes the course."),
+        "#publish",
+    )
 
 
 @bp.post("/<slug>/review/withdraw")
@@ -565,14 +576,12 @@ def approve(slug: str):
     space = _readable(slug)
     if not access.may_approve(current_user, space.draft):
         abort(403)
-    try:
-        published = publishing.approve(space, current_user)
-    except services.FieldError as error:
-        flash(error.message, "error")
-        return _back(slug, "#publish")
-    db.session.commit()
-    flash(_("Version %(number)d is approved and published.", number=published.number), "success")
-    return _back(slug)
+    return _act(
+        slug,
+        lambda: publishing.approve(space, current_user),
+        lambda version: _("Version %(number)d is approved and published.", number=version.number),
+        "#publish",
+    )
 
 
 # -- versions

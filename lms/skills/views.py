@@ -1,5 +1,6 @@
 """Competence profiles and the skill matrix."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -75,39 +76,38 @@ def self_assessment():
     return redirect(url_for(".my_profile", _anchor=f"competence-{form.competence_id.data}"))
 
 
-@bp.post("/profile/self-assessment/share")
-@signed_in
-def share_self_assessment():
+def _change_own_estimate(action: Callable[[str], object], done: str):
+    """Share, stop sharing or delete one's own estimate of the competence in the form."""
     competence_id = request.form.get("competence_id", "")
-    shared = request.form.get("shared") == "1"
     try:
-        services.share_self_assessment(current_user, competence_id, shared)
+        action(competence_id)
     except ValidationFailed as failed:
         db.session.rollback()
         for message in failed.errors.values():
             flash(message, "error")
         return redirect(url_for(".my_profile")), 303
     db.session.commit()
-    flash(
-        _("Your manager and HR now see this estimate.") if shared else _("Only you see this estimate now."), "success"
-    )
+    flash(done, "success")
     return redirect(url_for(".my_profile", _anchor=f"competence-{competence_id}"))
+
+
+@bp.post("/profile/self-assessment/share")
+@signed_in
+def share_self_assessment():
+    shared = request.form.get("shared") == "1"
+    return _change_own_estimate(
+        lambda competence_id: services.share_self_assessment(current_user, competence_id, shared),
+        _("Your manager and HR now see this estimate.") if shared else _("Only you see this estimate now."),
+    )
 
 
 @bp.post("/profile/self-assessment/delete")
 @signed_in
 def delete_self_assessment():
-    competence_id = request.form.get("competence_id", "")
-    try:
-        services.delete_self_assessment(current_user, competence_id)
-    except ValidationFailed as failed:
-        db.session.rollback()
-        for message in failed.errors.values():
-            flash(message, "error")
-        return redirect(url_for(".my_profile")), 303
-    db.session.commit()
-    flash(_("Your estimate was deleted."), "success")
-    return redirect(url_for(".my_profile", _anchor=f"competence-{competence_id}"))
+    return _change_own_estimate(
+        lambda competence_id: services.delete_self_assessment(current_user, competence_id),
+        _("Your estimate was deleted."),
+    )
 
 
 @bp.get("/profile/access-log")
