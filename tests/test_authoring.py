@@ -533,3 +533,25 @@ def test_a_draft_whose_short_name_was_taken_by_files_meanwhile_is_not_published_
     publish(client)
     course = course_row()
     assert (course.title, course.version) == ("Aus Dateien", 1)
+
+
+def test_stale_settings_and_question_forms_are_refused_and_keep_both_texts(client, digcomp, trainer):
+    refs = ready_course(client)
+    settings = client.get(f"/authoring/{SLUG}/settings").get_data(as_text=True)
+    stale = form_value(settings, "base")
+    data = {"title": "Neuer Titel", "summary": "Kurz.", "language": "de", "intro": "Meine Einleitung.", "base": stale}
+    assert post(client, f"/authoring/{SLUG}/settings", data).status_code == 302
+    data |= {"title": "Anderer Titel", "intro": "Andere Einleitung."}
+    response = post(client, f"/authoring/{SLUG}/settings", data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Meine Einleitung." in html and "Andere Einleitung." in html
+    assert workspace(SLUG).course_file().meta["title"] == "Neuer Titel"
+
+    url = f"/authoring/{SLUG}/lessons/{refs[0]}/questions/0"
+    stale = form_value(client.get(url).get_data(as_text=True), "base")
+    save_lesson(client, refs[0], "Jemand anderes hat gespeichert.")
+    answers = {"answers-0-text": "Ja", "answers-0-correct": "y", "answers-1-text": "Nein"}
+    response = post(client, url, {"question": "Geänderte Frage?", "kind": "single", "base": stale, **answers})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Jemand anderes hat gespeichert." in html and "Geänderte Frage?" in html
+    assert workspace(SLUG).lessons()[0][1].questions[0]["question"] == "Was gilt?"

@@ -173,8 +173,12 @@ def test_a_trainer_writes_and_publishes_a_course_an_employee_completes_it_and_ke
         assert "E-Akte im Test" in learner.locator(".certificate").inner_text()
         assert certificate_version(learner) == "1"
 
-        # 6. The trainer changes lesson 1 and publishes version 2.
+        # 6. The trainer changes lesson 1 and publishes version 2. With JavaScript the editor has a
+        # toolbar, and the preview (rendered by the server) follows the text as it is typed.
         page.goto(first_lesson)
+        assert page.locator(".editor-toolbar button").count() == 4
+        page.locator("#body").fill(page.locator("#body").input_value() + "\n\nEin *neuer* Satz.")
+        page.locator("#lesson-preview em", has_text="neuer").wait_for(timeout=5000)
         page.locator("#body").fill(
             page.locator("#body").input_value().replace("im Rathaus", "in der ganzen Verwaltung")
         )

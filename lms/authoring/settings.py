@@ -43,7 +43,9 @@ class SettingsFormWithLevels(SettingsForm):
             )
         choices = [SelectChoice("", _("Not taught"))] + [SelectChoice(str(level), str(level)) for level in levels]
         fields = {
-            f"level_{competence.id}": SelectField(f"{competence.code} {competence.t('title')}", choices=choices)
+            f"level_{competence.id}": SelectField(
+                f"{competence.code} {competence.t('title')}", choices=choices, default=""
+            )
             for competence in competences
         }
         bound = type("BoundSettingsForm", (cls,), fields)
