@@ -201,7 +201,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "QUIZ_SOLUTION_AFTER_ATTEMPTS": _int("LMS_QUIZ_SOLUTION_AFTER_ATTEMPTS", 3),
         "COURSE_REVIEW_REQUIRED": _bool("LMS_COURSE_REVIEW_REQUIRED", False),
         # What managers see of their people: "levels" or "compliance-only" (docs/competences.md).
-        "MANAGER_VISIBILITY": os.environ.get("LMS_MANAGER_VISIBILITY", ManagerVisibility.LEVELS),
+        "MANAGER_VISIBILITY": os.environ.get("LMS_MANAGER_VISIBILITY", ManagerVisibility.COMPLIANCE_ONLY),
         # Assignments and reminders (docs/reminders.md).
         "ASSIGNMENT_RECERTIFICATION_LEAD_DAYS": _int("LMS_RECERTIFICATION_LEAD_DAYS", 30),
         "REMINDER_DAYS_BEFORE": _int_list("LMS_REMINDER_DAYS_BEFORE", (14, 3)),

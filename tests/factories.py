@@ -223,3 +223,12 @@ def town(digcomp, make_department, make_job_role, make_user):
     manager = make_user(roles=["manager"], heads=[fb3], family_name="Leitung")
     hr = make_user(roles=["hr"], family_name="Personal")
     return {"staff": staff, "others": others, "manager": manager, "hr": hr, "fb2": finance, "fb3": fb3}
+
+
+@pytest.fixture
+def levels_preset(app, monkeypatch):
+    """The staff-council preset under which managers see their people's levels (the default is
+    compliance-only: privacy by default)."""
+    from lms.common.vocabulary import ManagerVisibility
+
+    monkeypatch.setitem(app.config, "MANAGER_VISIBILITY", ManagerVisibility.LEVELS)

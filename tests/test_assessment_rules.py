@@ -23,6 +23,9 @@ from tests.factories import competence
 MISSING_ID = 2_000_000_000
 CSRF_VALUE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="[^"]+"')
 
+# Confirming levels is a manager's task under the `levels` preset (tests that need another set it).
+pytestmark = pytest.mark.usefixtures("levels_preset")
+
 
 def assessments_of(person) -> list[Assessment]:
     return list(db.session.execute(select(Assessment).where(Assessment.user_id == person.id)).scalars())

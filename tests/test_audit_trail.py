@@ -103,7 +103,7 @@ def test_a_refused_post_is_recorded_and_changes_nothing(client, sign_in, town):
     assert not entries(AuditAction.RESET_PASSWORD)
 
 
-def test_a_manager_refused_outside_their_departments_is_recorded_once(client, sign_in, town):
+def test_a_manager_refused_outside_their_departments_is_recorded_once(levels_preset, client, sign_in, town):
     outsider = town["others"][0]
     sign_in(town["manager"])
     assert client.get(f"/people/{outsider.id}/profile").status_code == 404

@@ -44,7 +44,7 @@ def test_hr_sees_the_whole_matrix_and_exports_what_the_page_shows(page, town):
     assert_accessible(page)
 
 
-def test_manager_sees_only_their_departments_and_is_refused_elsewhere(page, town):
+def test_manager_sees_only_their_departments_and_is_refused_elsewhere(levels_preset, page, town):
     sign_in(page, town["manager"])
     page.goto("/matrix/")
     names = page.locator("table.matrix tbody th a").all_inner_texts()

@@ -68,7 +68,7 @@ def test_the_manager_and_hr_see_an_estimate_only_while_it_is_shared(client, empl
     assert seen_by(manager, employee) is None
 
 
-def test_the_managers_pages_show_an_estimate_only_once_shared(client, employee, town, sign_in):
+def test_the_managers_pages_show_an_estimate_only_once_shared(levels_preset, client, employee, town, sign_in):
     shown = "Eigene Einschätzung (nicht bestätigt)"
     estimate(client, "7")
 

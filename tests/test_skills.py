@@ -25,7 +25,7 @@ def test_hr_sees_everyone_in_the_matrix_and_views_are_logged(client, sign_in, to
     assert logged >= len(town["staff"]) + len(town["others"])
 
 
-def test_manager_sees_only_their_departments_and_nobody_else_exists_for_them(client, sign_in, town):
+def test_manager_sees_only_their_departments_and_nobody_else_exists_for_them(levels_preset, client, sign_in, town):
     sign_in(town["manager"])
     html = client.get("/matrix/").get_data(as_text=True)
     assert all(p.family_name in html for p in town["staff"])
@@ -164,7 +164,7 @@ def test_self_assessment_of_another_frameworks_competence_is_refused(client, sig
     assert db.session.scalar(select(func.count()).select_from(SelfAssessment)) == 0
 
 
-def test_manager_confirms_a_level_and_the_person_sees_who_looked(client, sign_in, town, app):
+def test_manager_confirms_a_level_and_the_person_sees_who_looked(levels_preset, client, sign_in, town, app):
     person = town["staff"][4]
     sign_in(town["manager"])
     page = client.get(f"/people/{person.id}/profile")
