@@ -40,6 +40,7 @@ MENU = (
     MenuItem("authoring.index", _l("Course editor"), (Role.TRAINER, Role.ADMIN)),
     MenuItem("admin.dashboard", _l("Administration"), (Role.ADMIN,)),
     MenuItem("privacy.audit_log", _l("Audit log"), (Role.DPO,)),
+    MenuItem("privacy.settings", _l("Data protection settings"), (Role.DPO, Role.STAFF_COUNCIL)),
 )
 
 

@@ -29,14 +29,15 @@ PROTECTED_PAGES = {
     "/targets/": {"hr"},
     "/gaps/": {"hr"},
     "/privacy/audit": {"dpo"},
+    "/privacy/settings": {"dpo", "staff_council"},
     "/assignments/": {"hr", "manager"},
     "/assignments/new": {"hr", "manager"},
     "/compliance/team": {"manager"},
     "/compliance/report": {"hr"},
     "/compliance/report.csv": {"hr"},
-    "/profile/calendar": {"employee", "trainer", "manager", "hr", "admin", "dpo"},
-    "/notifications/": {"employee", "trainer", "manager", "hr", "admin", "dpo"},
-    "/profile/notifications": {"employee", "trainer", "manager", "hr", "admin", "dpo"},
+    "/profile/calendar": {"employee", "trainer", "manager", "hr", "admin", "dpo", "staff_council"},
+    "/notifications/": {"employee", "trainer", "manager", "hr", "admin", "dpo", "staff_council"},
+    "/profile/notifications": {"employee", "trainer", "manager", "hr", "admin", "dpo", "staff_council"},
     "/admin/outbox": {"admin"},
 }
 
@@ -79,6 +80,7 @@ def test_each_role_reaches_exactly_its_pages(client, make_user, sign_in, digcomp
         ("trainer", "/trainer/"),
         ("employee", "/learning/"),
         ("dpo", "/privacy/audit"),
+        ("staff_council", "/privacy/settings"),
     ],
 )
 def test_each_role_starts_on_its_home_page(client, make_user, sign_in, role, home):

@@ -28,6 +28,7 @@ HOMES = {
     "manager": ("/team/", "Mein Team", {"Mein Team", "Kompetenzmatrix", "Kurszuweisungen", "Pflichtschulungen"}),
     "trainer": ("/trainer/", "Meine Kurse", {"Meine Kurse", "Kurseditor"}),
     "employee": ("/learning/", "Mein Lernen", set()),
+    "staff_council": ("/privacy/settings", "Datenschutz-Einstellungen", {"Datenschutz-Einstellungen"}),
 }
 
 

@@ -20,6 +20,7 @@ class Role(StrEnum):
     HR = "hr"
     ADMIN = "admin"
     DPO = "dpo"
+    STAFF_COUNCIL = "staff_council"  # reads the data-protection settings the agreement is about
 
     @property
     def label(self) -> str:
@@ -33,6 +34,7 @@ _ROLE_LABELS = {
     Role.HR: _l("HR"),
     Role.ADMIN: _l("Administrator"),
     Role.DPO: _l("Data protection officer"),
+    Role.STAFF_COUNCIL: _l("Staff council"),
 }
 
 

@@ -18,6 +18,7 @@ HOME_BY_ROLE = (
     (Role.ADMIN, "admin.dashboard"),
     (Role.HR, "people.hr_overview"),
     (Role.DPO, "privacy.audit_log"),
+    (Role.STAFF_COUNCIL, "privacy.settings"),
     (Role.MANAGER, "team.my_team"),
     (Role.TRAINER, "learning.trainer_courses"),
 )

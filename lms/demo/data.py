@@ -48,6 +48,7 @@ LOGINS = [
     ("manager", ["manager"], "Martina", "Meyer", "FB3", "ASS", ["FB3"]),
     ("employee", [], "Emil", "Engel", "33.1", "SB-BB", []),
     ("dpo", ["dpo"], "Dagmar", "Dietz", "FB1", None, []),
+    ("staff_council", ["staff_council"], "Paul", "Personalrat", "33.1", "SB-BB", []),
 ]
 
 GIVEN_NAMES = [

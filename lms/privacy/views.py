@@ -14,9 +14,11 @@ from lms.extensions import db
 from lms.i18n import _
 from lms.people.models import User
 from lms.privacy import chain, services, subject_access
+from lms.privacy import settings as privacy_settings
 from lms.privacy.forms import AuditFilterForm
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
+bp.add_app_template_global(lambda role: Role(role).label if role in set(Role) else role, "role_label")
 
 
 @bp.app_template_global("audit_action_label")
@@ -154,3 +156,10 @@ def my_data_download():
     today = utcnow().date()
     body = subject_access.export_zip(current_user.id, today)
     return exports.download(body, "application/zip", f"lernpfad-meine-daten-{today.isoformat()}.zip")
+
+
+@bp.get("/settings")
+@roles_required(Role.DPO, Role.STAFF_COUNCIL)
+def settings():
+    """Read-only: what the agreement with the staff council is about, as the software runs now."""
+    return render_template("privacy/settings.html", settings=privacy_settings.current_settings())

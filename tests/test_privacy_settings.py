@@ -1,0 +1,51 @@
+"""The staff council's and the DPO's read-only page of the data-protection settings in force."""
+
+from __future__ import annotations
+
+import pytest
+
+from lms.common.vocabulary import AuditAction, ManagerVisibility
+from lms.privacy import services as privacy
+
+
+@pytest.fixture
+def council(make_user, sign_in):
+    member = make_user(roles=["staff_council"], given_name="Paula", family_name="Rat")
+    sign_in(member)
+    return member
+
+
+def page(client) -> str:
+    response = client.get("/privacy/settings")
+    assert response.status_code == 200
+    return response.get_data(as_text=True).split("<main", 1)[1]
+
+
+def test_the_page_changes_when_a_setting_changes(app, client, council, monkeypatch):
+    html = page(client)
+    assert "„compliance-only“" in html and "weniger als 5 Personen" in html
+    monkeypatch.setitem(app.config, "MANAGER_VISIBILITY", ManagerVisibility.LEVELS)
+    monkeypatch.setitem(app.config, "PRIVACY_MIN_GROUP_SIZE", 8)
+    monkeypatch.setitem(app.config, "RETENTION_DAYS", {**app.config["RETENTION_DAYS"], "quiz_answers": 180})
+    html = page(client)
+    assert "„levels“" in html and "weniger als 8 Personen" in html and ">180<" in html
+
+
+def test_it_names_role_holders_and_counts_looks_without_names(client, council, make_user):
+    hr = make_user(roles=["hr"], given_name="Hanna", family_name="Personal")
+    employee = make_user(given_name="Eva", family_name="Geheim")
+    privacy.record(hr, [employee], AuditAction.VIEW_PROFILE)
+    privacy.record(hr, [employee], AuditAction.EXPORT_MATRIX)
+    from lms.extensions import db
+
+    db.session.commit()
+    html = page(client)
+    assert "Hanna Personal" in html and "Paula Rat" in html
+    assert "Eva Geheim" not in html  # whose data was looked at is not shown
+    rows = html.split('id="accesses-caption"')[1]
+    assert "Personalabteilung" in rows and ">1<" in rows
+
+
+def test_others_may_not_read_it(client, make_user, sign_in):
+    sign_in(make_user(roles=["hr"]))
+    assert client.get("/privacy/settings").status_code == 403
