@@ -15,7 +15,15 @@ def test_seed_builds_the_town_and_prints_one_line_per_login(app, database, tmp_p
     result = run_seed(app, "--password", "Rathaus-Demo-2026", "--save-logins", str(saved))
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
-    assert [line.split()[0] for line in lines] == ["admin", "hr", "trainer", "manager", "employee", "dpo", "staff_council"]
+    assert [line.split()[0] for line in lines] == [
+        "admin",
+        "hr",
+        "trainer",
+        "manager",
+        "employee",
+        "dpo",
+        "staff_council",
+    ]
     assert all(line.split()[2] == "Rathaus-Demo-2026" for line in lines)
     assert saved.read_text().strip().splitlines() == lines and oct(saved.stat().st_mode)[-3:] == "600"
     assert db.session.scalar(select(func.count(User.id))) >= 85
@@ -96,7 +104,15 @@ def test_setup_prepares_everything_in_one_command_and_changes_nothing_the_second
     assert first.exit_code == 0, first.stdout + first.stderr
     assert "digcomp-2.2 2.2: created" in first.stdout and " with errors" in first.stdout
     logins = saved.read_text().splitlines()
-    assert [line.split()[0] for line in logins] == ["admin", "hr", "trainer", "manager", "employee", "dpo", "staff_council"]
+    assert [line.split()[0] for line in logins] == [
+        "admin",
+        "hr",
+        "trainer",
+        "manager",
+        "employee",
+        "dpo",
+        "staff_council",
+    ]
     assert first.stdout.strip().endswith("\n".join(logins))
     people, courses = db.session.scalar(select(func.count(User.id))), db.session.scalar(select(func.count(Course.id)))
     assert people >= 86 and courses > 0
