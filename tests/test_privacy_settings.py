@@ -49,3 +49,16 @@ def test_it_names_role_holders_and_counts_looks_without_names(client, council, m
 def test_others_may_not_read_it(client, make_user, sign_in):
     sign_in(make_user(roles=["hr"]))
     assert client.get("/privacy/settings").status_code == 403
+
+
+def test_looks_older_than_twelve_months_are_not_counted(client, council, make_user):
+    from datetime import timedelta
+
+    from lms.common.dates import utcnow
+    from lms.extensions import db
+    from lms.privacy.settings import current_settings
+
+    privacy.record(make_user(roles=["hr"]), [make_user()], AuditAction.VIEW_PROFILE)
+    db.session.commit()
+    assert list(current_settings().accesses.values()) == [{"hr": (1, 0)}]
+    assert current_settings(now=utcnow() + timedelta(days=370)).accesses == {}

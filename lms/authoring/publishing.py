@@ -22,7 +22,7 @@ from lms.catalog.importer import archive, framework_info, parsed_course, write_c
 from lms.catalog.markdown import course_image_url, render_markdown
 from lms.catalog.models import Course, CourseDraft, CourseOwner, CourseVersion
 from lms.catalog.outline import LruCache
-from lms.catalog.versions import record_version, version, version_files
+from lms.catalog.versions import published_files, record_version, version, version_files
 from lms.common.sourcefile import Problem
 from lms.common.vocabulary import CourseOwnership, VersionOrigin
 from lms.extensions import db
@@ -203,8 +203,6 @@ def _rendered(slug: str, text: str, files: dict[str, bytes]) -> Markup:
 def export_zip(space: Workspace, *, published: bool = True) -> bytes:
     """The course folder as a zip: the published version, or the draft."""
     if published and space.course is not None:
-        from lms.catalog.versions import published_files
-
         files = published_files(space.course) or space.files
     else:
         files = space.files

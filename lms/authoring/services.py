@@ -35,7 +35,7 @@ from lms.catalog.media import check_media
 from lms.catalog.models import Course, CourseDraft, CourseOwner
 from lms.catalog.versions import published_files
 from lms.common.sourcefile import Problems
-from lms.common.vocabulary import AuditAction, AuditField, CourseOwnership
+from lms.common.vocabulary import AuditAction, AuditField, CourseOwnership, Role
 from lms.extensions import db
 from lms.i18n import _
 from lms.people.models import User
@@ -377,6 +377,49 @@ def delete_image(space: Workspace, user, path: str) -> None:
             "image", _("The image is still shown in %(lessons)s. Remove it there first.", lessons=", ".join(used_in))
         )
     _write_all(space, user, {name: data for name, data in space.files.items() if name != path})
+
+
+# -- lists and people
+
+
+def all_courses() -> tuple[list[Course], dict[str, CourseDraft]]:
+    """Published courses by title, and every draft by slug (with its owners)."""
+    courses = list(db.session.execute(select(Course).order_by(Course.title)).scalars())
+    drafts = db.session.execute(
+        select(CourseDraft).options(selectinload(CourseDraft.owners)).order_by(CourseDraft.slug)
+    ).scalars()
+    return courses, {draft.slug: draft for draft in drafts}
+
+
+def people_by_id(ids: list[int | None]) -> dict[int, User]:
+    """The people of these ids (authors, approvers, owners), in one statement."""
+    wanted = {person_id for person_id in ids if person_id}
+    if not wanted:
+        return {}
+    return {user.id: user for user in db.session.execute(select(User).where(User.id.in_(wanted))).scalars()}
+
+
+def owners_of(space: Workspace) -> list[tuple[User, CourseOwnership]]:
+    if space.draft is None:
+        return []
+    people = people_by_id([owner.user_id for owner in space.draft.owners])
+    return [(people[owner.user_id], CourseOwnership(owner.kind)) for owner in space.draft.owners]
+
+
+def review_requester(space: Workspace) -> User | None:
+    requester_id = space.draft.review_requested_by_id if space.draft else None
+    return db.session.get(User, requester_id) if requester_id else None
+
+
+def active_trainers() -> list[User]:
+    """Who can be named an owner."""
+    return list(
+        db.session.execute(
+            select(User)
+            .where(User.active.is_(True), User.role_rows.any(role=Role.TRAINER))
+            .order_by(User.family_name, User.given_name)
+        ).scalars()
+    )
 
 
 # -- owners

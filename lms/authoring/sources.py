@@ -17,10 +17,9 @@ from typing import Any
 import yaml
 
 from lms.catalog.format import is_lesson_file
-from lms.catalog.markdown import split_body
+from lms.catalog.markdown import spell_out_german, split_body
 from lms.common.sourcefile import Problems, read_front_matter
 
-_GERMAN_LETTERS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
 _NUMBER_PREFIX = re.compile(r"^\d+-")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 QUIZ_KEY_ORDER = ("question", "type", "shuffle", "answers", "explanation")
@@ -30,7 +29,7 @@ _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 def slug_of(text: str, max_length: int = 60) -> str:
     """Lowercase letters, digits and single hyphens, German letters spelt out (Übung → uebung)."""
-    ascii_text = unicodedata.normalize("NFKD", text.translate(_GERMAN_LETTERS)).encode("ascii", "ignore").decode()
+    ascii_text = unicodedata.normalize("NFKD", spell_out_german(text)).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug[:max_length].rstrip("-")
 

@@ -9,7 +9,6 @@ from typing import TypeVar
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from lms.authoring import access, publishing, services
@@ -29,7 +28,6 @@ from lms.authoring.sources import key_of, read_lesson
 from lms.catalog.bundle import MAX_ZIP_BYTES, BundleError
 from lms.catalog.markdown import course_image_url, render_markdown
 from lms.catalog.media import MAX_MEDIA_BYTES
-from lms.catalog.models import Course, CourseDraft
 from lms.catalog.versions import version, version_files, versions_of
 from lms.common.access import roles_required
 from lms.common.forms import attach_errors
@@ -81,15 +79,9 @@ def _back(slug: str, anchor: str = ""):
 @bp.get("/")
 @roles_required(*READERS)
 def index():
-    courses = db.session.execute(select(Course).order_by(Course.title)).scalars().all()
-    drafts = {
-        draft.slug: draft
-        for draft in db.session.execute(select(CourseDraft).options(db.selectinload(CourseDraft.owners))).scalars()
-    }
+    courses, drafts = services.all_courses()
     unpublished = [
-        draft
-        for slug, draft in sorted(drafts.items())
-        if draft.course_id is None and access.may_edit(current_user, draft)
+        draft for draft in drafts.values() if draft.course_id is None and access.may_edit(current_user, draft)
     ]
     return render_template(
         "authoring/index.html",
@@ -166,7 +158,7 @@ def _importable(slug: str) -> services.Workspace | None:
 def course(slug: str):
     space = _readable(slug)
     report = publishing.check(space)
-    owners = _owners(space)
+    owners = services.owners_of(space)
     return render_template(
         "authoring/course.html",
         space=space,
@@ -180,22 +172,8 @@ def course(slug: str):
         image_form=_image_form(space),
         publish_form=PublishForm(),
         owner_form=_owner_form(),
-        requested_by=db.session.get(User, space.draft.review_requested_by_id)
-        if space.draft and space.draft.review_requested_by_id
-        else None,
+        requested_by=services.review_requester(space),
     )
-
-
-def _owners(space: services.Workspace) -> list[tuple[User, CourseOwnership]]:
-    if space.draft is None or not space.draft.owners:
-        return []
-    people = {
-        user.id: user
-        for user in db.session.execute(
-            select(User).where(User.id.in_([owner.user_id for owner in space.draft.owners]))
-        ).scalars()
-    }
-    return [(people[owner.user_id], CourseOwnership(owner.kind)) for owner in space.draft.owners]
 
 
 def _image_form(space: services.Workspace) -> ImageForm:
@@ -212,11 +190,7 @@ def _lesson_choices(space: services.Workspace) -> list[SelectChoice]:
 
 def _owner_form() -> OwnerForm:
     form = OwnerForm(formdata=None)
-    trainers = db.session.execute(
-        select(User)
-        .where(User.active.is_(True), User.role_rows.any(role=Role.TRAINER))
-        .order_by(User.family_name, User.given_name)
-    ).scalars()
+    trainers = services.active_trainers()
     form.user_id.choices = [SelectChoice(user.id, f"{user.name} ({user.email})") for user in trainers]
     form.kind.choices = [SelectChoice(kind.value, kind.label) for kind in CourseOwnership]
     return form
@@ -592,11 +566,7 @@ def approve(slug: str):
 def versions(slug: str):
     space = _readable(slug)
     rows = versions_of(space.course.id) if space.course else []
-    people_ids = {row.author_id for row in rows} | {row.approved_by_id for row in rows}
-    people = {
-        user.id: user
-        for user in db.session.execute(select(User).where(User.id.in_([i for i in people_ids if i]))).scalars()
-    }
+    people = services.people_by_id([row.author_id for row in rows] + [row.approved_by_id for row in rows])
     return render_template(
         "authoring/versions.html",
         space=space,

@@ -139,6 +139,11 @@ def split_body(body: str) -> MarkdownBody:
     return MarkdownBody("\n".join(kept), quizzes, heading, quiz[0] if quiz is not None else None)
 
 
+def spell_out_german(text: str) -> str:
+    """Umlauts and ß as the ASCII spelling Germans use (Größe → Groesse)."""
+    return text.translate(_GERMAN_LETTERS)
+
+
 def heading_id(text: str, separator: str) -> str:
     """`## Größe prüfen` → `abschnitt-groesse-pruefen`: readable ASCII ids with a fixed prefix."""
     return HEADING_ID_PREFIX + slugify(text.translate(_GERMAN_LETTERS), separator)

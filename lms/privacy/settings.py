@@ -63,7 +63,8 @@ def _role_holders() -> dict[Role, list[User]]:
 def _accesses(now: datetime) -> dict[str, dict[str, tuple[int, int]]]:
     """Looks at and exports of others' data per month and role of who did them (one statement)."""
     month = func.substr(func.cast(AuditEntry.at, db.String), 1, 7)
-    first_month = f"{now.year - 1}-{now.month:02d}" if now.month < 12 else f"{now.year}-01"
+    year, month_index = divmod(now.year * 12 + now.month - MONTHS_SHOWN, 12)
+    first_month = f"{year}-{month_index + 1:02d}"  # this month and the eleven before it
     rows = db.session.execute(
         select(month, UserRole.role, AuditEntry.action, func.count())
         .join(UserRole, UserRole.user_id == AuditEntry.actor_id)
@@ -75,5 +76,5 @@ def _accesses(now: datetime) -> dict[str, dict[str, tuple[int, int]]]:
         counts[month_text][role][0 if action in LOOKS else 1] += number
     return {
         month_text: {role: (looks, exports) for role, (looks, exports) in sorted(by_role.items())}
-        for month_text, by_role in sorted(counts.items(), reverse=True)[:MONTHS_SHOWN]
+        for month_text, by_role in sorted(counts.items(), reverse=True)
     }
