@@ -13,7 +13,7 @@ import re
 import statistics
 import time
 import tracemalloc
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from flask_migrate import upgrade
@@ -76,7 +76,7 @@ def _populate(people: int, tag: str) -> None:
                 "competence_id": c.id,
                 "level": rng.randint(1, 6),
                 "note": "bench",
-                "assessed_at": datetime.now(UTC),
+                "assessed_on": date.today(),
             }
             for user_id in ids
             for c in rng.sample(competences, 6)

@@ -79,7 +79,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.notifications.views import bp as notifications_bp
     from lms.people.views import bp as people_bp
     from lms.privacy.views import bp as privacy_bp
-    from lms.privacy.views import record_refused_request
+    from lms.privacy.views import notice_bp, record_refused_request
     from lms.skills.views import bp as skills_bp
     from lms.targets.views import bp as targets_bp
     from lms.team.views import bp as team_bp
@@ -102,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
         gaps_bp,
         team_bp,
         privacy_bp,
+        notice_bp,
         notifications_bp,
         assignments_bp,
         compliance_bp,
@@ -111,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_commands(app: Flask) -> None:
+    from lms.admin.cli import annex as agreement_annex
     from lms.assignments.cli import assignments_cli
     from lms.assignments.reminder_cli import reminders_cli
     from lms.assignments.report_cli import report as compliance_report
@@ -132,6 +134,7 @@ def _register_commands(app: Flask) -> None:
         skills_cli.add_command(command)
     assignments_cli.add_command(compliance_report)
     courses_cli.add_command(course_owner)
+    privacy_cli.add_command(agreement_annex)  # the agreement's annex, built by the admin area
     groups = (people_cli, skills_cli, courses_cli, assignments_cli, reminders_cli, notifications_cli, audit_cli)
     for group in (*groups, privacy_cli, demo_cli, scheduler_cli):
         app.cli.add_command(group)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from lms.common.vocabulary import ManagerVisibility
+from lms.common.vocabulary import ManagerVisibility, Module
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = Path(os.environ.get("LMS_INSTANCE_DIR", PROJECT_ROOT / "instance"))
@@ -22,6 +23,9 @@ ENVIRONMENTS = ("development", "production", "testing")
 
 # No group figure is shown for fewer people than this, whatever a town configures (issue 13).
 MIN_GROUP_SIZE_FLOOR = 5
+# A confirmed level counts this long (issue 13): at least half a year, at most ten years.
+CONFIRMATION_VALID_MONTHS_DEFAULT = 36
+CONFIRMATION_VALID_MONTHS_BOUNDS = (6, 120)
 
 
 class ConfigError(RuntimeError):
@@ -89,6 +93,18 @@ def _retention_days() -> dict[str, int]:
             raise ConfigError(f"{period.env} must be from {period.min_days} to {period.max_days} days, not {value}")
         days[period.key] = value
     return days
+
+
+def _modules_off(names: str | Iterable[str]) -> frozenset[Module]:
+    """LMS_MODULES_OFF=gaps,team: the modules showing data about people that a town switches off.
+    An unknown name is refused, so a typo cannot leave a module on that was meant to be off."""
+    chosen = [name.strip() for name in names.split(",") if name.strip()] if isinstance(names, str) else list(names)
+    unknown = sorted(name for name in chosen if name not in set(Module))
+    if unknown:
+        raise ConfigError(
+            f"LMS_MODULES_OFF names unknown modules ({', '.join(unknown)}); known are {', '.join(Module)}"
+        )
+    return frozenset(Module(name) for name in chosen)
 
 
 def _default_database_url() -> str:
@@ -195,18 +211,32 @@ def load_config(overrides: dict | None = None) -> dict:
         "LANGUAGES": ("de", "en"),
         "TOWN_NAME": os.environ.get("LMS_TOWN_NAME", "Stadt Musterhausen"),
         "PAGE_SIZE": _int("LMS_PAGE_SIZE", 25),
+        # Signs the audit trail's checkpoints (lms/privacy/chain.py); unset: derived from SECRET_KEY.
+        "AUDIT_CHECKPOINT_KEY": os.environ.get("LMS_AUDIT_CHECKPOINT_KEY") or None,
         # Aggregates never show a group smaller than this (agreed with the staff council).
         "PRIVACY_MIN_GROUP_SIZE": _int("LMS_MIN_GROUP_SIZE", 5),
+        # A share of a smaller group is shown as a band, never exactly (lms.common.disclosure).
+        "PRIVACY_EXACT_SHARE_FROM": _int("LMS_EXACT_SHARE_FROM", 20),
         # Failed quiz attempts after which the full solution is shown (docs/course-format.md).
         "QUIZ_SOLUTION_AFTER_ATTEMPTS": _int("LMS_QUIZ_SOLUTION_AFTER_ATTEMPTS", 3),
         "COURSE_REVIEW_REQUIRED": _bool("LMS_COURSE_REVIEW_REQUIRED", False),
         # What managers see of their people: "levels" or "compliance-only" (docs/competences.md).
         "MANAGER_VISIBILITY": os.environ.get("LMS_MANAGER_VISIBILITY", ManagerVisibility.COMPLIANCE_ONLY),
+        # Modules showing data about people that this town switched off (lms.common.vocabulary.Module).
+        "MODULES_OFF": os.environ.get("LMS_MODULES_OFF", ""),
+        # Who is responsible and whom to ask, as the privacy notice names them (Art. 13 GDPR).
+        "CONTROLLER_CONTACT": os.environ.get("LMS_CONTROLLER_CONTACT", "").strip(),
+        "DPO_CONTACT": os.environ.get("LMS_DPO_CONTACT", "").strip(),
+        # Show the privacy notice after sign-in until its current version was read. Off in the
+        # testing environment, whose other tests sign in and expect to land where they asked.
+        "PRIVACY_NOTICE_AT_SIGN_IN": _bool("LMS_PRIVACY_NOTICE_AT_SIGN_IN", env != "testing"),
         # Assignments and reminders (docs/reminders.md).
         "ASSIGNMENT_RECERTIFICATION_LEAD_DAYS": _int("LMS_RECERTIFICATION_LEAD_DAYS", 30),
         "REMINDER_DAYS_BEFORE": _int_list("LMS_REMINDER_DAYS_BEFORE", (14, 3)),
         "REMINDER_ESCALATION_DAYS": _int("LMS_REMINDER_ESCALATION_DAYS", 14),
         "REMINDER_HOUR": _int("LMS_REMINDER_HOUR", 7),
+        # A level confirmed by a manager counts as evidence this many months (docs/competences.md).
+        "CONFIRMATION_VALID_MONTHS": _int("LMS_CONFIRMATION_VALID_MONTHS", CONFIRMATION_VALID_MONTHS_DEFAULT),
         "HOLIDAY_REGION": os.environ.get("LMS_HOLIDAY_REGION", "NW"),
         "HOLIDAYS_EXTRA": os.environ.get("LMS_HOLIDAYS_EXTRA", ""),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
@@ -219,15 +249,21 @@ def load_config(overrides: dict | None = None) -> dict:
     if config["MANAGER_VISIBILITY"] not in set(ManagerVisibility):
         raise ConfigError(f"LMS_MANAGER_VISIBILITY must be one of {', '.join(ManagerVisibility)}")
     config["MANAGER_VISIBILITY"] = ManagerVisibility(config["MANAGER_VISIBILITY"])
+    config["MODULES_OFF"] = _modules_off(config["MODULES_OFF"])
     _check_mail_settings(config)  # mail (lms.notifications)
     if config["PRIVACY_MIN_GROUP_SIZE"] < MIN_GROUP_SIZE_FLOOR:
         raise ConfigError(
             f"LMS_MIN_GROUP_SIZE must be at least {MIN_GROUP_SIZE_FLOOR}: "
             "a smaller group's figures tell about its members"
         )
+    if config["PRIVACY_EXACT_SHARE_FROM"] < config["PRIVACY_MIN_GROUP_SIZE"]:
+        raise ConfigError("LMS_EXACT_SHARE_FROM must not be below LMS_MIN_GROUP_SIZE")
     config["RETENTION_DAYS"] = config.get("RETENTION_DAYS") or _retention_days()
     if config["TRUSTED_PROXIES"] < 0:
         raise ConfigError("LMS_TRUSTED_PROXIES must be 0 (no proxy) or the number of proxies in front of the app")
+    low, high = CONFIRMATION_VALID_MONTHS_BOUNDS
+    if not low <= (months := config["CONFIRMATION_VALID_MONTHS"]) <= high:
+        raise ConfigError(f"LMS_CONFIRMATION_VALID_MONTHS must be from {low} to {high} months, not {months}")
     if config["ONE_TIME_PASSWORD_HOURS"] < 1:
         raise ConfigError("LMS_ONE_TIME_PASSWORD_HOURS must be at least 1")
     if config["LOGIN_FAILURE_WINDOW_MINUTES"] * 60 < config["LOGIN_MAX_DELAY_SECONDS"]:

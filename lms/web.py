@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 from lms.common.access import access_refused
 from lms.common.forms import field_attrs
 from lms.common.urls import page_arguments_fit
-from lms.common.vocabulary import Role
+from lms.common.vocabulary import Module, Role, module_of
 from lms.i18n import _l
 
 
@@ -50,8 +50,27 @@ def menu_for(user) -> list[MenuItem]:
     return [
         item
         for item in MENU
-        if (not item.roles or user.has_role(*item.roles)) and item.endpoint in current_app.view_functions
+        if (not item.roles or user.has_role(*item.roles))
+        and item.endpoint in current_app.view_functions
+        and not switched_off(item.endpoint)
     ]
+
+
+def switched_off(endpoint: str) -> bool:
+    """Is this page part of a module the town switched off (LMS_MODULES_OFF)?"""
+    return module_of(endpoint) in current_app.config["MODULES_OFF"]
+
+
+def refuse_switched_off_modules() -> None:
+    """A page of a module switched off answers as if it did not exist. The pages stay registered,
+    so every url_for in a template still builds."""
+    if request.endpoint and switched_off(request.endpoint):
+        abort(404)
+
+
+def module_on(module: str) -> bool:
+    """For templates: link to a module's pages only while it is on."""
+    return Module(module) not in current_app.config["MODULES_OFF"]
 
 
 def active_item(menu: list[MenuItem], endpoint: str) -> MenuItem | None:
@@ -73,6 +92,7 @@ def group_count(count: int) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["field_attrs"] = field_attrs
     app.jinja_env.filters["group_count"] = group_count
+    app.jinja_env.globals["module_on"] = module_on
 
     @app.context_processor
     def shared_template_values():
@@ -88,6 +108,8 @@ def init_app(app: Flask) -> None:
             "min_group_size": app.config["PRIVACY_MIN_GROUP_SIZE"],
             "languages": (("de", "Deutsch"), ("en", "English")),
         }
+
+    app.before_request(refuse_switched_off_modules)
 
     @app.before_request
     def refuse_page_numbers_out_of_range():

@@ -30,6 +30,8 @@ PROTECTED_PAGES = {
     "/gaps/": {"hr"},
     "/privacy/audit": {"dpo"},
     "/privacy/settings": {"dpo", "staff_council"},
+    "/privacy/notice/after-sign-in": set(Role),
+    "/admin/annex": {"admin", "dpo", "staff_council"},
     "/assignments/": {"hr", "manager"},
     "/assignments/new": {"hr", "manager"},
     "/compliance/team": {"manager"},

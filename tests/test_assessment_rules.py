@@ -37,10 +37,8 @@ def entries(action: str) -> list[AuditEntry]:
 
 def confirm(client, person_id: int, note: str = "Im Arbeitsalltag beobachtet", level: str = "2", page_url=None):
     token = csrf_token(client.get(page_url or "/profile/"))
-    return client.post(
-        f"/people/{person_id}/assessments",
-        data={"csrf_token": token, "competence_id": competence("4.2").id, "level": level, "note": note},
-    )
+    data = {"csrf_token": token, "competence_id": competence("4.2").id, "level": level, "note": note}
+    return client.post(f"/people/{person_id}/assessments", data={**data, "evidence_type": "observed_at_work"})
 
 
 def same_page(response) -> str:
@@ -78,10 +76,10 @@ def test_the_service_refuses_self_confirmation_whoever_calls_it(town, manager_in
 
     manager = manager_in_own_department
     with pytest.raises(services.AssessmentRefused):
-        services.record_assessment(manager, manager, competence("4.2").id, 2, "selbst")
+        services.record_assessment(manager, manager, competence("4.2").id, 2, "other", "selbst")
     assert services.assessment_refusal(town["manager"], town["staff"][0]) is None
     with pytest.raises(services.AssessmentRefused):  # outside the manager's departments
-        services.record_assessment(town["manager"], town["others"][0], competence("4.2").id, 2, "x")
+        services.record_assessment(town["manager"], town["others"][0], competence("4.2").id, 2, "other", "x")
 
 
 def test_no_confirmation_under_compliance_only_and_the_attempt_is_logged(client, sign_in, town, app, monkeypatch):
@@ -108,7 +106,7 @@ def test_every_confirmation_is_audited_with_competence_and_level(client, sign_in
     assert [a.level for a in assessments_of(person)] == [3]
     (entry,) = entries("assess")
     assert (entry.actor_id, entry.subject_id) == (town["manager"].id, person.id)
-    assert entry.context == {"competence": "4.2", "level": 3}
+    assert entry.context == {"competence": "4.2", "level": 3, "evidence_type": "observed_at_work"}
     assert (entry.actor_email, entry.subject_email) == (town["manager"].email, person.email)
 
 
@@ -133,7 +131,7 @@ def test_a_person_outside_ones_departments_looks_like_a_missing_id(client, sign_
         if method == "get":
             return client.get(url)
         data = {"csrf_token": token, "competence_id": competence("4.2").id, "level": "2", "note": "x"}
-        return client.post(url, data=data)
+        return client.post(url, data={**data, "evidence_type": "other"})
 
     existing, missing = ask(outsider.id), ask(MISSING_ID)
     assert existing.status_code == missing.status_code == 404

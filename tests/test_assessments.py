@@ -255,6 +255,19 @@ def test_trainers_see_per_question_figures_only_for_groups_of_five(client, make_
         take(make_user(), course.slug, lesson.key, 0 if n < 4 else 1)
     sign_in(make_user(roles=["trainer"], locale="en"))
     html = client.get(f"/trainer/courses/{course.slug}/questions").get_data(as_text=True)
+    # Five learners: a band, never an exact share (80 % of five would tell about each of them).
+    assert html.count("5 learners; answers right: 75 % or more.") == 3
+    assert "80 %" not in html and "chosen 1 time" not in html
+
+
+def test_twenty_learners_give_exact_question_figures(client, make_user, sign_in, make_course, app, monkeypatch):
+    monkeypatch.setitem(app.config, "PRIVACY_EXACT_SHARE_FROM", 5)
+    course = pool_course(make_course, questions=3, draw=3)
+    lesson = course.lessons[0]
+    for n in range(5):
+        take(make_user(), course.slug, lesson.key, 0 if n < 4 else 1)
+    sign_in(make_user(roles=["trainer"], locale="en"))
+    html = client.get(f"/trainer/courses/{course.slug}/questions").get_data(as_text=True)
     assert html.count("5 learners, 5 answers, 80 % right") == 3
     assert "Falsch A (wrong option): chosen 1 time" in html
 

@@ -148,33 +148,55 @@ def test_group_figures_agree_with_the_cells_of_the_matrix(town):
 
 
 def test_share_percent_and_heat_map_steps():
-    assert gaps.Figure(8, 4, 5).share == 0.5 and gaps.Figure(8, 4, 5).percent == 50
-    assert gaps.Figure(3, 1, 3).percent == 33  # rounded down: 100 % only when everyone reaches it
+    assert gaps.Figure(20, 10, 5).share == 0.5 and gaps.Figure(20, 10, 5).percent == 50
+    assert gaps.Figure(30, 10, 5).percent == 33  # rounded down: 100 % only when everyone reaches it
     assert gaps.Figure(200, 199, 5).percent == 99 and gaps.Figure(200, 199, 5).step == 3
     assert [gaps.Figure(100, n, 5).step for n in (0, 24, 25, 49, 50, 74, 75, 99, 100)] == [0, 0, 1, 1, 2, 2, 3, 3, 4]
     empty, small = gaps.Figure(0, 0, 5), gaps.Figure(4, 4, 5)
     assert empty.empty and not empty.suppressed and empty.share is None
     assert small.suppressed and small.share is None and small.percent is None and small.step is None
+    # A group under 20 shows a quarter, never 0 % or 100 %: those would tell each member's status.
+    for part, band in ((0, 0), (1, 0), (2, 1), (4, 2), (6, 3), (8, 3)):
+        banded = gaps.Figure(8, part, 5)
+        assert banded.banded and banded.shown and banded.percent is None and banded.step == band
+    assert not gaps.Figure(8, 8, 5, exact_from=8).banded and gaps.Figure(8, 8, 5, exact_from=8).percent == 100
+    withheld = gaps.Figure(40, 20, 5, withheld=True)
+    assert withheld.suppressed and not withheld.small and withheld.percent is None and not withheld.shown
 
 
 def test_groups_with_fewer_than_the_minimum_are_suppressed(town, app, monkeypatch):
+    monkeypatch.setitem(app.config, "PRIVACY_EXACT_SHARE_FROM", 5)
     groups = gaps.group_figures(all_competences())
-    assert figure_of(groups, "department", town["fb2"].id, "4.1").suppressed  # 3 people with a target
-    assert figure_of(groups, "job_role", town["it"].id, "4.1").suppressed  # 2
-    assert figure_of(groups, "all", 0, "1.1").suppressed  # 1
-    assert not figure_of(groups, "department", town["office"].id, "4.1").suppressed  # 6
-    assert figure_of(groups, "department", town["office"].id, "4.1").percent == 50
+    assert figure_of(groups, "department", town["fb2"].id, "4.1").small  # 3 people with a target
+    assert figure_of(groups, "job_role", town["it"].id, "4.1").small  # 2
+    assert figure_of(groups, "all", 0, "1.1").small  # 1
+    assert figure_of(groups, "department", town["office"].id, "4.1").percent == 50  # 6
 
     monkeypatch.setitem(app.config, "PRIVACY_MIN_GROUP_SIZE", 3)
     groups = gaps.group_figures(all_competences())
-    fb2 = figure_of(groups, "department", town["fb2"].id, "4.1")
-    assert not fb2.suppressed and fb2.percent == 33
-    assert figure_of(groups, "job_role", town["it"].id, "4.1").suppressed
+    assert figure_of(groups, "department", town["fb2"].id, "4.2").shown  # 3 are enough now
+    assert figure_of(groups, "job_role", town["it"].id, "4.1").small
 
     monkeypatch.setitem(app.config, "PRIVACY_MIN_GROUP_SIZE", 7)
     groups = gaps.group_figures(all_competences())
-    assert figure_of(groups, "department", town["office"].id, "4.1").suppressed
-    assert not figure_of(groups, "department", town["fb3"].id, "4.1").suppressed  # 8 with 33.1
+    assert figure_of(groups, "department", town["office"].id, "4.1").small
+
+
+def test_no_subtraction_reveals_a_small_group(town, app, monkeypatch):
+    """The issue's example: FB3 (8 with a target for 4.1) minus 33.1 (6) would give FB3's own two
+    IT staff; the whole administration (11) minus the clerks (9) would give them too."""
+    monkeypatch.setitem(app.config, "PRIVACY_EXACT_SHARE_FROM", 5)
+    groups = gaps.group_figures(all_competences())
+    fb3 = figure_of(groups, "department", town["fb3"].id, "4.1")
+    clerks = figure_of(groups, "job_role", town["clerk"].id, "4.1")
+    assert fb3.suppressed and not fb3.small  # withheld, though 8 ≥ 5
+    assert clerks.suppressed and not clerks.small
+    assert figure_of(groups, "all", 0, "4.1").percent == 45  # the total stays
+    assert figure_of(groups, "department", town["office"].id, "4.1").percent == 50
+    # For 4.2 the whole administration (9) minus FB3 (6) would give FB2's three.
+    assert figure_of(groups, "department", town["fb3"].id, "4.2").suppressed
+    assert figure_of(groups, "department", town["office"].id, "4.2").suppressed  # the same six people
+    assert figure_of(groups, "job_role", town["clerk"].id, "4.2").percent == 22  # all nine: nothing to subtract
 
 
 def test_group_figures_take_a_fixed_number_of_statements(
@@ -245,19 +267,26 @@ def test_snapshot_is_idempotent_per_month(town):
     assert snapshot_rows() == 2 * expected_rows
 
 
-def test_snapshot_stores_raw_counts_and_no_person(town):
+def test_snapshot_is_stored_protected_and_without_a_person(town):
     gaps.take_snapshot()
     db.session.commit()
     month = gaps.current_month()
-    row = db.session.execute(
-        select(SkillSnapshot).where(
-            SkillSnapshot.month == month,
-            SkillSnapshot.scope == "department",
-            SkillSnapshot.scope_id == town["fb2"].id,
-            SkillSnapshot.competence_id == competence("4.1").id,
-        )
-    ).scalar_one()
-    assert (row.people_with_target, row.people_at_target) == (3, 1)  # suppressed only when shown
+
+    def stored(scope, scope_id, code):
+        row = db.session.execute(
+            select(SkillSnapshot).where(
+                SkillSnapshot.month == month,
+                SkillSnapshot.scope == scope,
+                SkillSnapshot.scope_id == scope_id,
+                SkillSnapshot.competence_id == competence(code).id,
+            )
+        ).scalar_one()
+        return row.people_with_target, row.people_at_target
+
+    assert stored("department", town["fb2"].id, "4.1") == (None, None)  # three: too small
+    assert stored("department", town["fb3"].id, "4.1") == (None, None)  # withheld: FB3 − 33.1 = two
+    assert stored("department", town["office"].id, "4.1") == (6, 3)
+    assert stored("all", 0, "4.1") == (11, 5)
     assert {c.name for c in SkillSnapshot.__table__.columns}.isdisjoint({"user_id", "person_id"})
 
 
@@ -276,6 +305,7 @@ def test_trend_reads_the_snapshots_month_by_month(town, app, monkeypatch):
     gaps.take_snapshot("2025-03")
     db.session.commit()
 
+    monkeypatch.setitem(app.config, "PRIVACY_EXACT_SHARE_FROM", 5)
     ids = [competence(code).id for code in ("4.1", "4.2", "1.1", "5.1")]
     series = gaps.trend("all", 0, ids)
     assert series.months == ["2025-01", "2025-02", "2025-03"]
@@ -290,10 +320,7 @@ def test_trend_reads_the_snapshots_month_by_month(town, app, monkeypatch):
     office = gaps.trend("department", town["office"].id, ids[:1])
     assert [counts(f) for f in office.series[ids[0]] if f] == [(6, 3), (6, 3)]
     fb2 = gaps.trend("department", town["fb2"].id, ids[:1])
-    assert all(f.suppressed for f in fb2.series[ids[0]] if f)
-    monkeypatch.setitem(app.config, "PRIVACY_MIN_GROUP_SIZE", 3)  # applies to stored months too
-    fb2 = gaps.trend("department", town["fb2"].id, ids[:1])
-    assert [f.percent for f in fb2.series[ids[0]] if f] == [33, 100]
+    assert all(f.suppressed for f in fb2.series[ids[0]] if f)  # stored without counts: no minimum brings them back
     assert gaps.trend("all", 0, []).months == []
     with pytest.raises(ValueError):
         gaps.trend("person", 1, ids)
@@ -336,6 +363,7 @@ ALL_JOBS = {
     "assignments.daily_reminders",
     "notifications.deliver_mail",
     "privacy.purge_expired",
+    "privacy.record_settings",
     "scheduler.heartbeat",
 }
 
@@ -415,8 +443,8 @@ def row_cells(html: str, row_id: str) -> dict[str, tuple[str, str | None, str]]:
     row = re.search(rf'<tr[^>]*id="{row_id}">(.*?)</tr>', html, re.S)
     assert row, f"no row {row_id}"
     cells = re.findall(
-        r'<td class="kern-table__cell gap-cell ([\w-]+)" data-competence="([\d.]+)"'
-        r'(?: data-percent="(\d+)")?>(.*?)</td>',
+        r'<td class="kern-table__cell gap-cell ([\w -]+)" data-competence="([\d.]+)"'
+        r'(?: data-percent="(\d+)")?(?: data-band="\d")?>(.*?)</td>',
         row.group(1),
         re.S,
     )
@@ -437,7 +465,13 @@ def test_only_hr_may_see_the_gap_overview(client, make_user, sign_in, role):
     assert client.get("/gaps/").status_code == 403
 
 
-def test_heat_map_by_department(client, sign_in, town):
+@pytest.fixture
+def exact_shares(app, monkeypatch):
+    """Exact shares from five people on, so that the small town's figures are readable."""
+    monkeypatch.setitem(app.config, "PRIVACY_EXACT_SHARE_FROM", 5)
+
+
+def test_heat_map_by_department(client, sign_in, town, exact_shares):
     sign_in(town["hr"])
     response = client.get("/gaps/?by=department&area=4")
     assert response.status_code == 200
@@ -449,7 +483,9 @@ def test_heat_map_by_department(client, sign_in, town):
     assert total["4.2"][:2] == ("gap-step-0", "22")
     assert total["4.3"][0] == "gap-none" and "–" in total["4.3"][2]
     office = row_cells(html, f"gap-row-department-{town['office'].id}")
-    assert office["4.1"][:2] == ("gap-step-2", "50") and office["4.2"][:2] == ("gap-step-1", "33")
+    assert office["4.1"][:2] == ("gap-step-2", "50")
+    assert office["4.2"][0] == "gap-suppressed gap-withheld"  # the whole administration minus 33.1 = FB2
+    assert "nicht gezeigt, damit keine kleinere Gruppe errechnet werden kann" in office["4.2"][2]
     fb2 = row_cells(html, f"gap-row-department-{town['fb2'].id}")
     assert fb2["4.1"][0] == "gap-suppressed" and fb2["4.1"][1] is None
     assert "5" in fb2["4.1"][2] and "3" not in fb2["4.1"][2] and "33" not in fb2["4.1"][2]
@@ -462,15 +498,17 @@ def test_heat_map_by_department(client, sign_in, town):
     assert " style=" not in html and "<script" not in html and "<caption" in html and 'scope="row"' in html
 
 
-def test_heat_map_by_job_role_and_configurable_minimum(client, sign_in, town, app, monkeypatch):
+def test_heat_map_by_job_role_and_configurable_minimum(client, sign_in, town, app, monkeypatch, exact_shares):
     sign_in(town["hr"])
     html = client.get("/gaps/?by=job_role").get_data(as_text=True)
     assert 'id="gap-row-department-' not in html
     clerk = row_cells(html, f"gap-row-job_role-{town['clerk'].id}")
-    assert clerk["4.1"][:2] == ("gap-step-1", "44") and len(clerk) == len(all_competences())
+    assert clerk["4.2"][:2] == ("gap-step-0", "22") and len(clerk) == len(all_competences())
+    assert clerk["4.1"][0] == "gap-suppressed gap-withheld"  # the whole administration minus the clerks = IT
     assert row_cells(html, f"gap-row-job_role-{town['it'].id}")["4.1"][0] == "gap-suppressed"
 
     monkeypatch.setitem(app.config, "PRIVACY_MIN_GROUP_SIZE", 2)
+    monkeypatch.setitem(app.config, "PRIVACY_EXACT_SHARE_FROM", 2)
     html = client.get("/gaps/?by=job_role").get_data(as_text=True)
     assert row_cells(html, f"gap-row-job_role-{town['it'].id}")["4.1"][:2] == ("gap-step-2", "50")
 
@@ -484,7 +522,16 @@ def test_unknown_parameters_fall_back_to_the_defaults(client, sign_in, town):
     assert len(row_cells(html, "gap-row-all-0")) == len(all_competences())
 
 
-def test_trend_section_shows_the_snapshots(client, sign_in, town):
+def test_small_groups_show_bands(client, sign_in, town):
+    sign_in(town["hr"])
+    html = client.get("/gaps/?area=4").get_data(as_text=True)
+    total = row_cells(html, "gap-row-all-0")  # eleven people with a target: under 20
+    assert total["4.1"][:2] == ("gap-step-1", None)
+    assert " ".join(total["4.1"][2].split()) == "◔ 25 bis unter 50 % 11 Personen mit Ziel"
+    assert 'data-percent="' not in html.split('id="gap-map"')[1].split("</table>")[0]
+
+
+def test_trend_section_shows_the_snapshots(client, sign_in, town, exact_shares):
     sign_in(town["hr"])
     html = client.get("/gaps/?area=4").get_data(as_text=True)
     assert 'id="trend-empty"' in html and "<svg" not in html
@@ -565,7 +612,7 @@ def test_gap_overview_is_accessible_in_a_browser(page, town):
     page.goto("/gaps/?area=4")
     page.add_style_tag(url="/static/css/skills.css")  # harmless once base.html links it
     assert page.locator("#gap-map caption").count() == 1
-    assert page.locator("#gap-trend td[data-percent]").count() == 4
+    assert page.locator("#gap-trend td[data-band]").count() == 4  # eleven and nine people: bands
     assert_accessible(page)
     page.select_option("#by", "job_role")  # works without JavaScript: a plain GET form
     page.locator("form.filter-bar button[type=submit]").click()

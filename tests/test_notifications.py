@@ -167,6 +167,8 @@ def test_every_kind_has_a_text_in_both_languages(database):
         "mandatory": True,
         "reason": "Für alle im Bürgerbüro",
         "month": "2026-11",
+        "competence": "4.2 Daten schützen",
+        "level": 3,
         "items": [{"course": "Kurs", "due": "2026-11-30", "person": "Erika Muster", "overdue": True}],
         **dict.fromkeys(texts.COUNTS, 3),
     }

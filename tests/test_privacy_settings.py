@@ -62,3 +62,43 @@ def test_looks_older_than_twelve_months_are_not_counted(client, council, make_us
     db.session.commit()
     assert list(current_settings().accesses.values()) == [{"hr": (1, 0)}]
     assert current_settings(now=utcnow() + timedelta(days=370)).accesses == {}
+
+
+def test_reading_the_page_records_nothing(client, council):
+    """Recording is the scheduler's and the command line's: a GET writes nothing."""
+    from sqlalchemy import func, select
+
+    from lms.extensions import db
+    from lms.privacy.settings import RecordedSetting
+
+    page(client)
+    assert db.session.scalar(select(func.count()).select_from(RecordedSetting)) == 0
+
+
+def test_it_lists_every_module_and_which_are_switched_off(app, client, council, monkeypatch):
+    from lms.common.vocabulary import Module
+
+    monkeypatch.setitem(app.config, "MODULES_OFF", frozenset({Module.TRAINER_FIGURES}))
+    html = page(client)
+    assert html.count("data-module=") == len(Module)
+    state = {module: html.split(f'data-module="{module}"')[1].split("</dd>")[0].rsplit(">", 1)[1] for module in Module}
+    assert state[Module.TRAINER_FIGURES] != state[Module.SKILLS] == state[Module.GAPS]
+
+
+def test_the_page_loads_in_a_fixed_number_of_statements(app, client, council, make_user, count_queries, monkeypatch):
+    from lms.extensions import db
+    from lms.privacy.settings import record_settings_in_force
+
+    record_settings_in_force()
+    db.session.commit()
+    with count_queries() as few:
+        page(client)
+    for size in (6, 7, 8):
+        monkeypatch.setitem(app.config, "PRIVACY_MIN_GROUP_SIZE", size)
+        record_settings_in_force()
+        make_user(roles=["hr"])
+    db.session.commit()
+    with count_queries() as more:
+        html = page(client)
+    assert more.count == few.count
+    assert html.split('id="settings-changes"')[1].count("<li>") == 4  # the first recording and three changes

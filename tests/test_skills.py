@@ -174,6 +174,7 @@ def test_manager_confirms_a_level_and_the_person_sees_who_looked(levels_preset, 
             "csrf_token": csrf_token(page),
             "competence_id": competence("4.2").id,
             "level": "2",
+            "evidence_type": "observed_at_work",
             "note": "Im Arbeitsalltag beobachtet",
         },
     )

@@ -5,6 +5,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from lms.admin import annex as agreement_annex
 from lms.admin import services as admin
 from lms.auth.services import OneTimePassword
 from lms.common.access import roles_required
@@ -25,6 +26,13 @@ admin_only = roles_required(Role.ADMIN)
 @admin_only
 def dashboard():
     return render_template("admin/dashboard.html", counts=services.counts())
+
+
+@bp.get("/annex")
+@roles_required(Role.ADMIN, Role.DPO, Role.STAFF_COUNCIL)
+def annex():
+    """The annex of the staff council's agreement, generated from the code (read-only)."""
+    return render_template("admin/annex.html", annex=agreement_annex.build())
 
 
 # --- users ----------------------------------------------------------------------------------

@@ -9,9 +9,10 @@ a recertification replaces the completion before it, and a person is counted onc
   scores; the view adds the link to a profile only where the preset allows it.
 - `course_report`: per mandatory course and department, how many people are assigned, have
   completed, are open, overdue or exempted, and the completion rate. Aggregates only, counted in
-  SQL. A department with fewer than PRIVACY_MIN_GROUP_SIZE assigned people shows no figures; and
-  when the hidden departments of a course add up to fewer than that, the next smallest are hidden
-  too, so that no hidden figure can be worked out from the course's total.
+  SQL. Every figure goes through lms.common.disclosure: a department with fewer than
+  PRIVACY_MIN_GROUP_SIZE assigned people shows no figures, and further rows or totals are withheld
+  so that no subtraction over what HR can see — each department's row, and the total for every
+  department filter (a department with its sub-departments) — gives a smaller group.
 
 Read-only: nothing here writes; the callers record who looked.
 """
@@ -19,7 +20,7 @@ Read-only: nothing here writes; the callers record who looked.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -32,6 +33,7 @@ from sqlalchemy.orm import joinedload, lazyload
 from lms.assignments.models import Assignment
 from lms.assignments.services import status_expression, status_of
 from lms.catalog.models import Course
+from lms.common import disclosure
 from lms.common.vocabulary import AssignmentStatus
 from lms.extensions import db
 from lms.people.models import Department, User
@@ -236,31 +238,27 @@ def mandatory_courses() -> list[Course]:
     return list(db.session.execute(query.order_by(Course.title, Course.id)).scalars())
 
 
-def _counts(criteria: ReportFilter, today: date) -> dict[int, dict[int | None, Figures]]:
-    """course id → department id → figures, in one statement (GROUP BY over the status)."""
-    per_person = (
-        select(Assignment.course_id, User.department_id, status_expression(today).label("status"))
+def _people(criteria: ReportFilter, today: date) -> dict[int, dict[int, tuple[int | None, str]]]:
+    """course id → person id → (department id, status), in one statement. Not narrowed by the
+    department filter: every filter setting is protected together (see `course_report`)."""
+    statement = (
+        select(Assignment.course_id, Assignment.user_id, User.department_id, status_expression(today))
         .join(User, User.id == Assignment.user_id)
         .where(User.active.is_(True), Assignment.id.in_(current_mandatory()))
     )
     if criteria.course_id:
-        per_person = per_person.where(Assignment.course_id == criteria.course_id)
-    if criteria.department_id:
-        per_person = per_person.where(User.department_id.in_(descendant_ids([criteria.department_id]) or {-1}))
-    inner = per_person.subquery()
-    # Grouped outside: PostgreSQL would not see the CASE with its parameters as the same expression twice.
-    rows = db.session.execute(
-        select(inner.c.course_id, inner.c.department_id, inner.c.status, func.count()).group_by(
-            inner.c.course_id, inner.c.department_id, inner.c.status
-        )
-    ).all()
-    counts: dict[int, dict[int | None, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
-    for course_id, department_id, status, number in rows:
-        counts[course_id][department_id][status] = number
-    return {
-        course_id: {department_id: _figures(by_status) for department_id, by_status in departments.items()}
-        for course_id, departments in counts.items()
-    }
+        statement = statement.where(Assignment.course_id == criteria.course_id)
+    people: dict[int, dict[int, tuple[int | None, str]]] = defaultdict(dict)
+    for course_id, user_id, department_id, status in db.session.execute(statement):
+        people[course_id][user_id] = (department_id, status)
+    return people
+
+
+def _figures_of(statuses: Iterable[str]) -> Figures:
+    by_status: dict[str, int] = defaultdict(int)
+    for status in statuses:
+        by_status[status] += 1
+    return _figures(by_status)
 
 
 def _figures(by_status: dict[str, int]) -> Figures:
@@ -273,40 +271,70 @@ def _figures(by_status: dict[str, int]) -> Figures:
     )
 
 
-def suppress(rows: list[ReportRow], minimum: int) -> None:
-    """Hide small groups; then, while the hidden ones add up to fewer than `minimum` people, hide
-    the smallest shown one as well (the total minus the shown rows would reveal them otherwise)."""
-    for row in rows:
-        if row.figures.assigned < minimum:
-            row.hidden = Hidden.SMALL
-    hidden = sum(row.figures.assigned for row in rows if not row.shown)
-    candidates = sorted((row for row in rows if row.shown), key=lambda row: row.figures.assigned)
-    for row in candidates:
-        if hidden == 0 or hidden >= minimum:
-            break
-        row.hidden = Hidden.COMPLEMENT
-        hidden += row.figures.assigned
+def protected_cells(
+    people: dict[int, tuple[int | None, str]], subtrees: dict[int | None, set[int]], minimum: int
+) -> set[Hashable]:
+    """Which cells of one course to withhold: ("row", department id) for the people working in a
+    department itself, ("total", department id) for a department filter (None: all departments)."""
+    cells = [
+        disclosure.Cell(("row", department_id), frozenset(u for u, (d, _) in people.items() if d == department_id))
+        for department_id in {department_id for department_id, _ in people.values()}
+    ]
+    cells += [
+        disclosure.Cell(
+            ("total", top),
+            frozenset(u for u, (d, _) in people.items() if top is None or d in departments),
+            keep=top is None,
+        )
+        for top, departments in subtrees.items()
+    ]
+    return disclosure.protect(cells, minimum)
+
+
+def _subtrees(tree: list) -> dict[int | None, set[int]]:
+    """Department id → itself and every department below it (None → all), from the loaded tree."""
+    parent_of = {node.department.id: node.department.parent_id for node in tree}
+    subtrees: dict[int | None, set[int]] = {None: set(parent_of)}
+    for department_id in parent_of:
+        above, seen = department_id, set()
+        while above is not None and above not in seen:  # a chain that runs in a circle stops
+            seen.add(above)
+            subtrees.setdefault(above, set()).add(department_id)
+            above = parent_of.get(above)
+    return subtrees
 
 
 def course_report(criteria: ReportFilter, today: date, minimum: int | None = None) -> Report:
     """Per mandatory course (by title), per department (in tree order): a fixed number of queries."""
     minimum = min_group_size() if minimum is None else minimum
-    counts = _counts(criteria, today)
-    courses = db.session.execute(
-        select(Course).where(Course.id.in_(list(counts) or [-1])).order_by(Course.title, Course.id)
-    ).scalars()
-    tree = department_tree(include_inactive=True) if counts else []
+    people = _people(criteria, today)
+    tree = department_tree(include_inactive=True) if people else []
     order: list[int | None] = [node.department.id for node in tree] + [None]
     departments = {node.department.id: node.department for node in tree}
+    subtrees = _subtrees(tree)
+    in_scope = subtrees.get(criteria.department_id, set()) if criteria.department_id else None
+    courses = db.session.execute(
+        select(Course).where(Course.id.in_(list(people) or [-1])).order_by(Course.title, Course.id)
+    ).scalars()
     blocks = []
     for course in courses:
-        by_department = counts[course.id]
-        rows = [
-            ReportRow(departments.get(department_id) if department_id else None, by_department[department_id])
-            for department_id in order
-            if department_id in by_department
-        ]
+        members = people[course.id]
+        withheld = protected_cells(members, subtrees, minimum)
+        rows = []
+        for department_id in order:
+            if in_scope is not None and department_id not in in_scope:
+                continue
+            statuses = [status for d, status in members.values() if d == department_id]
+            if statuses:
+                row = ReportRow(departments.get(department_id) if department_id else None, _figures_of(statuses))
+                if row.figures.assigned < minimum:
+                    row.hidden = Hidden.SMALL
+                elif ("row", department_id) in withheld:
+                    row.hidden = Hidden.COMPLEMENT
+                rows.append(row)
+        if not rows:
+            continue
         total = sum((row.figures for row in rows), Figures())
-        suppress(rows, minimum)
-        blocks.append(CourseReport(course, rows, total, total_hidden=total.assigned < minimum))
+        total_hidden = ("total", criteria.department_id) in withheld or total.assigned < minimum
+        blocks.append(CourseReport(course, rows, total, total_hidden=total_hidden))
     return Report(blocks, minimum, criteria)

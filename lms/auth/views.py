@@ -1,4 +1,4 @@
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from lms.auth import services
@@ -23,7 +23,11 @@ def login():
         if result.user:
             _sign_in(result.user)
             # Only a path on this site, so the sign-in page cannot send anyone elsewhere.
-            return redirect(local_path(request.args.get("next")) or url_for("core.home"))
+            target = local_path(request.args.get("next")) or url_for("core.home")
+            if current_app.config["PRIVACY_NOTICE_AT_SIGN_IN"]:
+                # By way of the privacy notice, which shows itself to whoever has not read it yet.
+                target = url_for("notice.after_sign_in", next=target)
+            return redirect(target)
         db.session.commit()  # keep the failure count
         if result.error == "throttled":
             error = _wait_message(result.wait_seconds)

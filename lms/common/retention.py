@@ -54,6 +54,22 @@ PERIODS = (
         1825,
         _l("closed course assignments, after they were completed, exempted or withdrawn"),
     ),
+    Period(
+        "people_who_left",
+        "LMS_RETENTION_PEOPLE_WHO_LEFT_DAYS",
+        365,
+        30,
+        3650,
+        _l("people who left, with their learning data, after they were deactivated"),
+    ),
+    Period(
+        "audit_entries",
+        "LMS_RETENTION_AUDIT_ENTRIES_DAYS",
+        365,
+        90,
+        1095,
+        _l("entries of the audit trail, after they were written (behind a signed checkpoint)"),
+    ),
 )
 PERIODS_BY_KEY = {period.key: period for period in PERIODS}
 

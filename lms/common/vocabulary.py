@@ -45,6 +45,54 @@ class ManagerVisibility(StrEnum):
     COMPLIANCE_ONLY = "compliance-only"  # only completions; competence data as aggregates
 
 
+class Module(StrEnum):
+    """The parts that show data about people to others; a town switches any of them off
+    (LMS_MODULES_OFF). A module switched off answers 404 on its pages and leaves the menu."""
+
+    SKILLS = "skills"  # the skill matrix, its export, others' competence profiles, confirmed levels
+    GAPS = "gaps"  # the gap overview
+    COMPLIANCE = "compliance"  # HR's compliance report and its exports
+    TEAM = "team"  # a manager's team list and their people's mandatory trainings
+    TRAINER_FIGURES = "trainer_figures"  # the trainers' figures about their courses and questions
+
+    @property
+    def label(self) -> str:
+        return str(_MODULE_LABELS[self])
+
+    @property
+    def endpoints(self) -> tuple[str, ...]:
+        """Its pages: the one list the switch, the menu and the agreement's annex all read."""
+        return _MODULE_ENDPOINTS[self]
+
+
+_MODULE_LABELS = {
+    Module.SKILLS: _l("Skill matrix and other people's competence profiles"),
+    Module.GAPS: _l("Gap overview"),
+    Module.COMPLIANCE: _l("Compliance report"),
+    Module.TEAM: _l("Team overview and the team's mandatory trainings"),
+    Module.TRAINER_FIGURES: _l("Trainers' figures about their courses"),
+}
+
+_MODULE_ENDPOINTS = {
+    Module.SKILLS: (
+        "skills.matrix",
+        "skills.matrix_export",
+        "skills.cell_evidence",
+        "skills.person_profile",
+        "skills.add_assessment",
+    ),
+    Module.GAPS: ("gaps.overview",),
+    Module.COMPLIANCE: ("compliance.report", "compliance.report_export"),
+    Module.TEAM: ("team.my_team", "compliance.team"),
+    Module.TRAINER_FIGURES: ("learning.trainer_courses", "learning.question_figures"),
+}
+
+
+def module_of(endpoint: str) -> Module | None:
+    """The switchable module a page belongs to, if any."""
+    return next((module for module in Module if endpoint in module.endpoints), None)
+
+
 class AuditAction(StrEnum):
     """What an audit entry records: a look at someone else's data, a refusal, or a change an
     administrator made to people and their rights."""
@@ -77,6 +125,10 @@ class AuditAction(StrEnum):
     VIEW_OUTBOX = "view_outbox"
     SET_COURSE_OWNER = "set_course_owner"
     PURGE = "purge"
+    CHANGE_SETTINGS = "change_settings"  # the operator's settings in force changed (recorded)
+    OBJECT_CONFIRMATION = "object_confirmation"
+    WITHDRAW_OBJECTION = "withdraw_objection"
+    WITHDRAW_CONFIRMATION = "withdraw_confirmation"
 
     @property
     def label(self) -> str:
@@ -112,6 +164,10 @@ _ACTION_LABELS = {
     AuditAction.VIEW_OUTBOX: _l("read mails in the outbox"),
     AuditAction.SET_COURSE_OWNER: _l("named or removed an owner of a course"),
     AuditAction.PURGE: _l("deleted personal data whose retention period had ended (counts only)"),
+    AuditAction.CHANGE_SETTINGS: _l("recorded a change of the data-protection settings in force"),
+    AuditAction.OBJECT_CONFIRMATION: _l("objected to a confirmed level"),
+    AuditAction.WITHDRAW_OBJECTION: _l("withdrew an objection to a confirmed level"),
+    AuditAction.WITHDRAW_CONFIRMATION: _l("withdrew a confirmed level"),
 }
 
 
@@ -138,6 +194,8 @@ class AuditField(StrEnum):
     COURSE = "course"
     ASSIGNMENT_RULE = "assignment_rule"
     DELETED = "deleted"  # rows deleted per retention rule
+    EVIDENCE_TYPE = "evidence_type"  # what a confirmed level is based on (an EvidenceType)
+    CONFIRMATION = "confirmation"  # the id of a confirmed level
 
     @property
     def label(self) -> str:
@@ -165,6 +223,8 @@ _FIELD_LABELS = {
     AuditField.COURSE: _l("Course"),
     AuditField.ASSIGNMENT_RULE: _l("Assignment rule"),
     AuditField.DELETED: _l("Deleted"),
+    AuditField.EVIDENCE_TYPE: _l("Evidence"),
+    AuditField.CONFIRMATION: _l("Confirmation"),
 }
 
 
@@ -186,6 +246,31 @@ _REASON_LABELS = {
     AuditReason.OUT_OF_SIGHT: _l("the data of this person is not theirs to see"),
     AuditReason.OWN_EVIDENCE: _l("nobody confirms their own level"),
     AuditReason.NOT_ASSESSOR: _l("they may not confirm this person's level"),
+}
+
+
+class EvidenceType(StrEnum):
+    """What a confirmed level is based on: chosen from this list, never free text."""
+
+    CERTIFICATE = "certificate"
+    WORK_SAMPLE = "work_sample"
+    EXTERNAL_COURSE = "external_course"
+    IN_PERSON_SESSION = "in_person_session"
+    OBSERVED_AT_WORK = "observed_at_work"
+    OTHER = "other"  # also the type of levels confirmed before the list existed
+
+    @property
+    def label(self) -> str:
+        return str(_EVIDENCE_TYPE_LABELS[self])
+
+
+_EVIDENCE_TYPE_LABELS = {
+    EvidenceType.CERTIFICATE: _l("Certificate"),
+    EvidenceType.WORK_SAMPLE: _l("Work sample"),
+    EvidenceType.EXTERNAL_COURSE: _l("External course"),
+    EvidenceType.IN_PERSON_SESSION: _l("In-person training session"),
+    EvidenceType.OBSERVED_AT_WORK: _l("Observed at work"),
+    EvidenceType.OTHER: _l("Other"),
 }
 
 

@@ -1,4 +1,4 @@
-"""`flask privacy ...`: the retention schedule on the command line."""
+"""`flask privacy ...`: the retention schedule and the settings in force on the command line."""
 
 from __future__ import annotations
 
@@ -8,7 +8,11 @@ from flask.cli import AppGroup
 
 from lms.extensions import db
 
-privacy_cli = AppGroup("privacy", help="Personal data: delete what is past its retention period.")
+privacy_cli = AppGroup(
+    "privacy", help="Personal data: delete what is past its retention period; record the settings in force."
+)
+settings_cli = AppGroup("settings", help="The data-protection settings in force.")
+privacy_cli.add_command(settings_cli)
 
 
 @privacy_cli.command("purge")
@@ -26,8 +30,22 @@ def purge(dry_run: bool) -> None:
     counts = retention.run(utcnow(), days, dry_run=dry_run)
     verb = "would delete" if dry_run else "deleted"
     for key, rows in counts.items():
-        click.echo(f"{key} ({days[key]} days): {verb} {rows} — {retention.describe(key)}")
+        period = f"{days[key]} day" if days[key] == 1 else f"{days[key]} days"
+        click.echo(f"{key} ({period}): {verb} {rows} — {retention.describe(key)}")
     if dry_run:
         db.session.rollback()
     else:
         db.session.commit()
+
+
+@settings_cli.command("record")
+def record_settings() -> None:
+    """Record the data-protection settings this installation runs with; a change since the last
+    recording is written to the audit trail (the scheduler does this at its start and daily)."""
+    from lms.privacy.settings import record_settings_in_force, setting_label
+
+    changes = record_settings_in_force()
+    db.session.commit()
+    for key, (before, after) in changes.items():
+        click.echo(f"{setting_label(key)}: {before} -> {after}")
+    click.echo(f"{len(changes)} settings changed" if changes else "settings unchanged")

@@ -1,4 +1,5 @@
-"""The retention schedule's daily run. `lms.scheduler` collects `JOBS` from here."""
+"""The retention schedule's daily run, and the recording of the settings in force. `lms.scheduler`
+collects `JOBS` from here."""
 
 from __future__ import annotations
 
@@ -27,5 +28,26 @@ def purge_expired(app: Flask) -> dict[str, int]:
     return counts
 
 
-# Daily at 04:15 (town time): clear of the snapshot (02:30, 03:30) and the reminders.
-JOBS = (ScheduledJob("privacy.purge_expired", purge_expired, {"hour": 4, "minute": 15}),)
+def record_settings(app: Flask) -> dict[str, list]:
+    """The settings come from the environment: a change shows when the software restarts with it,
+    so they are compared with the recorded ones at the scheduler's start and daily."""
+    from lms.privacy.settings import record_settings_in_force
+
+    with app.app_context():
+        try:
+            changes = record_settings_in_force()
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+    if changes:
+        log.info("settings in force changed: %s", sorted(changes))
+    return changes
+
+
+# Daily (town time), clear of the snapshot (02:30, 03:30) and the reminders: the settings at 04:05
+# (and at the scheduler's start), the purge at 04:15.
+JOBS = (
+    ScheduledJob("privacy.purge_expired", purge_expired, {"hour": 4, "minute": 15}),
+    ScheduledJob("privacy.record_settings", record_settings, {"hour": 4, "minute": 5}, run_at_start=True),
+)

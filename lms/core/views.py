@@ -1,13 +1,13 @@
 from urllib.parse import urlsplit
 
-from flask import Blueprint, jsonify, redirect, request, session, url_for
+from flask import Blueprint, current_app, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from lms.common.access import public, signed_in
 from lms.common.urls import local_path
-from lms.common.vocabulary import Role
+from lms.common.vocabulary import Role, module_of
 from lms.core.forms import LanguageForm
 from lms.extensions import db
 
@@ -27,8 +27,9 @@ HOME_BY_ROLE = (
 @bp.get("/")
 @signed_in
 def home():
+    switched_off = current_app.config["MODULES_OFF"]
     for role, endpoint in HOME_BY_ROLE:
-        if current_user.has_role(role):
+        if current_user.has_role(role) and module_of(endpoint) not in switched_off:
             return redirect(url_for(endpoint))
     return redirect(url_for("learning.my_learning"))
 

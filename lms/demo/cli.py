@@ -69,8 +69,11 @@ def setup(logins_file: Path | None, courses_dir: Path | None) -> None:
     from flask_migrate import upgrade
 
     from lms.frameworks.cli import load_framework
+    from lms.privacy.settings import record_settings_in_force
 
     upgrade()
+    record_settings_in_force()  # the settings this start runs with, audited when they changed
+    db.session.commit()
     click.get_current_context().invoke(load_framework)  # the default framework, as `skills load-framework`
     _sync_courses(courses_dir)
     _seed_if_empty(logins_file or Path(current_app.instance_path) / LOGINS_FILE_NAME)

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from lms.common.dates import utcnow
+from lms.common.vocabulary import EvidenceType
 from lms.extensions import db
 from lms.frameworks.models import Competence
 from lms.frameworks.services import default_framework
@@ -33,6 +34,14 @@ ROLE_TARGETS = {
     "ASS": {"3.1": 3, "2.4": 3},
 }
 RECERT = {"4.1": 24, "4.2": 24}  # safety and data protection: to be shown again every two years
+# What a manager's confirmation is based on, with a note the person reads (the note is optional).
+DEMO_EVIDENCE = [
+    (EvidenceType.OBSERVED_AT_WORK, "Im Arbeitsalltag beobachtet"),
+    (EvidenceType.WORK_SAMPLE, "Serienbrief mit Datenquelle selbst erstellt"),
+    (EvidenceType.CERTIFICATE, ""),
+    (EvidenceType.EXTERNAL_COURSE, "Fortbildung beim Studieninstitut"),
+    (EvidenceType.IN_PERSON_SESSION, ""),
+]
 
 
 def seed_skills(employees: list[User], managers: list[User], rng: random.Random) -> None:
@@ -68,14 +77,16 @@ def seed_skills(employees: list[User], managers: list[User], rng: random.Random)
                 )
             )
         for code in rng.sample(sorted(competences), k=rng.randint(1, 4)):
+            evidence_type, note = rng.choice(DEMO_EVIDENCE)
             db.session.add(
                 Assessment(
                     user_id=person.id,
                     competence_id=competences[code].id,
                     level=rng.choice((2, 3, 3, 4, 5)),
-                    note="Im Arbeitsalltag beobachtet",
+                    evidence_type=evidence_type,
+                    note=note,
                     assessed_by_id=assessor.id if assessor else None,
-                    assessed_at=now - timedelta(days=rng.randint(10, 600)),
+                    assessed_on=(now - timedelta(days=rng.randint(10, 600))).date(),
                 )
             )
         for code in rng.sample(sorted(competences), k=rng.randint(0, 6)):

@@ -4,10 +4,13 @@ Groups are the whole administration ("all"), each department (with its sub-depar
 job role. Only active people count. The numbers come from `lms.skills.profiles.cells_for`, the same
 function the skill matrix uses, so both pages agree.
 
-Aggregates only: no person is named, stored or ranked here. A figure whose group has fewer people
-with a target than `PRIVACY_MIN_GROUP_SIZE` is *suppressed*: neither its share nor its counts are
-shown. Snapshots store the raw counts; suppression is applied when they are shown, so a changed
-minimum applies to past months too.
+Aggregates only: no person is named, stored or ranked here. Every figure goes through
+`lms.common.disclosure`: a group with fewer people with a target than `PRIVACY_MIN_GROUP_SIZE` shows
+nothing, and further figures are withheld so that no subtraction over what HR can see — the whole
+administration, every department (by department) and every job role (by job role), for the same
+competence — gives a smaller group. Small groups show bands, not exact shares. Snapshots are stored
+already protected (withheld figures without counts); the trend also withholds a month whose group
+changed by fewer than the minimum since the month shown before it.
 
 Functions flush, never commit; the caller (view, CLI command, scheduled task) commits.
 """
@@ -17,7 +20,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -25,6 +28,7 @@ from flask import current_app
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import lazyload
 
+from lms.common import disclosure
 from lms.common.dates import utcnow
 from lms.extensions import db
 from lms.frameworks.models import Competence, CompetenceArea
@@ -43,43 +47,66 @@ def min_group_size() -> int:
     return int(current_app.config["PRIVACY_MIN_GROUP_SIZE"])
 
 
+def exact_share_from() -> int:
+    return int(current_app.config["PRIVACY_EXACT_SHARE_FROM"])
+
+
 # --- figures ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Figure:
-    """One group and one competence."""
+    """One group and one competence, as it may be shown (see lms.common.disclosure)."""
 
     people_with_target: int
     people_at_target: int
     minimum: int
+    withheld: bool = False  # complementary suppression: shown as "not shown"
+    exact_from: int = 20  # smaller groups show a band (LMS_EXACT_SHARE_FROM)
+
+    @property
+    def view(self) -> disclosure.Share:
+        return disclosure.share(
+            self.people_at_target, self.people_with_target, self.minimum, self.exact_from, self.withheld
+        )
 
     @property
     def empty(self) -> bool:
         """Nobody in the group has a target for this competence (shown as "–")."""
-        return self.people_with_target == 0
+        return self.view.state == disclosure.ShareState.EMPTY
+
+    @property
+    def small(self) -> bool:
+        """Too few people with a target to show anything (shown as "fewer than N")."""
+        return self.view.state == disclosure.ShareState.SMALL
 
     @property
     def suppressed(self) -> bool:
-        """Too few people with a target to show anything (shown as "fewer than N")."""
-        return 0 < self.people_with_target < self.minimum
+        return self.view.state in (disclosure.ShareState.SMALL, disclosure.ShareState.WITHHELD)
 
     @property
     def shown(self) -> bool:
-        return not self.empty and not self.suppressed
+        return self.view.shown
+
+    @property
+    def banded(self) -> bool:
+        """Shown as a quarter, not exactly (a small group: 0 % or 100 % would tell each member's status)."""
+        return self.view.state == disclosure.ShareState.BAND
 
     @property
     def share(self) -> float | None:
-        return self.people_at_target / self.people_with_target if self.shown else None
+        return self.people_at_target / self.people_with_target if self.view.exact else None
 
     @property
     def percent(self) -> int | None:
-        """The share in whole percent, rounded down: 100 only when everyone reaches the target."""
-        return self.people_at_target * 100 // self.people_with_target if self.shown else None
+        """The share in whole percent, rounded down: 100 only when everyone reaches the target. Exact figures only."""
+        return self.view.percent
 
     @property
     def step(self) -> int | None:
-        """0–4 for the heat map: below 25 %, below 50 %, below 75 %, below 100 %, 100 %."""
+        """0–4 for the heat map: below 25 %, below 50 %, below 75 %, below 100 %, 100 % (a band: 0–3)."""
+        if self.banded:
+            return self.view.band
         percent = self.percent
         return None if percent is None else min(percent // 25, 4)
 
@@ -109,7 +136,8 @@ def group_figures(
     competences: Sequence[Competence], scopes: Iterable[str] = SCOPES, minimum: int | None = None
 ) -> list[Group]:
     """Per group (all, then departments in tree order, then job roles by title) and competence:
-    people with a target and people at or above it. A fixed number of statements."""
+    people with a target and people at or above it, protected together (every group of `scopes` is
+    one table for the reader). A fixed number of statements."""
     scopes = _checked_scopes(scopes)
     minimum = min_group_size() if minimum is None else minimum
     people = _active_people()
@@ -125,7 +153,29 @@ def group_figures(
     for group, member_ids in groups:
         group.people = len(member_ids)
         group.figures = _figures(member_ids, has_target, reached, competence_ids, minimum)
+    _withhold(groups, has_target, competence_ids, minimum)
     return [group for group, _ in groups]
+
+
+def _withhold(
+    groups: list[tuple[Group, list[int]]], has_target: dict[int, list[int]], competence_ids: list[int], minimum: int
+) -> None:
+    """Complementary suppression, competence by competence (lms.common.disclosure.protect)."""
+    target_sets = {user_id: set(competences) for user_id, competences in has_target.items()}
+    for competence_id in competence_ids:
+        cells = [
+            disclosure.Cell(
+                (group.scope, group.scope_id),
+                frozenset(user_id for user_id in member_ids if competence_id in target_sets[user_id]),
+                keep=group.scope == ALL,
+            )
+            for group, member_ids in groups
+        ]
+        withheld = disclosure.protect(cells, minimum)
+        for group, _ in groups:
+            figure = group.figures[competence_id]
+            if (group.scope, group.scope_id) in withheld and not figure.small:
+                group.figures[competence_id] = replace(figure, withheld=True)
 
 
 def _checked_scopes(scopes: Iterable[str]) -> set[str]:
@@ -202,7 +252,8 @@ def _figures(
     for user_id in member_ids:
         with_target.update(has_target[user_id])
         at_target.update(reached[user_id])
-    return {cid: Figure(with_target[cid], at_target[cid], minimum) for cid in competence_ids}
+    exact_from = exact_share_from()
+    return {cid: Figure(with_target[cid], at_target[cid], minimum, exact_from=exact_from) for cid in competence_ids}
 
 
 @dataclass
@@ -224,8 +275,9 @@ def overview(by: str = DEPARTMENT, area_code: str | None = None) -> GapOverview:
     area = next((a for a in areas if a.code == area_code), None) if area_code else None
     competences = [c for a in ([area] if area else areas) for c in a.active_competences]
     minimum = min_group_size()
-    groups = group_figures(competences, (ALL, by), minimum)
-    return GapOverview(by, areas, area, competences, groups[0], groups[1:], minimum)
+    # HR can switch between departments and job roles: both are one table, protected together.
+    groups = group_figures(competences, SCOPES, minimum)
+    return GapOverview(by, areas, area, competences, groups[0], [g for g in groups if g.scope == by], minimum)
 
 
 # --- months ----------------------------------------------------------------------------------
@@ -269,15 +321,15 @@ def take_snapshot(month: str | None = None) -> SnapshotResult:
     """Store this month's figures (all competences of the default framework, every group).
 
     Idempotent per month: the month's rows are deleted and written again, in the caller's
-    transaction, so the scheduler and `flask skills snapshot` can both run it. Raw counts are
-    stored; suppression is applied when they are shown.
+    transaction, so the scheduler and `flask skills snapshot` can both run it. Stored already
+    protected: a figure that may not be shown is stored without its counts.
     """
     this_month = current_month()
     month = parse_month(month) if month else this_month
     if month > this_month:
         raise ValueError(f"{month} is in the future; a snapshot records the figures as they are now")
     competences = [c for area in framework_outline() for c in area.active_competences]
-    groups = group_figures(competences, SCOPES, minimum=0)
+    groups = group_figures(competences, SCOPES)
     taken_at = utcnow()
     rows = [
         {
@@ -285,8 +337,8 @@ def take_snapshot(month: str | None = None) -> SnapshotResult:
             "scope": group.scope,
             "scope_id": group.scope_id,
             "competence_id": competence_id,
-            "people_with_target": figure.people_with_target,
-            "people_at_target": figure.people_at_target,
+            "people_with_target": None if figure.suppressed else figure.people_with_target,
+            "people_at_target": None if figure.suppressed else figure.people_at_target,
             "taken_at": taken_at,
         }
         for group in groups
@@ -310,7 +362,11 @@ class Trend:
 
 
 def trend(scope: str, scope_id: int, competence_ids: Iterable[int], minimum: int | None = None) -> Trend:
-    """The monthly figures of one group from the snapshots, since the first one. One statement."""
+    """The monthly figures of one group from the snapshots, since the first one. One statement.
+
+    Month against month: a month whose number of people with a target moved by fewer than the
+    minimum (but not by none) since the last month shown is withheld, as the difference would be
+    about those few people."""
     if scope not in SCOPES:
         raise ValueError(f"unknown scope: {scope}")
     competence_ids = list(competence_ids)
@@ -336,6 +392,23 @@ def trend(scope: str, scope_id: int, competence_ids: Iterable[int], minimum: int
     months = month_range(rows[0].month, rows[-1].month)
     position = {month: index for index, month in enumerate(months)}
     series: dict[int, list[Figure | None]] = {cid: [None] * len(months) for cid in competence_ids}
+    exact_from = exact_share_from()
     for month, competence_id, with_target, at_target in rows:
-        series[competence_id][position[month]] = Figure(with_target, at_target, minimum)
+        stored = with_target is not None and at_target is not None
+        figure = Figure(with_target or 0, at_target or 0, minimum, withheld=not stored, exact_from=exact_from)
+        series[competence_id][position[month]] = figure
+    for figures in series.values():
+        _withhold_small_changes(figures, minimum)
     return Trend(months, series)
+
+
+def _withhold_small_changes(figures: list[Figure | None], minimum: int) -> None:
+    last_shown: Figure | None = None
+    for index, figure in enumerate(figures):
+        if figure is None or not figure.shown:
+            continue
+        change = abs(figure.people_with_target - last_shown.people_with_target) if last_shown else 0
+        if 0 < change < minimum:
+            figures[index] = replace(figure, withheld=True)
+        else:
+            last_shown = figure

@@ -1,7 +1,9 @@
 """Figures for trainers about their courses: aggregates only, never a person's.
 
-Groups smaller than PRIVACY_MIN_GROUP_SIZE (the staff council's minimum, 5 by default) show no
-figure: a count is written as "fewer than 5", a median or a lesson is left out.
+Through lms.common.disclosure: groups smaller than PRIVACY_MIN_GROUP_SIZE (the staff council's
+minimum, 5 by default) show no figure — a count is written as "fewer than 5", a median or a lesson
+is left out — and a share of a group under PRIVACY_EXACT_SHARE_FROM is given as a band. A course's
+figures stand alone (no course is part of another), so no subtraction between them tells more.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy import and_, func, select
 from lms.catalog.models import Course, Lesson, QuizQuestion
 from lms.catalog.outline import CourseOutline, QuestionOutline
 from lms.catalog.services import published_courses, with_card_data
+from lms.common import disclosure
 from lms.common.dates import as_utc
 from lms.extensions import db
 from lms.learning.models import Completion, Enrollment, LessonProgress, QuizAttempt
@@ -32,9 +35,10 @@ class CourseFigures:
     completions: int
     median_to_complete: timedelta | None = None  # from starting to the first completion
     left_unfinished: tuple[str, int] | None = None  # the lesson most often next when learners stopped
+    completed_share: disclosure.Share | None = None  # completions of those who started, as it may be shown
 
 
-def course_figures(min_group: int, course_ids: set[int] | None = None) -> list[CourseFigures]:
+def course_figures(min_group: int, course_ids: set[int] | None = None, exact_from: int = 20) -> list[CourseFigures]:
     """Per course (all, or those of `course_ids`): size; how many people started and completed it;
     the median time from starting to completing; and where those who have not completed it stop
     (aggregates only)."""
@@ -66,6 +70,7 @@ def course_figures(min_group: int, course_ids: set[int] | None = None) -> list[C
         figure = CourseFigures(
             c, lessons.get(c.id, 0), questions.get(c.id, 0), started.get(c.id, 0), completed.get(c.id, 0)
         )
+        figure.completed_share = disclosure.share(figure.completions, figure.learners_started, min_group, exact_from)
         if len(durations[c.id]) >= min_group:
             figure.median_to_complete = timedelta(seconds=median(d.total_seconds() for d in durations[c.id]))
         stop = stops[c.id].most_common(1)
@@ -128,13 +133,19 @@ class QuestionFigure:
     right: int = 0
     picks: list[int] = field(default_factory=list)  # per answer as written: how often it was chosen
     shown: bool = False
+    banded: bool = False  # fewer learners than give exact figures: the share right as a band, no picks
 
     @property
     def right_percent(self) -> int:
         return round(100 * self.right / self.answered) if self.answered else 0
 
+    @property
+    def right_band(self) -> int | None:
+        """0–3 (quarters) when `banded`."""
+        return disclosure.Share(self.right, self.answered, disclosure.ShareState.BAND).band if self.banded else None
 
-def question_figures(course: CourseOutline, min_group: int) -> list[QuestionFigure]:
+
+def question_figures(course: CourseOutline, min_group: int, exact_from: int = 20) -> list[QuestionFigure]:
     """Per question of the course and its variants: share answered right and how often each
     option was picked, over all submitted attempts; one statement (the questions come from the course outline)."""
     lessons = [(lesson, lesson.title) for lesson in course.lessons]
@@ -161,7 +172,11 @@ def question_figures(course: CourseOutline, min_group: int) -> list[QuestionFigu
                     figure.picks[index] += 1
     for question_id, figure in figures.items():
         figure.learners = len(learners[question_id])
-        figure.shown = figure.learners >= min_group
+        state = disclosure.share(0, figure.learners, min_group, exact_from).state
+        figure.shown = state in (disclosure.ShareState.BAND, disclosure.ShareState.EXACT)
+        figure.banded = state == disclosure.ShareState.BAND
         if not figure.shown:
             figure.answered, figure.right, figure.picks = 0, 0, []
+        elif figure.banded:
+            figure.picks = []
     return list(figures.values())

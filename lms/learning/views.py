@@ -266,7 +266,9 @@ def trainer_courses():
     own = None if current_user.has_role(Role.ADMIN) else owned_course_ids(current_user.id)
     return render_template(
         "learning/trainer_courses.html",
-        figures=figures.course_figures(current_app.config["PRIVACY_MIN_GROUP_SIZE"], own),
+        figures=figures.course_figures(
+            current_app.config["PRIVACY_MIN_GROUP_SIZE"], own, current_app.config["PRIVACY_EXACT_SHARE_FROM"]
+        ),
         min_group=current_app.config["PRIVACY_MIN_GROUP_SIZE"],
         all_courses=own is None,
     )
@@ -280,6 +282,6 @@ def question_figures(slug: str):
     return render_template(
         "learning/question_figures.html",
         course=opened.course,
-        figures=figures.question_figures(opened.course, min_group),
+        figures=figures.question_figures(opened.course, min_group, current_app.config["PRIVACY_EXACT_SHARE_FROM"]),
         min_group=min_group,
     )

@@ -26,6 +26,8 @@ class NotificationKind(StrEnum):
     COMPLETED = "completed"  # a training was completed (told to the person, or to their manager)
     DIGEST = "digest"  # a weekly overview of open trainings (a manager's: of their people); optional mail
     SUMMARY = "summary"  # monthly totals of mandatory trainings by status (for HR); optional mail
+    CONFIRMED = "confirmed"  # a manager confirmed a competence level of the person
+    OBJECTION = "objection"  # to HR and the DPO: a person objects to a confirmed level
 
     @property
     def label(self) -> str:
@@ -41,6 +43,8 @@ _KIND_LABELS = {
     NotificationKind.COMPLETED: _l("Completed"),
     NotificationKind.DIGEST: _l("Weekly overview"),
     NotificationKind.SUMMARY: _l("Monthly summary"),
+    NotificationKind.CONFIRMED: _l("Level confirmed"),
+    NotificationKind.OBJECTION: _l("Objection to a confirmed level"),
 }
 
 

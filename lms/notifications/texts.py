@@ -17,15 +17,17 @@ titles and dates, never a score):
 | completed | course | person (set: a manager is told this person completed it), mandatory |
 | digest (weekly overview) | items | |
 | summary (monthly totals) | | month, and counts: open, in_progress, due_soon, overdue, completed, exempted, withdrawn |
+| confirmed (a level, told to the person) | person (who confirmed), competence, level | |
+| objection (to HR and the DPO) | person (who objects), competence | |
 
 Types (`PARAM_TYPES`):
 
-- `course`, `person`: text of 1 to 200 characters without control characters (a title, a name)
+- `course`, `person`, `competence`: text of 1 to 200 characters without control characters (a title, a name)
 - `reason`: why the training was assigned, text of 1 to 500 characters (line breaks allowed)
 - `due`: a date, as `datetime.date` or ISO text `YYYY-MM-DD` (stored as ISO text)
 - `mandatory`: true or false
 - `month`: `YYYY-MM`
-- counts: whole numbers from 0
+- counts, `level`: whole numbers from 0
 - `items`: a list (at most 500) of `{"course", "due", "person" (optional), "overdue" (optional, true/false)}`
 """
 
@@ -63,6 +65,8 @@ PARAM_TYPES = {
     "reason": "note",
     "month": "month",
     "items": "items",
+    "competence": "text",
+    "level": "count",
     **dict.fromkeys(COUNTS, "count"),
 }
 _COURSE_OPTIONS = frozenset({"mandatory"})
@@ -76,6 +80,8 @@ KINDS: dict[NotificationKind, tuple[frozenset[str], frozenset[str]]] = {
     NotificationKind.COMPLETED: (frozenset({"course"}), _COURSE_OPTIONS | {"person"}),
     NotificationKind.DIGEST: (frozenset({"items"}), frozenset()),
     NotificationKind.SUMMARY: (frozenset(), frozenset(COUNTS) | {"month"}),
+    NotificationKind.CONFIRMED: (frozenset({"person", "competence", "level"}), frozenset()),
+    NotificationKind.OBJECTION: (frozenset({"person", "competence"}), frozenset()),
 }
 # A digest's entries: one training (of a person, for a manager's overview).
 ITEM_FIELDS = (frozenset({"course", "due"}), frozenset({"person", "overdue"}))
@@ -167,6 +173,8 @@ def render(kind: str, params: dict[str, Any]) -> NotificationText:
         return _digest(params["items"])
     if kind == NotificationKind.SUMMARY:
         return _summary(params)
+    if kind in (NotificationKind.CONFIRMED, NotificationKind.OBJECTION):
+        return _about_a_confirmation(kind, params)
     text = _about_a_course(kind, params)
     sentences = [text.body]
     if params.get("mandatory"):
@@ -238,6 +246,32 @@ def _about_a_course(kind: NotificationKind, params: dict[str, Any]) -> Notificat
         _("Completed: %(course)s", course=course),
         _("You have completed the training “%(course)s”.", course=course),
         open_course,
+    )
+
+
+def _about_a_confirmation(kind: NotificationKind, params: dict[str, Any]) -> NotificationText:
+    person, competence = params["person"], params["competence"]
+    if kind == NotificationKind.CONFIRMED:
+        level = params["level"]
+        return NotificationText(
+            _("Level %(level)d confirmed: %(competence)s", level=level, competence=competence),
+            _(
+                "Your manager %(person)s confirmed level %(level)d in the competence %(competence)s. On your"
+                " competence profile you see what it is based on, and you can add a comment or object.",
+                person=person,
+                level=level,
+                competence=competence,
+            ),
+            _("Open my competence profile"),
+        )
+    return NotificationText(
+        _("Objection to a confirmed level: %(person)s", person=person),
+        _(
+            "%(person)s objects to a level confirmed in the competence %(competence)s.",
+            person=person,
+            competence=competence,
+        ),
+        _("See the objection"),
     )
 
 

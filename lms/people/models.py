@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from datetime import date
+
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Column, ForeignKey, String, Table, false, func, true
+from sqlalchemy import Boolean, Column, Date, ForeignKey, String, Table, false, func, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.common.columns import intpk, str200, timestamp
@@ -61,6 +63,8 @@ class User(UserMixin, Model):
     family_name: Mapped[str] = mapped_column(String(100))
     personnel_number: Mapped[str | None] = mapped_column(String(20), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # The day the person was deactivated: their retention period (people_who_left) runs from it.
+    left_on: Mapped[date | None] = mapped_column(Date)
     locale: Mapped[str | None] = mapped_column(String(5))
     password_hash: Mapped[str | None] = mapped_column(String(200))
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -70,6 +74,9 @@ class User(UserMixin, Model):
     job_role_id: Mapped[int | None] = mapped_column(ForeignKey("job_roles.id"), index=True)
     created_at: Mapped[timestamp] = mapped_column(default=utcnow, server_default=func.now())
     last_login_at: Mapped[timestamp | None]
+    # The version of the privacy notice the person confirmed having read, and when (Art. 13 GDPR).
+    privacy_notice_read: Mapped[str | None] = mapped_column(String(16))
+    privacy_notice_read_at: Mapped[timestamp | None]
 
     department: Mapped[Department | None] = relationship()
     job_role: Mapped[JobRole | None] = relationship()

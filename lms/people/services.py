@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from lms.common.dates import utcnow
 from lms.common.errors import ValidationFailed
 from lms.common.text import has_control_characters
 from lms.common.vocabulary import Role
@@ -129,9 +133,19 @@ def update_user(user: User, data: UserData) -> User:
 
 
 def set_user_active(user: User, active: bool) -> None:
-    """Deactivation keeps the person's records (lms.admin also ends their sessions)."""
+    """Deactivation keeps the person's records (lms.admin also ends their sessions) until the
+    retention period of people who left has passed since `left_on` (lms/people/retention.py)."""
+    if active:
+        user.left_on = None
+    elif user.active or user.left_on is None:  # deactivating again keeps the first day
+        user.left_on = town_today()
     user.active = active
     db.session.flush()
+
+
+def town_today() -> date:
+    """Today in the town's time zone."""
+    return utcnow().astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
 
 
 # --- departments ----------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, StringField
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from lms.common.vocabulary import AuditAction
@@ -26,3 +26,9 @@ class AuditFilterForm(FlaskForm):
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(_("The end date must not be before the start date."))
+
+
+class NoticeReadForm(FlaskForm):
+    """“I have read it”: the person confirms the privacy notice's current version."""
+
+    next = HiddenField(validators=[Optional(), Length(max=500)])  # where sign-in was going

@@ -13,7 +13,8 @@ class AuditEntry(Model):
     """One look at (or export of, or refused attempt on) another person's data, or one change an
     administrator made to people and their rights.
 
-    Append-only: an entry is written once and never changed. Who acted and whose data it was are
+    Append-only: an entry is written once and never changed; the oldest leave only when their
+    retention period ends, from the start of the chain, behind an `AuditCheckpoint`. Who acted and whose data it was are
     stored as they were at that moment (id, name and e-mail), so renaming or removing a person does
     not rewrite history; the ids are therefore plain numbers, not foreign keys. What the request
     asked for is kept as structured fields in `context`, never pasted into a sentence.
@@ -56,14 +57,37 @@ class AuditChain(Model):
     last_hash: Mapped[str] = mapped_column(String(64))
 
 
+class AuditCheckpoint(Model):
+    """Where the audit trail now begins, written when its oldest entries are purged (retention).
+
+    It holds the id and hash of the last entry removed and how many entries that purge removed,
+    signed with HMAC-SHA256 (`chain.checkpoint_signature`), the signature also covering the
+    previous checkpoint's. `verify` starts from the newest one: the first entry kept must link to
+    its hash. A checkpoint is written once and never changed, like an entry.
+    """
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[intpk]
+    at: Mapped[timestamp]
+    last_id: Mapped[int]
+    last_hash: Mapped[str] = mapped_column(String(64))
+    removed: Mapped[int]
+    signature: Mapped[str] = mapped_column(String(64))
+
+
 class AuditEntryIsAppendOnly(Exception):
-    """Code tried to change or delete an audit entry: a bug, never a user's mistake."""
+    """Code tried to change or delete an audit entry or checkpoint: a bug, never a user's mistake."""
+
+
+# The ORM refuses to change or delete these; only `chain.remove_prefix` deletes old entries.
+WRITE_ONCE = (AuditEntry, AuditCheckpoint)
 
 
 @event.listens_for(Session, "before_flush")
 def _refuse_changed_entries(session: Session, _context, _instances) -> None:
-    changed = [entry for entry in session.dirty if isinstance(entry, AuditEntry) and session.is_modified(entry)]
-    removed = [entry for entry in session.deleted if isinstance(entry, AuditEntry)]
+    changed = [entry for entry in session.dirty if isinstance(entry, WRITE_ONCE) and session.is_modified(entry)]
+    removed = [entry for entry in session.deleted if isinstance(entry, WRITE_ONCE)]
     if changed or removed:
         raise AuditEntryIsAppendOnly("audit entries are written once and never changed or deleted")
 
@@ -73,6 +97,6 @@ def _refuse_bulk_changes(state: ORMExecuteState) -> None:
     if (
         (state.is_update or state.is_delete)
         and state.bind_mapper is not None
-        and state.bind_mapper.class_ is AuditEntry
+        and state.bind_mapper.class_ in WRITE_ONCE
     ):
         raise AuditEntryIsAppendOnly("audit entries are written once and never changed or deleted")

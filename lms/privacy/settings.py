@@ -1,26 +1,135 @@
 """What the staff council's agreement is about, read from the settings in force: the preset, the
-minimum group size, the retention periods, the review rule, who holds which role, and how often
-people's data was looked at or exported (counts per month and role, no names)."""
+minimum group size, the retention periods, the review rule, the modules that show data about
+people, who holds which role, and how often people's data was looked at or exported (counts per
+month and role, no names).
+
+The settings come from the environment, so a change shows only when the software runs with it:
+`record_settings_in_force` compares them with the last recorded ones (the scheduler at its start
+and daily, `flask privacy settings record`), stores what changed and writes it to the audit trail.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import JSON, String, func, select
+from sqlalchemy.orm import Mapped, mapped_column
 
+from lms.common.columns import timestamp
 from lms.common.dates import utcnow
-from lms.common.retention import PERIODS, Period
-from lms.common.vocabulary import AuditAction, Role
-from lms.extensions import db
+from lms.common.retention import PERIODS, PERIODS_BY_KEY, Period
+from lms.common.vocabulary import AuditAction, AuditField, ManagerVisibility, Module, Role
+from lms.extensions import Model, db
+from lms.i18n import _, _l
 from lms.people.models import User, UserRole
+from lms.privacy import services
 from lms.privacy.models import AuditEntry
 
 LOOKS = tuple(action for action in AuditAction if action.value.startswith("view_"))
 EXPORTS = tuple(action for action in AuditAction if action.value.startswith("export_"))
 MONTHS_SHOWN = 12
+CHANGES_SHOWN = 10
+RETENTION_PREFIX = "retention."
+
+
+class RecordedSetting(Model):
+    """One setting as last recorded, and since when it has held this value.
+
+    Kept beside the access rules it describes (lms/privacy), not in `models.py`: nothing else
+    reads it.
+    """
+
+    __tablename__ = "recorded_settings"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    since: Mapped[timestamp]
+
+
+# What each recorded setting is called on the settings page (retention periods by their data).
+SETTING_LABELS = {
+    "manager_visibility": _l("What managers see (preset)"),
+    "min_group_size": _l("Minimum group size"),
+    "exact_share_from": _l("Exact shares from this group size on (smaller groups: a range)"),
+    "course_review_required": _l("A second trainer approves every course"),
+    "modules_on": _l("Modules showing data about people that are on"),
+    "confirmation_valid_months": _l("Months a confirmed level counts"),
+}
+
+
+def settings_in_force(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings the agreement is about, as plain values (what is recorded and compared)."""
+    values: dict[str, Any] = {
+        "manager_visibility": str(config["MANAGER_VISIBILITY"]),
+        "min_group_size": int(config["PRIVACY_MIN_GROUP_SIZE"]),
+        "exact_share_from": int(config["PRIVACY_EXACT_SHARE_FROM"]),
+        "course_review_required": bool(config["COURSE_REVIEW_REQUIRED"]),
+        "modules_on": [str(module) for module in modules_on(config)],
+    }
+    values.update({RETENTION_PREFIX + key: int(days) for key, days in sorted(config["RETENTION_DAYS"].items())})
+    if config.get("CONFIRMATION_VALID_MONTHS") is not None:
+        values["confirmation_valid_months"] = int(config["CONFIRMATION_VALID_MONTHS"])
+    return values
+
+
+def modules_on(config: Mapping[str, Any]) -> list[Module]:
+    return [module for module in Module if module not in config["MODULES_OFF"]]
+
+
+def setting_label(key: str) -> str:
+    if key.startswith(RETENTION_PREFIX) and key.removeprefix(RETENTION_PREFIX) in PERIODS_BY_KEY:
+        period = PERIODS_BY_KEY[key.removeprefix(RETENTION_PREFIX)]
+        return _("Days kept: %(what)s", what=period.what)
+    return str(SETTING_LABELS.get(key, key))
+
+
+def setting_value_text(key: str, value: Any) -> str:
+    """A recorded value as the reader's text: modules and the preset by name, yes and no."""
+    if value is None:
+        return "–"
+    if key == "modules_on" and isinstance(value, list):
+        return ", ".join(Module(name).label if name in set(Module) else str(name) for name in value) or _("none")
+    if key == "manager_visibility" and value in set(ManagerVisibility):
+        return f"„{value}“"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return str(value)
+
+
+def record_settings_in_force(now: datetime | None = None) -> dict[str, list[Any]]:
+    """Compare the settings running now with the last recorded ones; store what changed, and write
+    one audit entry naming each change as [before, after]. Answers the changes (none: nothing
+    written). The first run records every setting, each changed from nothing."""
+    now = now or utcnow()
+    running = settings_in_force(current_app.config)
+    recorded = {row.key: row for row in db.session.execute(select(RecordedSetting)).scalars()}
+    changes: dict[str, list[Any]] = {}
+    for key in sorted(running.keys() | recorded.keys()):
+        row = recorded.get(key)
+        if row is not None and key in running and row.value == running[key]:
+            continue
+        changes[key] = [None if row is None else row.value, running.get(key)]
+        if key not in running:
+            db.session.delete(row)
+        elif row is None:
+            db.session.add(RecordedSetting(key=key, value=running[key], since=now))
+        else:
+            row.value, row.since = running[key], now
+    if changes:
+        services.record_event(None, AuditAction.CHANGE_SETTINGS, context={AuditField.CHANGES: changes})
+    db.session.flush()
+    return changes
+
+
+@dataclass
+class SettingsChange:
+    at: datetime
+    changes: dict[str, list[Any]]  # setting → [before, after]
 
 
 @dataclass
@@ -30,20 +139,52 @@ class Settings:
     review_required: bool
     retention: list[tuple[Period, int]]
     role_holders: dict[Role, list[User]]
+    modules_on: list[Module] = field(default_factory=list)
+    modules_off: list[Module] = field(default_factory=list)
+    controller_contact: str = ""
+    dpo_contact: str = ""
+    # When the settings now recorded took effect (the latest change); None: never recorded
+    in_force_since: datetime | None = None
+    recent_changes: list[SettingsChange] = field(default_factory=list)
+    # Settings running with another value than recorded: the next recording will note them
+    unrecorded: list[str] = field(default_factory=list)
     # month ("2026-11") → role → (looks, exports), by the role the looking person holds now
     accesses: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
 
 
 def current_settings(now: datetime | None = None) -> Settings:
     config = current_app.config
+    recorded = {row.key: row for row in db.session.execute(select(RecordedSetting)).scalars()}
+    running = settings_in_force(config)
     return Settings(
         preset=str(config["MANAGER_VISIBILITY"]),
         min_group_size=config["PRIVACY_MIN_GROUP_SIZE"],
         review_required=bool(config["COURSE_REVIEW_REQUIRED"]),
         retention=[(period, config["RETENTION_DAYS"][period.key]) for period in PERIODS],
         role_holders=_role_holders(),
+        modules_on=modules_on(config),
+        modules_off=[module for module in Module if module in config["MODULES_OFF"]],
+        controller_contact=config.get("CONTROLLER_CONTACT", ""),
+        dpo_contact=config.get("DPO_CONTACT", ""),
+        in_force_since=max((row.since for row in recorded.values()), default=None),
+        recent_changes=_recent_changes(),
+        unrecorded=[
+            key
+            for key in sorted(running.keys() | recorded.keys())
+            if key not in recorded or recorded[key].value != running.get(key)
+        ],
         accesses=_accesses(now or utcnow()),
     )
+
+
+def _recent_changes() -> list[SettingsChange]:
+    entries = db.session.execute(
+        select(AuditEntry)
+        .where(AuditEntry.action == AuditAction.CHANGE_SETTINGS)
+        .order_by(AuditEntry.id.desc())
+        .limit(CHANGES_SHOWN)
+    ).scalars()
+    return [SettingsChange(entry.at, dict((entry.context or {}).get(AuditField.CHANGES, {}))) for entry in entries]
 
 
 def _role_holders() -> dict[Role, list[User]]:

@@ -2,23 +2,30 @@
 
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from lms.common import exports
-from lms.common.access import roles_required, signed_in
+from lms.common.access import public, roles_required, signed_in
 from lms.common.dates import utcnow
 from lms.common.text import reveal_control_characters
+from lms.common.urls import local_path
 from lms.common.vocabulary import AuditAction, AuditField, AuditReason, CourseOwnership, Role
 from lms.extensions import db
 from lms.i18n import _
 from lms.people.models import User
 from lms.privacy import chain, services, subject_access
+from lms.privacy import notice as privacy_notice
 from lms.privacy import settings as privacy_settings
-from lms.privacy.forms import AuditFilterForm
+from lms.privacy.forms import AuditFilterForm, NoticeReadForm
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
 bp.add_app_template_global(lambda role: Role(role).label if role in set(Role) else role, "role_label")
+bp.add_app_template_global(privacy_settings.setting_label, "setting_label")
+bp.add_app_template_global(privacy_settings.setting_value_text, "setting_value_text")
+# The privacy notice has its own blueprint: a person's confirmation of having read it is the one
+# thing it writes, so the privacy blueprint (the audit log's) keeps answering GET only.
+notice_bp = Blueprint("notice", __name__, url_prefix="/privacy/notice")
 
 
 @bp.app_template_global("audit_action_label")
@@ -163,3 +170,41 @@ def my_data_download():
 def settings():
     """Read-only: what the agreement with the staff council is about, as the software runs now."""
     return render_template("privacy/settings.html", settings=privacy_settings.current_settings())
+
+
+@notice_bp.get("")
+@public
+def show():
+    """The privacy notice (Art. 13 GDPR), readable before signing in (linked in every footer)."""
+    return _render_notice(None)
+
+
+@notice_bp.get("/after-sign-in")
+@signed_in
+def after_sign_in():
+    """Where sign-in passes by: the notice, once, for whoever has not read its current version."""
+    next_page = local_path(request.args.get("next")) or url_for("core.home")
+    if privacy_notice.has_read_current(current_user):
+        return redirect(next_page)
+    return _render_notice(next_page)
+
+
+@notice_bp.post("/read")
+@signed_in
+def read():
+    form = NoticeReadForm()
+    if not form.validate_on_submit():
+        abort(400)
+    privacy_notice.acknowledge(current_user)
+    db.session.commit()
+    flash(_("Thank you. The privacy notice stays linked at the bottom of every page."), "success")
+    return redirect(local_path(form.next.data) or url_for("core.home"))
+
+
+def _render_notice(next_page: str | None):
+    unread = current_user.is_authenticated and not privacy_notice.has_read_current(current_user)
+    return render_template(
+        "privacy/notice.html",
+        notice=privacy_notice.current_notice(),
+        form=NoticeReadForm(formdata=None, next=next_page or "") if unread else None,
+    )

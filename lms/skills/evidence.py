@@ -1,8 +1,9 @@
 """Evidence of competence and the rule that turns it into a current level.
 
-Verified evidence: a valid course completion (at the level the course teaches) and an
-assessment confirmed by the person's manager or a trainer. A self-assessment is evidence too,
-but never verified: it is shown beside the current level and never raises it.
+Verified evidence: a valid course completion (at the level the course teaches) and a level
+confirmed by the person's manager, for LMS_CONFIRMATION_VALID_MONTHS from the day it was confirmed
+and unless HR withdrew it (an objection alone does not stop it counting). A self-assessment is
+evidence too, but never verified: it is shown beside the current level and never raises it.
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import or_, select
 
 from lms.catalog.models import Course, CourseCompetence
 from lms.common.dates import add_months, as_utc, utcnow
+from lms.common.vocabulary import EvidenceType
 from lms.extensions import db
 from lms.learning.models import Completion
 from lms.skills.models import Assessment, SelfAssessment
@@ -34,6 +38,11 @@ class Evidence:
     note: str = ""
     expires_at: datetime | None = None
     course_id: int | None = None  # of a completion
+    evidence_type: str = ""  # of a confirmed level (an EvidenceType)
+
+    @property
+    def evidence_type_label(self) -> str:
+        return EvidenceType(self.evidence_type).label if self.evidence_type in set(EvidenceType) else ""
 
     @property
     def verified(self) -> bool:
@@ -67,6 +76,30 @@ def latest_self_level(evidence: Iterable[Evidence]) -> int | None:
     return max(own, key=lambda item: as_utc(item.date)).level if own else None
 
 
+def confirmation_expires_on(assessed_on: date, valid_months: int | None = None) -> date:
+    """The first day on which a level confirmed on `assessed_on` no longer counts."""
+    months = valid_months or current_app.config["CONFIRMATION_VALID_MONTHS"]
+    return add_months(assessed_on, months)  # type: ignore[arg-type]
+
+
+def _confirmations_as_evidence(rows) -> Iterable[Evidence]:
+    """Confirmed levels as evidence: dated noon UTC of their day (the same day in any town),
+    expiring at the start of their expiry day in the town."""
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    months = current_app.config["CONFIRMATION_VALID_MONTHS"]
+    for user_id, competence_id, level, assessed_on, note, evidence_type in rows:
+        yield Evidence(
+            user_id,
+            competence_id,
+            level,
+            ASSESSMENT,
+            datetime.combine(assessed_on, time(12), tzinfo=UTC),
+            note=note,
+            expires_at=datetime.combine(confirmation_expires_on(assessed_on, months), time.min, tzinfo=zone),
+            evidence_type=evidence_type,
+        )
+
+
 EvidenceMap = dict[int, dict[int, list[Evidence]]]  # user id → competence id → evidence
 
 
@@ -96,9 +129,15 @@ def evidence_for(
         .where(Completion.user_id.in_(user_ids))
     )
     # Plain columns, not ORM objects: the matrix export reads tens of thousands of rows.
+    # A confirmation HR withdrew is no evidence; an expired one is, shown as expired.
     assessments = select(
-        Assessment.user_id, Assessment.competence_id, Assessment.level, Assessment.assessed_at, Assessment.note
-    ).where(Assessment.user_id.in_(user_ids))
+        Assessment.user_id,
+        Assessment.competence_id,
+        Assessment.level,
+        Assessment.assessed_on,
+        Assessment.note,
+        Assessment.evidence_type,
+    ).where(Assessment.user_id.in_(user_ids), Assessment.withdrawn_on.is_(None))
     # A self-assessment is the person's own: others see it only while it is shared.
     self_assessments = select(
         SelfAssessment.user_id, SelfAssessment.competence_id, SelfAssessment.level, SelfAssessment.assessed_at
@@ -111,16 +150,22 @@ def evidence_for(
         assessments = assessments.where(Assessment.competence_id.in_(wanted))
         self_assessments = self_assessments.where(SelfAssessment.competence_id.in_(wanted))
 
+    # Every moment aware (SQLite hands back naive UTC): evidence of all sources sorts together.
     for user_id, competence_id, level, completed_at, expires_at, title, course_id in db.session.execute(completions):
         result[user_id][competence_id].append(
             Evidence(
-                user_id, competence_id, level, COURSE, completed_at, title, expires_at=expires_at, course_id=course_id
+                user_id,
+                competence_id,
+                level,
+                COURSE,
+                as_utc(completed_at),
+                title,
+                expires_at=as_utc(expires_at),
+                course_id=course_id,
             )
         )
-    for user_id, competence_id, level, assessed_at, note in db.session.execute(assessments):
-        result[user_id][competence_id].append(
-            Evidence(user_id, competence_id, level, ASSESSMENT, assessed_at, note=note)
-        )
+    for item in _confirmations_as_evidence(db.session.execute(assessments)):
+        result[item.user_id][item.competence_id].append(item)
     for user_id, competence_id, level, assessed_at in db.session.execute(self_assessments):
-        result[user_id][competence_id].append(Evidence(user_id, competence_id, level, SELF, assessed_at))
+        result[user_id][competence_id].append(Evidence(user_id, competence_id, level, SELF, as_utc(assessed_at)))
     return result

@@ -9,13 +9,19 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from lms.common import exports
-from lms.i18n import _
+from lms.i18n import _, _l
 from lms.skills.matrix import Matrix
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+
+
+# The table's columns: these for each person, then two for each competence. The annex of the staff
+# council's agreement lists them from here (lms/admin/annex.py), so it names what is exported.
+PERSON_COLUMNS = (_l("Personnel number"), _l("Family name"), _l("Given name"), _l("Department"), _l("Job role"))
+COMPETENCE_COLUMNS = (_l("%(code)s current"), _l("%(code)s target"))  # the current and the target level
 
 
 def header_rows(exported_at: datetime, exported_by: str, filter_text: str) -> list[list]:
@@ -31,12 +37,9 @@ def header_rows(exported_at: datetime, exported_by: str, filter_text: str) -> li
 
 def table_rows(matrix: Matrix) -> Iterator[list]:
     """One row per person, two columns (current, target) per competence; no target → empty."""
-    columns = [_("Personnel number"), _("Family name"), _("Given name"), _("Department"), _("Job role")]
+    columns = [str(column) for column in PERSON_COLUMNS]
     for competence in matrix.competences:
-        columns += [
-            _("%(code)s current", code=competence.code),
-            _("%(code)s target", code=competence.code),
-        ]
+        columns += [str(column) % {"code": competence.code} for column in COMPETENCE_COLUMNS]
     yield columns
     for person in matrix.people:
         row: list[str | int | None] = [

@@ -87,19 +87,3 @@ def build_matrix(viewer: User | None, criteria: MatrixFilter, page: int | None =
     start = (matrix.page - 1) * page_size
     matrix.people = people[start : start + page_size]
     return matrix
-
-
-@dataclass
-class AggregateCell:
-    with_target: int
-    at_target: int
-
-
-def aggregate(matrix: Matrix) -> dict[int, AggregateCell]:
-    """Per competence: how many of the matrix's people have a target and how many reach it."""
-    result = {}
-    for competence in matrix.competences:
-        cells = [matrix.cells[p.id][competence.id] for p in matrix.all_people]
-        with_target = [c for c in cells if c.target is not None]
-        result[competence.id] = AggregateCell(len(with_target), sum(1 for c in with_target if c.meets_target))
-    return result

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false
+from datetime import date
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.common.columns import intpk, timestamp
+from lms.common.columns import intpk, str40, timestamp
 from lms.common.dates import utcnow
+from lms.common.vocabulary import EvidenceType
 from lms.extensions import Model
 from lms.frameworks.models import Competence
 
 
 class Assessment(Model):
-    """A level confirmed by the person's manager or a trainer: verified evidence."""
+    """A level confirmed by the person's manager: verified evidence for LMS_CONFIRMATION_VALID_MONTHS
+    from `assessed_on` (`lms.skills.evidence`), unless HR withdrew it. The person reads it with its
+    evidence type and note, may comment on it and may object to it (an objection goes to HR and the
+    DPO; the level counts until HR withdraws it)."""
 
     __tablename__ = "assessments"
 
@@ -20,11 +26,28 @@ class Assessment(Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     competence_id: Mapped[int] = mapped_column(ForeignKey("competences.id"), index=True)
     level: Mapped[int] = mapped_column(Integer)
-    note: Mapped[str] = mapped_column(String(500), default="")
+    evidence_type: Mapped[str40] = mapped_column(default=EvidenceType.OTHER, server_default=EvidenceType.OTHER.value)
+    note: Mapped[str] = mapped_column(String(500), default="")  # the person reads it
     assessed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    assessed_at: Mapped[timestamp] = mapped_column(default=utcnow)
+    # Days, not moments: the time of day a level was confirmed serves no purpose.
+    assessed_on: Mapped[date] = mapped_column(Date, default=lambda: utcnow().date())
+    # The person's answer: a comment (editable) and an objection with its reason.
+    comment: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    objection: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    objected_on: Mapped[date | None] = mapped_column(Date)
+    # Withdrawn by HR (after an objection, say): shown, never counted.
+    withdrawn_on: Mapped[date | None] = mapped_column(Date)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     competence: Mapped[Competence] = relationship()
+
+    @property
+    def objected(self) -> bool:
+        return self.objected_on is not None
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_on is not None
 
 
 class SelfAssessment(Model):

@@ -5,17 +5,20 @@ from __future__ import annotations
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from lms.assignments.services import town_today
 from lms.common.dates import utcnow
 from lms.common.errors import ValidationFailed
 from lms.common.forms import optional_int
 from lms.common.text import note_problem
-from lms.common.vocabulary import AuditAction, AuditField
+from lms.common.vocabulary import AuditAction, AuditField, EvidenceType
 from lms.extensions import db
 from lms.frameworks.models import Competence
 from lms.frameworks.services import default_framework, max_level
 from lms.i18n import _
 from lms.people.models import User
 from lms.privacy import services as privacy
+from lms.skills import confirmations
+from lms.skills.evidence import current_level, evidence_for
 from lms.skills.models import Assessment, SelfAssessment
 
 
@@ -81,7 +84,7 @@ def delete_self_assessment(user: User, competence_id) -> None:
         db.session.flush()
 
 
-MAX_NOTE_LENGTH = 500  # Assessment.note
+MAX_NOTE_LENGTH = confirmations.MAX_TEXT_LENGTH  # Assessment.note
 
 
 class AssessmentRefused(Exception):
@@ -101,31 +104,61 @@ def assessment_refusal(assessor: User, person: User) -> str | None:
     return None
 
 
+def verified_level(person: User, competence_id: int) -> int:
+    """The person's current verified level in one competence (valid completions, unexpired
+    confirmations HR has not withdrawn): what a new confirmation must exceed."""
+    evidence = evidence_for([person.id], [competence_id], viewer_id=None)
+    return current_level(evidence.get(person.id, {}).get(competence_id, []))
+
+
+def _confirmation_errors(person: User, competence: Competence, level: int, evidence_type: str, note: str) -> dict:
+    errors: dict[str, str] = {}
+    if not 1 <= level <= max_level():
+        errors["level"] = _("Choose a level from 1 to %(max)d.", max=max_level())
+    elif level <= (current := verified_level(person, competence.id)):
+        errors["level"] = _(
+            "Level %(current)d is already verified in this competence. A confirmation can only raise the "
+            "level: choose a higher one.",
+            current=current,
+        )
+    if evidence_type not in set(EvidenceType):
+        errors["evidence_type"] = _("Choose what the level is based on from the list.")
+    if note and (problem := note_problem(note, MAX_NOTE_LENGTH)):
+        errors["note"] = problem
+    return errors
+
+
 def record_assessment(
-    assessor: User, person: User, competence_id, level: int, note: str, ip_address: str | None = None
+    assessor: User,
+    person: User,
+    competence_id,
+    level: int,
+    evidence_type: str,
+    note: str = "",
+    ip_address: str | None = None,
 ) -> Assessment:
-    """Confirm a level for `person`, and write the audit entry of the confirmation.
+    """Confirm a level for `person`: audited, and the person is told (in the app and by mail).
 
     Raises AssessmentRefused when the assessor may not (their own level; someone outside their
     departments; the `compliance-only` preset) — the caller records the refused attempt — and
-    ValidationFailed for a bad competence, level or note.
+    ValidationFailed for a bad competence, level (also one not above the verified level: a
+    confirmation only raises), evidence type or note (optional; the person reads it).
     """
     refusal = assessment_refusal(assessor, person)
     if refusal:
         raise AssessmentRefused(refusal)
     competence = _competence_of_default_framework(competence_id)
-    errors: dict[str, str] = {}
-    if not 1 <= level <= max_level():
-        errors["level"] = _("Choose a level from 1 to %(max)d.", max=max_level())
     note = (note or "").strip()
-    if not note:
-        errors["note"] = _("Say briefly what the level is based on.")
-    elif problem := note_problem(note, MAX_NOTE_LENGTH):
-        errors["note"] = problem
-    if errors:
+    if errors := _confirmation_errors(person, competence, level, evidence_type, note):
         raise ValidationFailed(errors)
     entry = Assessment(
-        user_id=person.id, competence_id=competence.id, level=level, note=note, assessed_by_id=assessor.id
+        user_id=person.id,
+        competence_id=competence.id,
+        level=level,
+        evidence_type=EvidenceType(evidence_type),
+        note=note,
+        assessed_by_id=assessor.id,
+        assessed_on=town_today(),  # the town's day
     )
     db.session.add(entry)
     db.session.flush()
@@ -133,9 +166,10 @@ def record_assessment(
         assessor,
         [person],
         AuditAction.ASSESS,
-        {AuditField.COMPETENCE: competence.code, AuditField.LEVEL: level},
+        {AuditField.COMPETENCE: competence.code, AuditField.LEVEL: level, AuditField.EVIDENCE_TYPE: evidence_type},
         ip_address,
     )
+    confirmations.tell_confirmed(entry, person, assessor, competence)
     return entry
 
 

@@ -12,7 +12,7 @@ from lms.common import exports
 from lms.common.access import roles_required, signed_in
 from lms.common.errors import ValidationFailed
 from lms.common.forms import attach_errors
-from lms.common.vocabulary import AuditAction, AuditField, AuditReason, Role
+from lms.common.vocabulary import AuditAction, AuditField, AuditReason, EvidenceType, Role
 from lms.extensions import db
 from lms.frameworks.models import Competence
 from lms.frameworks.services import default_framework, framework_outline
@@ -22,10 +22,17 @@ from lms.people.forms import department_choices
 from lms.people.models import Department, JobRole, User
 from lms.privacy import services as privacy
 from lms.privacy.views import asked_for
-from lms.skills import export, services
-from lms.skills.forms import AssessmentForm, MatrixFilterForm, SelfAssessmentForm
-from lms.skills.matrix import MatrixFilter, aggregate, build_matrix
+from lms.skills import confirmations, export, services
+from lms.skills.forms import (
+    AssessmentForm,
+    ConfirmationCommentForm,
+    MatrixFilterForm,
+    ObjectionForm,
+    SelfAssessmentForm,
+)
+from lms.skills.matrix import MatrixFilter, build_matrix
 from lms.skills.profiles import cells_for, profile_of
+from lms.skills.totals import protected_totals, row_totals
 
 bp = Blueprint("skills", __name__)
 
@@ -39,10 +46,11 @@ def my_profile():
     return _render_profile(current_user, own=True)
 
 
-def _render_profile(person: User, own: bool, assessment_form=None, status=200):
+def _render_profile(person: User, own: bool, assessment_form=None, status=200, answer_forms=None):
     form = SelfAssessmentForm()
     form.level.choices = services.level_choices(include_zero=True)
     framework = default_framework()
+    confirmed = confirmations.confirmations_of(person)
     return render_template(
         "skills/profile.html",
         profile=profile_of(person, viewer_id=current_user.id),
@@ -53,7 +61,22 @@ def _render_profile(person: User, own: bool, assessment_form=None, status=200):
         assessment_form=assessment_form,
         may_assess=not own and privacy.may_assess(current_user, person),
         shared=services.shared_estimates(person) if own else set(),
+        confirmations=confirmed,
+        answer_forms=_answer_forms(confirmed, answer_forms or {}) if own else {},
+        may_withdraw=not own and current_user.has_role(Role.HR),
     ), status
+
+
+def _answer_forms(confirmed: list[confirmations.Confirmation], given: dict) -> dict:
+    """Per confirmation id: the person's comment and objection forms (the one just sent, with its
+    errors, where given). Prefixed with the id, so every field on the page has its own id."""
+    forms = {}
+    for item in confirmed:
+        key = item.assessment.id
+        comment = ConfirmationCommentForm(prefix=f"c{key}", formdata=None, comment=item.assessment.comment)
+        objection = ObjectionForm(prefix=f"o{key}", formdata=None)
+        forms[key] = {"comment": comment, "objection": objection, **given.get(key, {})}
+    return forms
 
 
 @bp.post("/profile/self-assessment")
@@ -110,6 +133,61 @@ def delete_self_assessment():
     )
 
 
+def _own_confirmation(assessment_id: int):
+    """A level confirmed for the signed-in person; anyone else's answers like a missing one."""
+    return confirmations.confirmation_of(current_user, assessment_id) or abort(404)
+
+
+def _answered(message: str, assessment_id: int):
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for(".my_profile", _anchor=f"confirmation-{assessment_id}"))
+
+
+def _answer_refused(assessment_id: int, name: str, form, failed: ValidationFailed | None = None):
+    """The own profile again, with the errors next to the field of this confirmation's form."""
+    db.session.rollback()
+    if failed is not None:
+        attach_errors(form, failed.errors)
+    return _render_profile(current_user, own=True, status=422, answer_forms={assessment_id: {name: form}})
+
+
+@bp.post("/profile/confirmations/<int:assessment_id>/comment")
+@signed_in
+def comment_on_confirmation(assessment_id: int):
+    assessment = _own_confirmation(assessment_id)
+    form = ConfirmationCommentForm(prefix=f"c{assessment_id}")
+    if not form.validate_on_submit():
+        return _answer_refused(assessment_id, "comment", form)
+    try:
+        confirmations.comment_on(assessment, form.comment.data)
+    except ValidationFailed as failed:
+        return _answer_refused(assessment_id, "comment", form, failed)
+    return _answered(_("Your comment was saved."), assessment_id)
+
+
+@bp.post("/profile/confirmations/<int:assessment_id>/objection")
+@signed_in
+def object_to_confirmation(assessment_id: int):
+    assessment = _own_confirmation(assessment_id)
+    form = ObjectionForm(prefix=f"o{assessment_id}")
+    if not form.validate_on_submit():
+        return _answer_refused(assessment_id, "objection", form)
+    try:
+        confirmations.object_to(current_user, assessment, form.reason.data, request.remote_addr)
+    except ValidationFailed as failed:
+        return _answer_refused(assessment_id, "objection", form, failed)
+    return _answered(_("Your objection was sent to HR and the data protection officer."), assessment_id)
+
+
+@bp.post("/profile/confirmations/<int:assessment_id>/objection/withdraw")
+@signed_in
+def withdraw_objection(assessment_id: int):
+    assessment = _own_confirmation(assessment_id)
+    confirmations.withdraw_objection(current_user, assessment, request.remote_addr)
+    return _answered(_("Your objection was withdrawn."), assessment_id)
+
+
 @bp.get("/profile/access-log")
 @signed_in
 def access_log():
@@ -156,6 +234,9 @@ def _fill_assessment_choices(form: AssessmentForm) -> None:
         SelectChoice(c.id, f"{c.code} {c.t('title')}") for area in framework_outline() for c in area.active_competences
     ]
     form.level.choices = services.level_choices()
+    form.evidence_type.choices = [SelectChoice("", _("Please choose"))] + [
+        SelectChoice(kind.value, kind.label) for kind in EvidenceType
+    ]
 
 
 @bp.post("/people/<int:user_id>/assessments")
@@ -170,7 +251,13 @@ def add_assessment(user_id: int):
     if form.validate_on_submit():
         try:
             services.record_assessment(
-                current_user, person, form.competence_id.data, form.level.data, form.note.data, request.remote_addr
+                current_user,
+                person,
+                form.competence_id.data,
+                form.level.data,
+                form.evidence_type.data,
+                form.note.data,
+                request.remote_addr,
             )
             db.session.commit()
             flash(_("The assessment was saved."), "success")
@@ -181,6 +268,17 @@ def add_assessment(user_id: int):
             db.session.rollback()
             attach_errors(form, failed.errors)
     return _render_profile(person, own=False, assessment_form=form, status=422)
+
+
+@bp.post("/people/<int:user_id>/confirmations/<int:assessment_id>/withdraw")
+@roles_required(Role.HR)
+def withdraw_confirmation(user_id: int, assessment_id: int):
+    person = _visible_person(user_id)
+    assessment = confirmations.confirmation_of(person, assessment_id) or abort(404)
+    confirmations.withdraw_confirmation(current_user, person, assessment, request.remote_addr)
+    db.session.commit()
+    flash(_("The confirmation was withdrawn. It no longer counts as evidence."), "success")
+    return redirect(url_for(".person_profile", user_id=person.id, _anchor=f"confirmation-{assessment_id}"))
 
 
 # --- the matrix -----------------------------------------------------------------------------
@@ -220,12 +318,23 @@ def matrix():
     form, criteria = _matrix_filter()
     individual = privacy.may_see_individual_levels(current_user)
     result = build_matrix(current_user, criteria, page=form.page.data or 1, page_size=current_app.config["PAGE_SIZE"])
+    if individual:
+        totals = row_totals(result)
+    else:  # totals only: protected over every filter this manager can choose
+        totals = protected_totals(
+            current_user,
+            criteria,
+            result.competences,
+            [choice.value for choice in form.department.choices if choice.value],
+            current_app.config["PRIVACY_MIN_GROUP_SIZE"],
+            current_app.config["PRIVACY_EXACT_SHARE_FROM"],
+        )
     page = render_template(
         "skills/matrix.html",
         form=form,
         matrix=result,
         individual=individual,
-        aggregate=aggregate(result),
+        totals=totals,
         query_args=_query_args(form),
     )
     if individual:  # after rendering: the commit would expire what the page shows
