@@ -23,6 +23,7 @@ ENVIRONMENTS = ("development", "production", "testing")
 
 # No group figure is shown for fewer people than this, whatever a town configures (issue 13).
 MIN_GROUP_SIZE_FLOOR = 5
+SURVEY_MIN_GROUP_SIZE_FLOOR = 10
 # A confirmed level counts this long (issue 13): at least half a year, at most ten years.
 CONFIRMATION_VALID_MONTHS_DEFAULT = 36
 CONFIRMATION_VALID_MONTHS_BOUNDS = (6, 120)
@@ -42,6 +43,22 @@ def _bool(name: str, default: bool) -> bool:
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value else default
+
+
+def _check_group_sizes(config: dict[str, Any]) -> None:
+    """Exact shares and survey results need larger groups than the minimum: defaults follow it."""
+    minimum = config["PRIVACY_MIN_GROUP_SIZE"]
+    config["PRIVACY_EXACT_SHARE_FROM"] = config["PRIVACY_EXACT_SHARE_FROM"] or max(20, minimum)
+    config["PRIVACY_SURVEY_MIN_GROUP_SIZE"] = config["PRIVACY_SURVEY_MIN_GROUP_SIZE"] or max(
+        SURVEY_MIN_GROUP_SIZE_FLOOR, minimum
+    )
+    if config["PRIVACY_EXACT_SHARE_FROM"] < minimum:
+        raise ConfigError("LMS_EXACT_SHARE_FROM must not be below LMS_MIN_GROUP_SIZE")
+    if config["PRIVACY_SURVEY_MIN_GROUP_SIZE"] < max(SURVEY_MIN_GROUP_SIZE_FLOOR, minimum):
+        raise ConfigError(
+            f"LMS_SURVEY_MIN_GROUP_SIZE must be at least {SURVEY_MIN_GROUP_SIZE_FLOOR} and not below"
+            " LMS_MIN_GROUP_SIZE: answers to a survey are opinions, which a small group's figures would tell"
+        )
 
 
 def _int_list(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
@@ -216,7 +233,10 @@ def load_config(overrides: dict | None = None) -> dict:
         # Aggregates never show a group smaller than this (agreed with the staff council).
         "PRIVACY_MIN_GROUP_SIZE": _int("LMS_MIN_GROUP_SIZE", 5),
         # A share of a smaller group is shown as a band, never exactly (lms.common.disclosure).
-        "PRIVACY_EXACT_SHARE_FROM": _int("LMS_EXACT_SHARE_FROM", 20),
+        # (Unset: 20 and 10, or the minimum group size if that is larger; see _check_group_sizes.)
+        "PRIVACY_EXACT_SHARE_FROM": _int("LMS_EXACT_SHARE_FROM", 0),
+        # Pulse surveys and course feedback (issue 14) answer only from this many people on.
+        "PRIVACY_SURVEY_MIN_GROUP_SIZE": _int("LMS_SURVEY_MIN_GROUP_SIZE", 0),
         # Failed quiz attempts after which the full solution is shown (docs/course-format.md).
         "QUIZ_SOLUTION_AFTER_ATTEMPTS": _int("LMS_QUIZ_SOLUTION_AFTER_ATTEMPTS", 3),
         "COURSE_REVIEW_REQUIRED": _bool("LMS_COURSE_REVIEW_REQUIRED", False),
@@ -256,8 +276,7 @@ def load_config(overrides: dict | None = None) -> dict:
             f"LMS_MIN_GROUP_SIZE must be at least {MIN_GROUP_SIZE_FLOOR}: "
             "a smaller group's figures tell about its members"
         )
-    if config["PRIVACY_EXACT_SHARE_FROM"] < config["PRIVACY_MIN_GROUP_SIZE"]:
-        raise ConfigError("LMS_EXACT_SHARE_FROM must not be below LMS_MIN_GROUP_SIZE")
+    _check_group_sizes(config)
     config["RETENTION_DAYS"] = config.get("RETENTION_DAYS") or _retention_days()
     if config["TRUSTED_PROXIES"] < 0:
         raise ConfigError("LMS_TRUSTED_PROXIES must be 0 (no proxy) or the number of proxies in front of the app")

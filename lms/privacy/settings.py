@@ -56,6 +56,7 @@ SETTING_LABELS = {
     "manager_visibility": _l("What managers see (preset)"),
     "min_group_size": _l("Minimum group size"),
     "exact_share_from": _l("Exact shares from this group size on (smaller groups: a range)"),
+    "survey_min_group_size": _l("Minimum group size of surveys and course feedback"),
     "course_review_required": _l("A second trainer approves every course"),
     "modules_on": _l("Modules showing data about people that are on"),
     "confirmation_valid_months": _l("Months a confirmed level counts"),
@@ -68,6 +69,7 @@ def settings_in_force(config: Mapping[str, Any]) -> dict[str, Any]:
         "manager_visibility": str(config["MANAGER_VISIBILITY"]),
         "min_group_size": int(config["PRIVACY_MIN_GROUP_SIZE"]),
         "exact_share_from": int(config["PRIVACY_EXACT_SHARE_FROM"]),
+        "survey_min_group_size": int(config["PRIVACY_SURVEY_MIN_GROUP_SIZE"]),
         "course_review_required": bool(config["COURSE_REVIEW_REQUIRED"]),
         "modules_on": [str(module) for module in modules_on(config)],
     }
