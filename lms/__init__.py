@@ -70,6 +70,8 @@ def _register_blueprints(app: Flask) -> None:
     from lms.auth.views import bp as auth_bp
     from lms.authoring.views import bp as authoring_bp
     from lms.catalog.views import bp as catalog_bp
+    from lms.change.views import bp as change_bp
+    from lms.change.views import my_initiatives_section
     from lms.common.access import access_refused
     from lms.common.sections import register_section
     from lms.core.views import bp as core_bp
@@ -80,7 +82,9 @@ def _register_blueprints(app: Flask) -> None:
     from lms.people.views import bp as people_bp
     from lms.privacy.views import bp as privacy_bp
     from lms.privacy.views import notice_bp, record_refused_request
+    from lms.sessions.views import bp as sessions_bp
     from lms.skills.views import bp as skills_bp
+    from lms.strategy.views import bp as strategy_bp
     from lms.targets.views import bp as targets_bp
     from lms.team.views import bp as team_bp
 
@@ -90,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
     access_refused.connect(record_refused_request)
     course_completed.connect(close_assignments_met_by)
     register_section(app, "my_learning.top", my_assignments_section)
+    register_section(app, "my_learning.top", my_initiatives_section)  # the person's changes and announcements
     for blueprint in (
         core_bp,
         auth_bp,
@@ -107,6 +112,9 @@ def _register_blueprints(app: Flask) -> None:
         assignments_bp,
         compliance_bp,
         authoring_bp,
+        change_bp,
+        sessions_bp,
+        strategy_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -127,6 +135,7 @@ def _register_commands(app: Flask) -> None:
     from lms.privacy.cli import audit_cli
     from lms.scheduler import scheduler_cli
     from lms.skills.cli import skills_cli
+    from lms.strategy.cli import strategy_cli
     from lms.targets.cli import targets_cli
 
     # `flask skills ...` gathers the competence commands of four domains under one name.
@@ -136,5 +145,5 @@ def _register_commands(app: Flask) -> None:
     courses_cli.add_command(course_owner)
     privacy_cli.add_command(agreement_annex)  # the agreement's annex, built by the admin area
     groups = (people_cli, skills_cli, courses_cli, assignments_cli, reminders_cli, notifications_cli, audit_cli)
-    for group in (*groups, privacy_cli, demo_cli, scheduler_cli):
+    for group in (*groups, strategy_cli, privacy_cli, demo_cli, scheduler_cli):
         app.cli.add_command(group)

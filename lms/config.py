@@ -27,6 +27,9 @@ SURVEY_MIN_GROUP_SIZE_FLOOR = 10
 # A confirmed level counts this long (issue 13): at least half a year, at most ten years.
 CONFIRMATION_VALID_MONTHS_DEFAULT = 36
 CONFIRMATION_VALID_MONTHS_BOUNDS = (6, 120)
+# The readiness view of an initiative flags a department below this share close to go-live.
+READINESS_THRESHOLD_PERCENT_BOUNDS = (1, 100)
+READINESS_WARNING_DAYS_BOUNDS = (1, 365)
 
 
 class ConfigError(RuntimeError):
@@ -61,6 +64,16 @@ def _check_group_sizes(config: dict[str, Any]) -> None:
         )
 
 
+def _check_readiness(config: dict[str, Any]) -> None:
+    for key, bounds in (
+        ("READINESS_THRESHOLD_PERCENT", READINESS_THRESHOLD_PERCENT_BOUNDS),
+        ("READINESS_WARNING_DAYS", READINESS_WARNING_DAYS_BOUNDS),
+    ):
+        low, high = bounds
+        if not low <= config[key] <= high:
+            raise ConfigError(f"LMS_{key} must be from {low} to {high}, not {config[key]}")
+
+
 def _int_list(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
     """A comma-separated list of whole numbers, e.g. LMS_REMINDER_DAYS_BEFORE=14,3."""
     value = os.environ.get(name)
@@ -70,6 +83,11 @@ def _int_list(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
         return tuple(sorted({int(part) for part in value.split(",") if part.strip()}, reverse=True))
     except ValueError as error:
         raise ConfigError(f"{name} must be whole numbers separated by commas, e.g. 14,3") from error
+
+
+def _host_list(name: str) -> tuple[str, ...]:
+    """Host names separated by commas, e.g. LMS_SESSION_VIDEO_HOSTS=meet.musterhausen.de,bbb.example."""
+    return tuple(part.strip().lower().rstrip(".") for part in os.environ.get(name, "").split(",") if part.strip())
 
 
 def _instance_dir() -> Path:
@@ -235,7 +253,7 @@ def load_config(overrides: dict | None = None) -> dict:
         # A share of a smaller group is shown as a band, never exactly (lms.common.disclosure).
         # (Unset: 20 and 10, or the minimum group size if that is larger; see _check_group_sizes.)
         "PRIVACY_EXACT_SHARE_FROM": _int("LMS_EXACT_SHARE_FROM", 0),
-        # Pulse surveys and course feedback (issue 14) answer only from this many people on.
+        # Pulse surveys (issue 14) answer only from this many people on.
         "PRIVACY_SURVEY_MIN_GROUP_SIZE": _int("LMS_SURVEY_MIN_GROUP_SIZE", 0),
         # Failed quiz attempts after which the full solution is shown (docs/course-format.md).
         "QUIZ_SOLUTION_AFTER_ATTEMPTS": _int("LMS_QUIZ_SOLUTION_AFTER_ATTEMPTS", 3),
@@ -259,6 +277,12 @@ def load_config(overrides: dict | None = None) -> dict:
         "CONFIRMATION_VALID_MONTHS": _int("LMS_CONFIRMATION_VALID_MONTHS", CONFIRMATION_VALID_MONTHS_DEFAULT),
         "HOLIDAY_REGION": os.environ.get("LMS_HOLIDAY_REGION", "NW"),
         "HOLIDAYS_EXTRA": os.environ.get("LMS_HOLIDAYS_EXTRA", ""),
+        # The readiness view flags a department below this share of people who did all required
+        # courses, from this many days before an initiative's go-live (docs/change.md).
+        "READINESS_THRESHOLD_PERCENT": _int("LMS_READINESS_THRESHOLD_PERCENT", 80),
+        "READINESS_WARNING_DAYS": _int("LMS_READINESS_WARNING_DAYS", 14),
+        # Sessions' video links: https only, and to these hosts (and their subdomains) if any are named.
+        "SESSION_VIDEO_HOSTS": _host_list("LMS_SESSION_VIDEO_HOSTS"),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
     }
@@ -283,6 +307,7 @@ def load_config(overrides: dict | None = None) -> dict:
     low, high = CONFIRMATION_VALID_MONTHS_BOUNDS
     if not low <= (months := config["CONFIRMATION_VALID_MONTHS"]) <= high:
         raise ConfigError(f"LMS_CONFIRMATION_VALID_MONTHS must be from {low} to {high} months, not {months}")
+    _check_readiness(config)
     if config["ONE_TIME_PASSWORD_HOURS"] < 1:
         raise ConfigError("LMS_ONE_TIME_PASSWORD_HOURS must be at least 1")
     if config["LOGIN_FAILURE_WINDOW_MINUTES"] * 60 < config["LOGIN_MAX_DELAY_SECONDS"]:

@@ -44,11 +44,22 @@ JOB_DEFAULTS = {
 def scheduled_jobs() -> list[ScheduledJob]:
     """Every domain's jobs, listed here explicitly."""
     from lms.assignments import tasks as assignment_tasks
+    from lms.change import tasks as change_tasks
     from lms.core import tasks as core_tasks
     from lms.gaps import tasks as gap_tasks
     from lms.notifications import tasks as notification_tasks
+    from lms.sessions import tasks as session_tasks
+    from lms.strategy import tasks as strategy_tasks
 
-    return [*gap_tasks.JOBS, *assignment_tasks.JOBS, *notification_tasks.JOBS, *core_tasks.JOBS]
+    return [
+        *gap_tasks.JOBS,
+        *assignment_tasks.JOBS,
+        *session_tasks.JOBS,
+        *notification_tasks.JOBS,
+        *core_tasks.JOBS,
+        *strategy_tasks.JOBS,
+        *change_tasks.JOBS,
+    ]
 
 
 def timezone_of(app: Flask) -> ZoneInfo:

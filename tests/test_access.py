@@ -28,6 +28,7 @@ PROTECTED_PAGES = {
     "/matrix/": {"hr", "manager"},
     "/targets/": {"hr"},
     "/gaps/": {"hr"},
+    "/strategy/": {"hr", "change"},
     "/privacy/audit": {"dpo"},
     "/privacy/settings": {"dpo", "staff_council"},
     "/privacy/notice/after-sign-in": set(Role),
@@ -37,10 +38,16 @@ PROTECTED_PAGES = {
     "/compliance/team": {"manager"},
     "/compliance/report": {"hr"},
     "/compliance/report.csv": {"hr"},
-    "/profile/calendar": {"employee", "trainer", "manager", "hr", "admin", "dpo", "staff_council"},
-    "/notifications/": {"employee", "trainer", "manager", "hr", "admin", "dpo", "staff_council"},
-    "/profile/notifications": {"employee", "trainer", "manager", "hr", "admin", "dpo", "staff_council"},
+    "/profile/calendar": {"employee", "trainer", "manager", "hr", "admin", "dpo", "staff_council", "change"},
+    "/notifications/": {"employee", "trainer", "manager", "hr", "admin", "dpo", "staff_council", "change"},
+    "/profile/notifications": {"employee", "trainer", "manager", "hr", "admin", "dpo", "staff_council", "change"},
     "/admin/outbox": {"admin"},
+    "/change/": {"change", "hr"},
+    "/change/new": {"change", "hr"},
+    "/change/mine": set(Role),
+    "/change/surveys/approval": {"staff_council"},
+    "/sessions/": set(Role),
+    "/sessions/new": {"trainer", "admin"},
 }
 
 
@@ -83,6 +90,7 @@ def test_each_role_reaches_exactly_its_pages(client, make_user, sign_in, digcomp
         ("employee", "/learning/"),
         ("dpo", "/privacy/audit"),
         ("staff_council", "/privacy/settings"),
+        ("change", "/change/"),
     ],
 )
 def test_each_role_starts_on_its_home_page(client, make_user, sign_in, role, home):

@@ -109,6 +109,7 @@ ACTORS = [
     Actor("hr", ("hr",)),
     Actor("admin", ("admin",)),
     Actor("dpo", ("dpo",)),
+    Actor("staff_council", ("staff_council",)),
 ]
 SEES_EVERYONE = {"hr", "admin", "dpo"}
 
@@ -435,6 +436,8 @@ def build_world(actor: Actor, make_department, make_job_role, make_user) -> Worl
     else:
         may_see = {"me"}
     may_name = may_see | ({"hr_person"} if me else set())  # the actor's access log names who looked
+    if actor.name == "staff_council":  # the settings page names who holds which role (the agreement's point)
+        may_name |= {"boss", "hr_person"}
     visible = None
     if actor.manager_only:
         visible = {me.id} | ({people[label].id for label in inside_labels} if actor.visibility == "levels" else set())
@@ -936,7 +939,7 @@ def quiet_request_log(monkeypatch):
 
 # On PostgreSQL, the actors whose pages differ walk; a manager under `compliance-only` reaches a
 # subset of the `levels` manager's pages, and the trainer's one page of its own reads no parameter.
-POSTGRESQL_ACTORS = {"anonymous", "employee", "manager-levels", "hr", "admin", "dpo"}
+POSTGRESQL_ACTORS = {"anonymous", "employee", "manager-levels", "hr", "admin", "dpo", "staff_council"}
 
 
 @pytest.mark.parametrize("actor", ACTORS, ids=[a.name for a in ACTORS])

@@ -9,7 +9,7 @@ from tests.browser import sign_in as browser_sign_in
 
 pytestmark = pytest.mark.browser
 PASSWORD = "Rathaus-Demo-2026"
-EVERYONE = {"Mein Lernen", "Kurskatalog", "Meine Kompetenzen"}
+EVERYONE = {"Mein Lernen", "Kurskatalog", "Meine Kompetenzen", "Veranstaltungen"}
 
 HOMES = {
     "admin": ("/admin/", "Administration", {"Administration", "Kurseditor"}),
@@ -23,12 +23,19 @@ HOMES = {
             "Personalübersicht",
             "Kurszuweisungen",
             "Bericht Pflichtschulungen",
+            "Strategieziele",
+            "Vorhaben",
         },
     ),
     "manager": ("/team/", "Mein Team", {"Mein Team", "Kompetenzmatrix", "Kurszuweisungen", "Pflichtschulungen"}),
     "trainer": ("/trainer/", "Meine Kurse", {"Meine Kurse", "Kurseditor"}),
     "employee": ("/learning/", "Mein Lernen", set()),
-    "staff_council": ("/privacy/settings", "Datenschutz-Einstellungen", {"Datenschutz-Einstellungen"}),
+    "staff_council": (
+        "/privacy/settings",
+        "Datenschutz-Einstellungen",
+        {"Datenschutz-Einstellungen", "Umfragen zur Zustimmung"},
+    ),
+    "change": ("/change/", "Vorhaben", {"Vorhaben", "Strategieziele"}),
 }
 
 

@@ -23,6 +23,7 @@ def test_seed_builds_the_town_and_prints_one_line_per_login(app, database, tmp_p
         "employee",
         "dpo",
         "staff_council",
+        "change",
     ]
     assert all(line.split()[2] == "Rathaus-Demo-2026" for line in lines)
     assert saved.read_text().strip().splitlines() == lines and oct(saved.stat().st_mode)[-3:] == "600"
@@ -37,7 +38,7 @@ def test_seed_builds_the_town_and_prints_one_line_per_login(app, database, tmp_p
 
 def test_random_passwords_differ(app, database):
     passwords = [line.split()[2] for line in run_seed(app).output.strip().splitlines()]
-    assert len(set(passwords)) == 7 and all(len(p) >= 12 for p in passwords)
+    assert len(set(passwords)) == 8 and all(len(p) >= 12 for p in passwords)
 
 
 def test_seed_refuses_a_database_with_users_unless_forced(app, database):
@@ -112,6 +113,7 @@ def test_setup_prepares_everything_in_one_command_and_changes_nothing_the_second
         "employee",
         "dpo",
         "staff_council",
+        "change",
     ]
     assert first.stdout.strip().endswith("\n".join(logins))
     people, courses = db.session.scalar(select(func.count(User.id))), db.session.scalar(select(func.count(Course.id)))

@@ -92,3 +92,12 @@ def test_larger_minimum_and_unions_of_several_small_groups():
 def test_how_a_share_may_be_shown(part, whole, withheld, state, percent, band):
     shown = disclosure.share(part, whole, 5, 20, withheld)
     assert (shown.state, shown.percent, shown.band) == (state, percent, band)
+
+
+def test_figures_over_time_stay_apart_by_the_minimum():
+    # Any two shown must be apart by 0 or at least 5: 11 (the newest) is kept, 15 and 10 are too close.
+    assert disclosure.apart_enough([10, 15, 11], 5) == [False, False, True]
+    assert disclosure.apart_enough([10, 15, 20], 5) == [True, True, True]
+    assert disclosure.apart_enough([10, 10, None, 12], 5) == [False, False, False, True]
+    # Today's figure (shown on the same page) counts too: 12 today hides a month of 10.
+    assert disclosure.apart_enough([10, 17], 5, fixed=(12,)) == [False, True]

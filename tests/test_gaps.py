@@ -361,9 +361,15 @@ ALL_JOBS = {
     "skills.monthly_snapshot",
     "skills.snapshot_catch_up",
     "assignments.daily_reminders",
+    "sessions.reminders",
     "notifications.deliver_mail",
     "privacy.purge_expired",
     "privacy.record_settings",
+    "strategy.monthly_snapshot",
+    "strategy.snapshot_catch_up",
+    "change.tell_announcements",
+    "change.close_surveys",
+    "change.readiness_snapshot",
     "scheduler.heartbeat",
 }
 

@@ -231,7 +231,7 @@ STATEMENTS = {
     "course": 4,  # the same
     "certificate": 3,  # session; the bell; version and latest completion
     "catalogue": 3,  # session; the bell; the published versions
-    "my_learning": 6,  # session; the bell; the assignments; versions with enrollments; completions; lessons done
+    "my_learning": 7,  # session; bell; assignments; versions with enrollments; completions; lessons done; initiatives
 }
 OUTLINE_LOAD = 4  # course rows, lessons with their questions, tags, competences
 PAGE_URLS = {
@@ -260,8 +260,9 @@ def new_version(course):
     db.session.commit()
 
 
-def test_every_learner_page_stays_within_ten_statements_even_with_a_cold_cache():
-    assert max(STATEMENTS.values()) + OUTLINE_LOAD <= 10
+def test_every_learner_page_stays_within_eleven_statements_even_with_a_cold_cache():
+    # Eleven since My learning also shows the person's initiatives and their announcements (one statement).
+    assert max(STATEMENTS.values()) + OUTLINE_LOAD <= 11
 
 
 @pytest.mark.parametrize("page", ["lesson", "course", "certificate"])

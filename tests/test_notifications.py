@@ -169,6 +169,12 @@ def test_every_kind_has_a_text_in_both_languages(database):
         "month": "2026-11",
         "competence": "4.2 Daten schützen",
         "level": 3,
+        "session": "Sicher im Netz",
+        "place": "Rathaus, Raum 101",
+        "starts": "2026-12-03T08:00:00+00:00",
+        "initiative": "E-Akte im Bauamt",
+        "title": "Neuigkeit",
+        "go_live": "2026-12-01",
         "items": [{"course": "Kurs", "due": "2026-11-30", "person": "Erika Muster", "overdue": True}],
         **dict.fromkeys(texts.COUNTS, 3),
     }

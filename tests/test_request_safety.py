@@ -293,3 +293,14 @@ def test_a_sign_in_with_control_characters_in_the_email_is_an_unknown_account(cl
     assert response.status_code == 200
     keys = list(db.session.execute(select(LoginThrottle.key)).scalars())
     assert keys and all("\x00" not in key and "erika" not in key for key in keys)
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [("7", 7), ("0", None), ("-3", None), ("9" * 40, None), ("2147483648", None), ("x", None), ("", None)],
+)
+def test_an_id_from_the_query_string_is_taken_only_if_the_database_can_hold_it(value, expected):
+    from lms.common.urls import id_argument
+
+    assert id_argument({"course": value}, "course") == expected
+    assert id_argument({}, "course") is None

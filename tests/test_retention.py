@@ -110,6 +110,8 @@ def test_a_real_run_deletes_only_what_is_past_its_period_and_the_audit_chain_hol
         "sessions": 2,
         "quiz_answers": 2,
         "assignments": 1,
+        "session_participants": 0,
+        "pulse_answers": 0,
         "people_who_left": 0,
         "audit_entries": 0,
     }
@@ -226,6 +228,8 @@ def test_on_the_demo_a_dry_run_lists_each_rule_and_a_real_run_deletes_and_verify
         "sessions",
         "quiz_answers",
         "assignments",
+        "session_participants",
+        "pulse_answers",
         "people_who_left",
         "audit_entries",
     ]

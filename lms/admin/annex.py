@@ -94,6 +94,8 @@ GROUP_FIGURES = (
     ("compliance.report", _l("Compliance report")),
     ("learning.trainer_courses", _l("Trainers' course figures")),
     ("learning.question_figures", _l("Trainers' figures per quiz question")),
+    ("learning.feedback_figures", _l("Trainers' course feedback")),
+    ("strategy.index", _l("Strategy targets")),
 )
 
 

@@ -24,7 +24,7 @@ from lms.assignments.services import town_today
 from lms.catalog.models import Course
 from lms.common import exports
 from lms.common.access import public, roles_required, signed_in
-from lms.common.urls import MAX_DB_INT
+from lms.common.urls import id_argument
 from lms.common.vocabulary import AssignmentStatus, AuditAction, AuditField, Role
 from lms.extensions import db
 from lms.i18n import _
@@ -36,17 +36,11 @@ from lms.privacy import services as privacy
 compliance_bp = Blueprint("compliance", __name__)
 
 
-def _id_argument(name: str) -> int | None:
-    """A positive id from the query string; anything else counts as not given."""
-    value = request.args.get(name, type=int)
-    return value if value is not None and 0 < value <= MAX_DB_INT else None
-
-
 # --- a manager's team --------------------------------------------------------------------------
 
 
 def _team_filter(allowed: set[int]) -> TeamFilter:
-    department_id = _id_argument("department")
+    department_id = id_argument(request.args, "department")
     if department_id is not None and department_id not in allowed:
         abort(403)  # recorded, with the filter asked for, as every refusal is
     status = request.args.get("status", "")
@@ -95,7 +89,8 @@ def team():
 
 
 def _report_filter() -> ReportFilter:
-    return ReportFilter(course_id=_id_argument("course"), department_id=_id_argument("department"))
+    args = request.args
+    return ReportFilter(course_id=id_argument(args, "course"), department_id=id_argument(args, "department"))
 
 
 @compliance_bp.get("/compliance/report")

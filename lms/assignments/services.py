@@ -74,14 +74,14 @@ def may_assign_to_anyone(actor: User | None) -> bool:
     return actor is None or actor.has_role(Role.HR)
 
 
-def _check_rule(actor: User | None, data: RuleData, today: date) -> dict[str, str]:
+def _check_rule(actor: User | None, data: RuleData, today: date, standing: bool = False) -> dict[str, str]:
     errors: dict[str, str] = {}
     course = db.session.get(Course, data.course_id) if data.course_id else None
     if course is None or course.archived:
         errors["course_id"] = _("Choose a published course.")
     elif not db.session.scalar(select(func.count(Lesson.id)).where(Lesson.course_id == course.id)):
         errors["course_id"] = _("This course has no published lessons yet.")
-    errors |= _check_scope(actor, data)
+    errors |= _check_scope(actor, data, standing)
     errors |= _check_due(data, today)
     reason = (data.reason or "").strip()
     if problem := note_problem(reason, MAX_REASON_LENGTH):
@@ -96,8 +96,9 @@ _SCOPE_FIELDS: dict[AssignmentScope, tuple[str, type[User] | type[Department] | 
 }
 
 
-def _check_scope(actor: User | None, data: RuleData) -> dict[str, str]:
-    """The scope exists, holds active people, and lies within what the actor may assign to."""
+def _check_scope(actor: User | None, data: RuleData, standing: bool = False) -> dict[str, str]:
+    """The scope exists, holds active people (unless the rule is `standing`), and lies within what
+    the actor may assign to."""
     if data.scope not in set(AssignmentScope):
         return {"scope": _("Choose whom to assign the course to.")}
     scope = AssignmentScope(data.scope)
@@ -108,6 +109,8 @@ def _check_scope(actor: User | None, data: RuleData) -> dict[str, str]:
         return {field_name: _("Choose an active person, department or job role.")}
     if actor is not None and not may_assign_to_anyone(actor) and not _within_headed(actor, scope, target):
         return {field_name: _("You can assign courses only to the people of the departments you head.")}
+    if standing:
+        return {}
     if not db.session.scalar(select(func.count()).select_from(_people_statement(scope, data).subquery())):
         return {field_name: _("Nobody active belongs to it: there is no one to assign the course to.")}
     return {}
@@ -136,12 +139,15 @@ def _check_due(data: RuleData, today: date) -> dict[str, str]:
 
 
 def create_rule(
-    actor: User | None, data: RuleData, today: date | None = None
+    actor: User | None, data: RuleData, today: date | None = None, *, standing: bool = False
 ) -> tuple[AssignmentRule, list[Assignment]]:
     """Store a rule and assign its course to everyone in its scope. Answers the rule and the new
-    open assignments (to tell those people). Raises ValidationFailed; nothing is stored then."""
+    open assignments (to tell those people). Raises ValidationFailed; nothing is stored then.
+
+    A `standing` rule may cover nobody yet: it waits for the people who join its scope (an
+    initiative's target group, whose departments may still be empty)."""
     today = today or town_today()
-    errors = _check_rule(actor, data, today)
+    errors = _check_rule(actor, data, today, standing)
     if errors:
         raise ValidationFailed(errors)
     scope = AssignmentScope(data.scope)
@@ -170,6 +176,25 @@ def end_rule(rule: AssignmentRule, today: date | None = None) -> int:
     withdrawn = _withdraw(select(Assignment).where(Assignment.rule_id == rule.id, Assignment.open_key.is_not(None)))
     db.session.flush()
     return withdrawn
+
+
+def move_due_date(rule: AssignmentRule, due_date: date) -> list[Assignment]:
+    """A rule with a fixed due date gets a new one, and so do its open assignments (closed ones
+    keep the date they had). Answers the open assignments whose date changed, to tell the people."""
+    if rule.due_kind != DueKind.FIXED:
+        raise ValueError("only a rule with a fixed due date can be moved")
+    rule.due_date = due_date
+    moved = list(
+        db.session.execute(
+            select(Assignment).where(
+                Assignment.rule_id == rule.id, Assignment.open_key.is_not(None), Assignment.due_on != due_date
+            )
+        ).scalars()
+    )
+    for assignment in moved:
+        assignment.due_on = due_date
+    db.session.flush()
+    return moved
 
 
 def _people_statement(scope: AssignmentScope, data: RuleData | AssignmentRule) -> Select:

@@ -95,6 +95,21 @@ def count_shown(count: int, minimum: int) -> bool:
     return count == 0 or count >= minimum
 
 
+def apart_enough(counts: Sequence[int | None], minimum: int, fixed: Iterable[int] = ()) -> list[bool]:
+    """Which figures of one group over time may be shown (month against month): the head counts of
+    any two shown figures — and of each against the `fixed` ones, such as today's — differ by none
+    or by at least `minimum`; else their difference would be about those few people. The newest
+    are kept first. `None` (nothing to show) stays hidden."""
+    shown = list(fixed)
+    keep = [False] * len(counts)
+    for index in reversed(range(len(counts))):
+        count = counts[index]
+        if count is not None and all(count == other or abs(count - other) >= minimum for other in shown):
+            keep[index] = True
+            shown.append(count)
+    return keep
+
+
 # --- complementary suppression ----------------------------------------------------------------
 
 

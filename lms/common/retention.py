@@ -63,6 +63,22 @@ PERIODS = (
         _l("people who left, with their learning data, after they were deactivated"),
     ),
     Period(
+        "session_participants",
+        "LMS_RETENTION_SESSION_PARTICIPANTS_DAYS",
+        90,
+        30,
+        730,
+        _l("participant lists of sessions (registrations and attendance), after the session ended"),
+    ),
+    Period(
+        "pulse_answers",
+        "LMS_RETENTION_PULSE_ANSWERS_DAYS",
+        90,
+        7,
+        365,
+        _l("answers and comments of pulse surveys, after the survey closed (its protected results stay)"),
+    ),
+    Period(
         "audit_entries",
         "LMS_RETENTION_AUDIT_ENTRIES_DAYS",
         365,

@@ -7,6 +7,8 @@
   database's INTEGER cannot hold is not found (404) instead of overflowing in the query (500).
 - `page_arguments_fit(args)` checks the `page` and `per_page` arguments that Flask-SQLAlchemy's
   `db.paginate` reads from the query string itself.
+- `id_argument(args, name)`: an id from the query string, only if the database can hold it; every
+  view reads ids from the query string through it (a bare `type=int` overflows in the query).
 """
 
 from __future__ import annotations
@@ -26,6 +28,15 @@ PAGE_ARGUMENTS = ("page", "per_page")
 # ASCII control characters (C0 and DEL): a browser drops tabs and newlines from a URL, and
 # leading or trailing controls and spaces, so "/\t/other.host" becomes "//other.host".
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def id_argument(args: Mapping[str, str], name: str) -> int | None:
+    """A positive id from the query string; anything else (text, 0, negative, too large) counts as not given."""
+    try:
+        value = int(args.get(name) or "")
+    except ValueError:
+        return None
+    return value if 0 < value <= MAX_DB_INT else None
 
 
 def local_path(target: str | None) -> str | None:

@@ -21,6 +21,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     DPO = "dpo"
     STAFF_COUNCIL = "staff_council"  # reads the data-protection settings the agreement is about
+    CHANGE = "change"  # runs the initiatives of a change ("Vorhaben"); HR may do the same
 
     @property
     def label(self) -> str:
@@ -35,6 +36,7 @@ _ROLE_LABELS = {
     Role.ADMIN: _l("Administrator"),
     Role.DPO: _l("Data protection officer"),
     Role.STAFF_COUNCIL: _l("Staff council"),
+    Role.CHANGE: _l("Change management"),
 }
 
 
@@ -80,11 +82,12 @@ _MODULE_ENDPOINTS = {
         "skills.cell_evidence",
         "skills.person_profile",
         "skills.add_assessment",
+        "sessions.confirm_level",  # a session's trainer confirms levels of those who attended
     ),
     Module.GAPS: ("gaps.overview",),
     Module.COMPLIANCE: ("compliance.report", "compliance.report_export"),
     Module.TEAM: ("team.my_team", "compliance.team"),
-    Module.TRAINER_FIGURES: ("learning.trainer_courses", "learning.question_figures"),
+    Module.TRAINER_FIGURES: ("learning.trainer_courses", "learning.question_figures", "learning.feedback_figures"),
 }
 
 
@@ -129,6 +132,8 @@ class AuditAction(StrEnum):
     OBJECT_CONFIRMATION = "object_confirmation"
     WITHDRAW_OBJECTION = "withdraw_objection"
     WITHDRAW_CONFIRMATION = "withdraw_confirmation"
+    VIEW_PARTICIPANTS = "view_participants"  # a session's participant list (also printed, or marked)
+    VIEW_CHANGE_QUESTIONS = "view_change_questions"  # the questions about an initiative, with the askers' names
 
     @property
     def label(self) -> str:
@@ -168,6 +173,8 @@ _ACTION_LABELS = {
     AuditAction.OBJECT_CONFIRMATION: _l("objected to a confirmed level"),
     AuditAction.WITHDRAW_OBJECTION: _l("withdrew an objection to a confirmed level"),
     AuditAction.WITHDRAW_CONFIRMATION: _l("withdrew a confirmed level"),
+    AuditAction.VIEW_PARTICIPANTS: _l("viewed the participants of a session"),
+    AuditAction.VIEW_CHANGE_QUESTIONS: _l("viewed the questions about an initiative with the askers' names"),
 }
 
 
@@ -196,6 +203,8 @@ class AuditField(StrEnum):
     DELETED = "deleted"  # rows deleted per retention rule
     EVIDENCE_TYPE = "evidence_type"  # what a confirmed level is based on (an EvidenceType)
     CONFIRMATION = "confirmation"  # the id of a confirmed level
+    SESSION = "session"  # the id of an in-person or online session
+    INITIATIVE = "initiative"  # the id of an initiative of a change
 
     @property
     def label(self) -> str:
@@ -225,6 +234,8 @@ _FIELD_LABELS = {
     AuditField.DELETED: _l("Deleted"),
     AuditField.EVIDENCE_TYPE: _l("Evidence"),
     AuditField.CONFIRMATION: _l("Confirmation"),
+    AuditField.SESSION: _l("Session"),
+    AuditField.INITIATIVE: _l("Initiative"),
 }
 
 
@@ -369,4 +380,23 @@ class CourseOwnership(StrEnum):
 _OWNERSHIP_LABELS = {
     CourseOwnership.OWNER: _l("Owner"),
     CourseOwnership.CO_OWNER: _l("Co-owner"),
+}
+
+
+class CourseLength(StrEnum):
+    """A learner's view of a course's length, in their course feedback."""
+
+    TOO_SHORT = "too_short"
+    ABOUT_RIGHT = "about_right"
+    TOO_LONG = "too_long"
+
+    @property
+    def label(self) -> str:
+        return str(_COURSE_LENGTH_LABELS[self])
+
+
+_COURSE_LENGTH_LABELS = {
+    CourseLength.TOO_SHORT: _l("too short"),
+    CourseLength.ABOUT_RIGHT: _l("about right"),
+    CourseLength.TOO_LONG: _l("too long"),
 }

@@ -13,12 +13,14 @@ from lms.privacy import services as privacy
 def all_rules() -> list[RetentionRule]:
     from lms.assignments.retention import RULES as assignment_rules
     from lms.auth.retention import RULES as auth_rules
+    from lms.change.retention import RULES as change_rules
     from lms.learning.retention import RULES as learning_rules
     from lms.people.retention import RULES as people_rules
     from lms.privacy.retention import RULES as audit_rules
+    from lms.sessions.retention import RULES as session_rules
 
     # The audit trail last: the purge's own entry, written after all rules, is never among the removed.
-    return [*auth_rules, *learning_rules, *assignment_rules, *people_rules, *audit_rules]
+    return [*auth_rules, *learning_rules, *assignment_rules, *session_rules, *change_rules, *people_rules, *audit_rules]
 
 
 def run(now: datetime, days: dict[str, int], *, dry_run: bool) -> dict[str, int]:

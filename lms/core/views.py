@@ -21,6 +21,7 @@ HOME_BY_ROLE = (
     (Role.STAFF_COUNCIL, "privacy.settings"),
     (Role.MANAGER, "team.my_team"),
     (Role.TRAINER, "learning.trainer_courses"),
+    (Role.CHANGE, "change.index"),
 )
 
 

@@ -49,6 +49,7 @@ LOGINS = [
     ("employee", [], "Emil", "Engel", "33.1", "SB-BB", []),
     ("dpo", ["dpo"], "Dagmar", "Dietz", "FB1", None, []),
     ("staff_council", ["staff_council"], "Paul", "Personalrat", "33.1", "SB-BB", []),
+    ("change", ["change"], "Carla", "Wandel", "10.2", None, []),
 ]
 
 GIVEN_NAMES = [

@@ -361,12 +361,18 @@ class Trend:
     series: dict[int, list[Figure | None]]  # competence id → one figure per month (None: no snapshot)
 
 
-def trend(scope: str, scope_id: int, competence_ids: Iterable[int], minimum: int | None = None) -> Trend:
+def trend(
+    scope: str,
+    scope_id: int,
+    competence_ids: Iterable[int],
+    minimum: int | None = None,
+    shown_now: dict[int, int] | None = None,
+) -> Trend:
     """The monthly figures of one group from the snapshots, since the first one. One statement.
 
-    Month against month: a month whose number of people with a target moved by fewer than the
-    minimum (but not by none) since the last month shown is withheld, as the difference would be
-    about those few people."""
+    Month against month: any two months shown — and each against today's figure, if the page shows
+    it (`shown_now`: competence id → people with a target) — differ by none or by at least the
+    minimum (lms.common.disclosure.apart_enough)."""
     if scope not in SCOPES:
         raise ValueError(f"unknown scope: {scope}")
     competence_ids = list(competence_ids)
@@ -397,18 +403,15 @@ def trend(scope: str, scope_id: int, competence_ids: Iterable[int], minimum: int
         stored = with_target is not None and at_target is not None
         figure = Figure(with_target or 0, at_target or 0, minimum, withheld=not stored, exact_from=exact_from)
         series[competence_id][position[month]] = figure
-    for figures in series.values():
-        _withhold_small_changes(figures, minimum)
+    for competence_id, figures in series.items():
+        now = (shown_now or {}).get(competence_id)
+        _withhold_small_changes(figures, minimum, () if now is None else (now,))
     return Trend(months, series)
 
 
-def _withhold_small_changes(figures: list[Figure | None], minimum: int) -> None:
-    last_shown: Figure | None = None
-    for index, figure in enumerate(figures):
-        if figure is None or not figure.shown:
-            continue
-        change = abs(figure.people_with_target - last_shown.people_with_target) if last_shown else 0
-        if 0 < change < minimum:
+def _withhold_small_changes(figures: list[Figure | None], minimum: int, fixed: Iterable[int] = ()) -> None:
+    counts = [f.people_with_target if f is not None and f.shown else None for f in figures]
+    for index, keep in enumerate(disclosure.apart_enough(counts, minimum, fixed)):
+        figure = figures[index]
+        if figure is not None and figure.shown and not keep:
             figures[index] = replace(figure, withheld=True)
-        else:
-            last_shown = figure

@@ -26,7 +26,8 @@ def overview():
     if by not in (gaps.DEPARTMENT, gaps.JOB_ROLE):
         by = gaps.DEPARTMENT
     data = gaps.overview(by=by, area_code=request.args.get("area") or None)
-    trend = gaps.trend(gaps.ALL, 0, [c.id for c in data.competences], data.minimum)
+    shown_now = {cid: f.people_with_target for cid, f in data.total.figures.items() if f.shown}
+    trend = gaps.trend(gaps.ALL, 0, [c.id for c in data.competences], data.minimum, shown_now)
     months = {month: month_label(month) for month in trend.months}
     # A line chart is readable for one area's few competences; with every area the table alone is clearer.
     chart = trend_chart(trend, data.competences, months) if data.area and len(trend.months) > 1 else None

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, func
+import secrets
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.catalog.models import Course
@@ -100,3 +102,38 @@ class VariantChoice(Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True)
     variant: Mapped[str] = mapped_column(String(40))
+
+
+def _random_key() -> str:
+    return secrets.token_hex(16)
+
+
+class CourseFeedback(Model):
+    """One learner's rating of a course, stored without the person (issue 14).
+
+    No user id, no time (only the month), and a random key instead of a counting id: a counting id
+    or a timestamp would give the order of the answers, and with it a way back to who answered
+    (lined up with the order of `course_feedback_given`, or with completions). Who has answered is
+    kept apart in `CourseFeedbackGiven`, which shares neither a key nor a time with this table, so
+    the two cannot be joined. Trainers see aggregates only, from PRIVACY_MIN_GROUP_SIZE answers on
+    (lms.learning.feedback)."""
+
+    __tablename__ = "course_feedback"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True, default=_random_key)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    helpful: Mapped[int] = mapped_column(Integer)  # 1 (not helpful) – 5 (very helpful)
+    length: Mapped[str] = mapped_column(String(20))  # a CourseLength
+    comment: Mapped[str | None] = mapped_column(Text)
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM in town time; no day, no time
+
+
+class CourseFeedbackGiven(Model):
+    """That a person has rated a course: refuses a second answer. Nothing else (no time, no
+    reference to the answer), so it says nothing about what they answered. In the person's copy of
+    their data (lms.privacy.subject_access) and deleted with them."""
+
+    __tablename__ = "course_feedback_given"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True, index=True)

@@ -8,10 +8,13 @@ from flask_login import current_user
 from lms.catalog.rules import variant_label
 from lms.catalog.services import owned_course_ids
 from lms.common.access import roles_required, signed_in
-from lms.common.vocabulary import Role
+from lms.common.errors import ValidationFailed
+from lms.common.forms import attach_errors
+from lms.common.vocabulary import CourseLength, Role
 from lms.extensions import db
 from lms.i18n import _, ngettext
-from lms.learning import attempts, figures, services
+from lms.learning import attempts, feedback, figures, services
+from lms.learning.forms import CourseFeedbackForm
 
 bp = Blueprint("learning", __name__)
 bp.add_app_template_global(variant_label, "variant_label")
@@ -284,4 +287,65 @@ def question_figures(slug: str):
         course=opened.course,
         figures=figures.question_figures(opened.course, min_group, current_app.config["PRIVACY_EXACT_SHARE_FROM"]),
         min_group=min_group,
+    )
+
+
+# --- course feedback (lms.learning.feedback): stored without the person ------------------------
+
+
+@bp.route("/courses/<slug>/feedback", methods=["GET", "POST"])
+@signed_in
+def course_feedback(slug: str):
+    opened = _course_or_404(slug)
+    course = opened.course
+    form = CourseFeedbackForm()
+    if opened.completion is None:  # only after completing the course
+        return _render_feedback(course, None, status=403 if request.method == "POST" else 200)
+    if feedback.has_given(current_user, course.id):
+        if request.method == "POST":
+            return _already_given(slug)
+        return _render_feedback(course, None, given=True)
+    if form.validate_on_submit():
+        try:
+            feedback.give(
+                current_user, course.id, opened.completion, form.helpful.data, form.length.data, form.comment.data
+            )
+        except ValidationFailed as failed:
+            db.session.rollback()
+            attach_errors(form, failed.errors)
+            return _render_feedback(course, form, status=422)
+        except feedback.AlreadyGiven:  # a second answer sent at the same moment
+            db.session.rollback()
+            return _already_given(slug)
+        db.session.commit()
+        flash(_("Thank you for your feedback. It helps to make the course better."), "success")
+        return redirect(url_for(".course", slug=slug))
+    return _render_feedback(course, form)
+
+
+def _render_feedback(course, form, given: bool = False, status: int = 200):
+    return render_template("learning/feedback.html", course=course, form=form, given=given), status
+
+
+def _already_given(slug: str):
+    flash(_("You have already rated this course – thank you. Each person rates a course once."), "info")
+    return redirect(url_for(".course", slug=slug))
+
+
+@bp.get("/trainer/courses/<slug>/feedback")
+@roles_required(Role.TRAINER, Role.ADMIN)
+def feedback_figures(slug: str):
+    """A course's feedback for its owners and co-owners; administrators see every course's."""
+    opened = _course_or_404(slug)
+    if not current_user.has_role(Role.ADMIN) and opened.course.id not in owned_course_ids(current_user.id):
+        abort(403)
+    config = current_app.config
+    return render_template(
+        "learning/feedback_figures.html",
+        course=opened.course,
+        figures=feedback.figures(
+            opened.course.id, config["PRIVACY_MIN_GROUP_SIZE"], config["PRIVACY_EXACT_SHARE_FROM"]
+        ),
+        lengths=list(CourseLength),
+        ratings=feedback.RATINGS,
     )

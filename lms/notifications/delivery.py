@@ -235,7 +235,8 @@ def _record(message: OutboxMessage, result: _Result, now: datetime) -> None:
 
 
 def email_message(message: OutboxMessage, sender: str) -> EmailMessage:
-    """The outbox row as a multipart/alternative mail (plain text and HTML) with a stable Message-ID."""
+    """The outbox row as a multipart/alternative mail (plain text, HTML and, if it carries one, its
+    calendar) with a stable Message-ID."""
     email = EmailMessage()
     if message.text_body is None:
         raise ValueError("the mail has not been written out yet")
@@ -247,8 +248,20 @@ def email_message(message: OutboxMessage, sender: str) -> EmailMessage:
     email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies to this
     email.set_content(message.text_body)
     email.add_alternative(message.html_body or "", subtype="html")
+    if message.calendar:
+        # The third alternative: mail programs show it as an invitation to accept or decline.
+        method = calendar_method(message.calendar)
+        email.add_alternative(message.calendar, subtype="calendar", params={"method": method})
     email["Content-Language"] = message.locale  # after the parts: a Content-* header set before moves into them
     return email
+
+
+def calendar_method(calendar: str) -> str:
+    """The iCalendar object's METHOD (REQUEST, CANCEL, ...), which its MIME part repeats."""
+    for line in calendar.splitlines():
+        if line.upper().startswith("METHOD:"):
+            return line.partition(":")[2].strip().upper()
+    return "PUBLISH"
 
 
 def message_id_of(message: OutboxMessage, sender: str) -> str:

@@ -28,6 +28,13 @@ class NotificationKind(StrEnum):
     SUMMARY = "summary"  # monthly totals of mandatory trainings by status (for HR); optional mail
     CONFIRMED = "confirmed"  # a manager confirmed a competence level of the person
     OBJECTION = "objection"  # to HR and the DPO: a person objects to a confirmed level
+    SESSION_REGISTERED = "session_registered"  # a seat in a session (the mail carries the invitation)
+    SESSION_MOVED_UP = "session_moved_up"  # from the waitlist to a seat (with the invitation)
+    SESSION_REMINDER = "session_reminder"  # a session the person has a seat in is tomorrow
+    SESSION_CANCELLED = "session_cancelled"  # the trainer cancelled a session the person registered for
+    ANNOUNCEMENT = "announcement"  # news of an initiative of a change, to its target group
+    GO_LIVE_MOVED = "go_live_moved"  # an initiative's go-live moved (its due dates follow)
+    SURVEY_TO_APPROVE = "survey_to_approve"  # to the staff council: a pulse survey awaits their decision
 
     @property
     def label(self) -> str:
@@ -45,6 +52,13 @@ _KIND_LABELS = {
     NotificationKind.SUMMARY: _l("Monthly summary"),
     NotificationKind.CONFIRMED: _l("Level confirmed"),
     NotificationKind.OBJECTION: _l("Objection to a confirmed level"),
+    NotificationKind.SESSION_REGISTERED: _l("Registered for a session"),
+    NotificationKind.SESSION_MOVED_UP: _l("Moved up from the waitlist"),
+    NotificationKind.SESSION_REMINDER: _l("Session tomorrow"),
+    NotificationKind.SESSION_CANCELLED: _l("Session cancelled"),
+    NotificationKind.ANNOUNCEMENT: _l("Announcement"),
+    NotificationKind.GO_LIVE_MOVED: _l("Go-live moved"),
+    NotificationKind.SURVEY_TO_APPROVE: _l("Survey to approve"),
 }
 
 
@@ -110,6 +124,9 @@ class OutboxMessage(Model):
     subject: Mapped[str | None] = mapped_column(String(300))
     text_body: Mapped[str | None] = mapped_column(Text)
     html_body: Mapped[str | None] = mapped_column(Text)
+    # An iCalendar object sent as the mail's text/calendar part (an invitation); its METHOD names
+    # the part's method. Given when the mail is queued.
+    calendar: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[timestamp] = mapped_column(default=utcnow, server_default=func.now())
     status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -39,6 +39,7 @@ def notify(
     dedupe_key: str,
     optional: bool = False,
     mail: bool = True,
+    calendar: str | None = None,
 ) -> bool:
     """Tell `user` about something, in the app and (unless `mail=False`) by mail; once per `dedupe_key`.
 
@@ -54,6 +55,8 @@ def notify(
       belongs to one person (an assignment); e.g. "assignment:17:escalation:<manager id>".
     - `optional`: an optional mail (a digest): not mailed to people who switched those off; the
       in-app notification appears all the same. Mails about mandatory trainings are never optional.
+    - `calendar`: an iCalendar object (text) the mail carries as its text/calendar part, e.g. an
+      invitation (METHOD:REQUEST) to a session.
 
     Deactivated people get nothing (False). The mail is queued in the person's language and
     written when it is first sent (`lms.notifications.mail`).
@@ -74,7 +77,10 @@ def notify(
     if not created:
         return False
     if mail and (not optional or optional_mails_enabled(user)):
-        _insert_once(OutboxMessage, _queued_mail(user, kind, params, link, dedupe_key, optional))
+        row = _queued_mail(user, kind, params, link, dedupe_key, optional)
+        if calendar is not None:
+            row["calendar"] = calendar
+        _insert_once(OutboxMessage, row)
     db.session.flush()
     return True
 

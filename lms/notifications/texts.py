@@ -17,14 +17,22 @@ titles and dates, never a score):
 | completed | course | person (set: a manager is told this person completed it), mandatory |
 | digest (weekly overview) | items | |
 | summary (monthly totals) | | month, and counts: open, in_progress, due_soon, overdue, completed, exempted, withdrawn |
-| confirmed (a level, told to the person) | person (who confirmed), competence, level | |
+| confirmed (a level, told to the person) | person (who confirmed), competence, level | session (by its trainer) |
 | objection (to HR and the DPO) | person (who objects), competence | |
+| session_registered, session_moved_up, session_reminder | session, starts | place |
+| session_cancelled | session, starts | |
+| announcement (of an initiative, to its target group) | initiative, title | |
+| go_live_moved (an initiative's go-live) | initiative, go_live (the new date) | |
+| survey_to_approve (to the staff council) | initiative | |
 
 Types (`PARAM_TYPES`):
 
-- `course`, `person`, `competence`: text of 1 to 200 characters without control characters (a title, a name)
+- `course`, `person`, `competence`, `initiative`, `title`: text of 1 to 200 characters without control
+  characters (a title, a name)
+- `session`, `place`: text of 1 to 200 characters without control characters (a session's title, its place)
+- `starts`: a moment, as a timezone-aware `datetime` or ISO text (stored as ISO text in UTC; shown in the town's time)
 - `reason`: why the training was assigned, text of 1 to 500 characters (line breaks allowed)
-- `due`: a date, as `datetime.date` or ISO text `YYYY-MM-DD` (stored as ISO text)
+- `due`, `go_live`: a date, as `datetime.date` or ISO text `YYYY-MM-DD` (stored as ISO text)
 - `mandatory`: true or false
 - `month`: `YYYY-MM`
 - counts, `level`: whole numbers from 0
@@ -34,10 +42,10 @@ Types (`PARAM_TYPES`):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from flask_babel import format_date
+from flask_babel import format_date, format_time
 
 from lms.common.text import has_control_characters
 from lms.i18n import _, _l, ngettext
@@ -67,6 +75,12 @@ PARAM_TYPES = {
     "items": "items",
     "competence": "text",
     "level": "count",
+    "session": "text",
+    "place": "text",
+    "starts": "moment",
+    "initiative": "text",
+    "title": "text",
+    "go_live": "date",
     **dict.fromkeys(COUNTS, "count"),
 }
 _COURSE_OPTIONS = frozenset({"mandatory"})
@@ -80,9 +94,24 @@ KINDS: dict[NotificationKind, tuple[frozenset[str], frozenset[str]]] = {
     NotificationKind.COMPLETED: (frozenset({"course"}), _COURSE_OPTIONS | {"person"}),
     NotificationKind.DIGEST: (frozenset({"items"}), frozenset()),
     NotificationKind.SUMMARY: (frozenset(), frozenset(COUNTS) | {"month"}),
-    NotificationKind.CONFIRMED: (frozenset({"person", "competence", "level"}), frozenset()),
+    NotificationKind.CONFIRMED: (frozenset({"person", "competence", "level"}), frozenset({"session"})),
     NotificationKind.OBJECTION: (frozenset({"person", "competence"}), frozenset()),
+    NotificationKind.ANNOUNCEMENT: (frozenset({"initiative", "title"}), frozenset()),
+    NotificationKind.GO_LIVE_MOVED: (frozenset({"initiative", "go_live"}), frozenset()),
+    NotificationKind.SURVEY_TO_APPROVE: (frozenset({"initiative"}), frozenset()),
+    NotificationKind.SESSION_REGISTERED: (frozenset({"session", "starts"}), frozenset({"place"})),
+    NotificationKind.SESSION_MOVED_UP: (frozenset({"session", "starts"}), frozenset({"place"})),
+    NotificationKind.SESSION_REMINDER: (frozenset({"session", "starts"}), frozenset({"place"})),
+    NotificationKind.SESSION_CANCELLED: (frozenset({"session", "starts"}), frozenset()),
 }
+SESSION_KINDS = frozenset(
+    {
+        NotificationKind.SESSION_REGISTERED,
+        NotificationKind.SESSION_MOVED_UP,
+        NotificationKind.SESSION_REMINDER,
+        NotificationKind.SESSION_CANCELLED,
+    }
+)
 # A digest's entries: one training (of a person, for a manager's overview).
 ITEM_FIELDS = (frozenset({"course", "due"}), frozenset({"person", "overdue"}))
 ITEM_TYPES = {"course": "text", "person": "text", "due": "date", "overdue": "flag"}
@@ -131,8 +160,8 @@ def _checked_value(name: str, kind: str, value: Any) -> Any:
         if has_control_characters(value, multiline=True):
             raise ValueError(f"{name}: control characters are not allowed")
         return value
-    if kind == "date":
-        return _checked_date(name, value)
+    if kind in ("date", "moment"):
+        return _checked_date(name, value) if kind == "date" else _checked_moment(name, value)
     if kind == "flag":
         if not isinstance(value, bool):
             raise ValueError(f"{name}: true or false expected")
@@ -163,6 +192,16 @@ def _checked_date(name: str, value: Any) -> str:
         raise ValueError(f"{name}: a date (YYYY-MM-DD) expected") from None
 
 
+def _checked_moment(name: str, value: Any) -> str:
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: a date and time (ISO 8601 with its offset) expected") from None
+    if moment.tzinfo is None:  # a wall-clock time without its zone names no moment
+        raise ValueError(f"{name}: a date and time with its time zone expected")
+    return moment.astimezone(UTC).isoformat()
+
+
 # --- writing the text -----------------------------------------------------------------------
 
 
@@ -175,6 +214,10 @@ def render(kind: str, params: dict[str, Any]) -> NotificationText:
         return _summary(params)
     if kind in (NotificationKind.CONFIRMED, NotificationKind.OBJECTION):
         return _about_a_confirmation(kind, params)
+    if kind in SESSION_KINDS:
+        return _about_a_session(kind, params)
+    if kind in (NotificationKind.ANNOUNCEMENT, NotificationKind.GO_LIVE_MOVED, NotificationKind.SURVEY_TO_APPROVE):
+        return _about_an_initiative(kind, params)
     text = _about_a_course(kind, params)
     sentences = [text.body]
     if params.get("mandatory"):
@@ -251,6 +294,21 @@ def _about_a_course(kind: NotificationKind, params: dict[str, Any]) -> Notificat
 
 def _about_a_confirmation(kind: NotificationKind, params: dict[str, Any]) -> NotificationText:
     person, competence = params["person"], params["competence"]
+    if kind == NotificationKind.CONFIRMED and "session" in params:
+        level = params["level"]
+        return NotificationText(
+            _("Level %(level)d confirmed: %(competence)s", level=level, competence=competence),
+            _(
+                "%(person)s, the trainer of the session “%(session)s”, confirmed level %(level)d in the"
+                " competence %(competence)s. On your competence profile you see what it is based on, and you"
+                " can add a comment or object.",
+                person=person,
+                session=params["session"],
+                level=level,
+                competence=competence,
+            ),
+            _("Open my competence profile"),
+        )
     if kind == NotificationKind.CONFIRMED:
         level = params["level"]
         return NotificationText(
@@ -273,6 +331,69 @@ def _about_a_confirmation(kind: NotificationKind, params: dict[str, Any]) -> Not
         ),
         _("See the objection"),
     )
+
+
+def _about_an_initiative(kind: NotificationKind, params: dict[str, Any]) -> NotificationText:
+    initiative = params["initiative"]
+    if kind == NotificationKind.ANNOUNCEMENT:
+        title = params["title"]
+        return NotificationText(
+            _("%(initiative)s: %(title)s", initiative=initiative, title=title),
+            _("There is news about “%(initiative)s”: %(title)s.", initiative=initiative, title=title),
+            _("Read the announcement"),
+        )
+    if kind == NotificationKind.SURVEY_TO_APPROVE:
+        return NotificationText(
+            _("Survey to approve: %(initiative)s", initiative=initiative),
+            _(
+                "The change team asks the staff council to approve the questions of a pulse survey about"
+                " “%(initiative)s”. It opens only once approved.",
+                initiative=initiative,
+            ),
+            _("Open the surveys to approve"),
+        )
+    go_live = _date(params["go_live"])
+    return NotificationText(
+        _("New go-live: %(initiative)s", initiative=initiative),
+        _(
+            "“%(initiative)s” now goes live on %(date)s. The due dates of its trainings have moved with it.",
+            initiative=initiative,
+            date=go_live,
+        ),
+        _("Open the initiative"),
+    )
+
+
+def _about_a_session(kind: NotificationKind, params: dict[str, Any]) -> NotificationText:
+    session, starts = params["session"], _moment(params["starts"])
+    where = _("Place: %(place)s.", place=params["place"]) if params.get("place") else ""
+    open_session = _("Open the session")
+    if kind == NotificationKind.SESSION_CANCELLED:
+        return NotificationText(
+            _("Cancelled: %(session)s", session=session),
+            _("The session “%(session)s” on %(starts)s has been cancelled.", session=session, starts=starts),
+            open_session,
+        )
+    if kind == NotificationKind.SESSION_REMINDER:
+        title = _("Tomorrow: %(session)s", session=session)
+        body = _("A reminder: the session “%(session)s” starts on %(starts)s.", session=session, starts=starts)
+    elif kind == NotificationKind.SESSION_MOVED_UP:
+        title = _("You have a seat: %(session)s", session=session)
+        body = _(
+            "A seat has become free: you have moved up from the waitlist and are registered for the session"
+            " “%(session)s” on %(starts)s. The invitation for your calendar is attached.",
+            session=session,
+            starts=starts,
+        )
+    else:
+        title = _("Registered: %(session)s", session=session)
+        body = _(
+            "You are registered for the session “%(session)s” on %(starts)s. The invitation for your"
+            " calendar is attached.",
+            session=session,
+            starts=starts,
+        )
+    return NotificationText(title, f"{body} {where}".strip(), open_session)
 
 
 def _digest(items: list[dict[str, Any]]) -> NotificationText:
@@ -323,6 +444,12 @@ def render_safely(kind: str, params: Any) -> NotificationText:
         return render(kind, dict(params))
     except (KeyError, TypeError, ValueError):
         return NotificationText(_("Notification"), "", _("Open"))
+
+
+def _moment(value: str) -> str:
+    """A moment in the town's time: "3. Dezember 2026, 09:00"."""
+    moment = datetime.fromisoformat(value)
+    return f"{format_date(moment, 'long')}, {format_time(moment, 'short')}"
 
 
 def _date(value: str) -> str:

@@ -56,7 +56,7 @@ SETTING_LABELS = {
     "manager_visibility": _l("What managers see (preset)"),
     "min_group_size": _l("Minimum group size"),
     "exact_share_from": _l("Exact shares from this group size on (smaller groups: a range)"),
-    "survey_min_group_size": _l("Minimum group size of surveys and course feedback"),
+    "survey_min_group_size": _l("Minimum group size of pulse surveys"),
     "course_review_required": _l("A second trainer approves every course"),
     "modules_on": _l("Modules showing data about people that are on"),
     "confirmation_valid_months": _l("Months a confirmed level counts"),

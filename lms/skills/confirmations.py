@@ -173,13 +173,19 @@ def _competence_text(competence: Competence, reader: User) -> str:
     return f"{competence.code} {title}"[:MAX_TEXT_PARAM]
 
 
-def tell_confirmed(assessment: Assessment, person: User, assessor: User, competence: Competence) -> bool:
-    """Tell the person, in the app and by mail, who confirmed which level; the link leads to the
-    confirmation on their profile, where they can comment or object."""
+def tell_confirmed(
+    assessment: Assessment, person: User, assessor: User, competence: Competence, session: str | None = None
+) -> bool:
+    """Tell the person, in the app and by mail, who confirmed which level (`session`: the title of
+    the session whose trainer did); the link leads to the confirmation on their profile, where
+    they can comment or object."""
+    params = {"person": assessor.name, "competence": _competence_text(competence, person), "level": assessment.level}
+    if session:
+        params["session"] = session[:MAX_TEXT_PARAM]
     return notifications.notify(
         person,
         NotificationKind.CONFIRMED,
-        {"person": assessor.name, "competence": _competence_text(competence, person), "level": assessment.level},
+        params,
         f"/profile/#{PROFILE_ANCHOR}",
         dedupe_key=f"assessment:{assessment.id}:confirmed",
     )

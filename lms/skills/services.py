@@ -111,15 +111,22 @@ def verified_level(person: User, competence_id: int) -> int:
     return current_level(evidence.get(person.id, {}).get(competence_id, []))
 
 
-def _confirmation_errors(person: User, competence: Competence, level: int, evidence_type: str, note: str) -> dict:
+def _confirmation_errors(
+    person: User, competence: Competence, level: int, evidence_type: str, note: str, reveal_current: bool = True
+) -> dict:
     errors: dict[str, str] = {}
     if not 1 <= level <= max_level():
         errors["level"] = _("Choose a level from 1 to %(max)d.", max=max_level())
-    elif level <= (current := verified_level(person, competence.id)):
+    elif level <= (current := verified_level(person, competence.id)) and reveal_current:
         errors["level"] = _(
             "Level %(current)d is already verified in this competence. A confirmation can only raise the "
             "level: choose a higher one.",
             current=current,
+        )
+    elif level <= current:  # a trainer, who does not see the person's levels, is not told this one
+        errors["level"] = _(
+            "This level is already verified for the person in this competence (or a higher one). A"
+            " confirmation can only raise the level."
         )
     if evidence_type not in set(EvidenceType):
         errors["evidence_type"] = _("Choose what the level is based on from the list.")
@@ -147,9 +154,50 @@ def record_assessment(
     refusal = assessment_refusal(assessor, person)
     if refusal:
         raise AssessmentRefused(refusal)
+    return _confirm(assessor, person, competence_id, level, evidence_type, note, ip_address)
+
+
+def record_confirmation_by_trainer(
+    trainer: User,
+    person: User,
+    competence_id,
+    level: int,
+    session_title: str,
+    *,
+    authority_refusal: str | None,
+    note: str = "",
+    ip_address: str | None = None,
+) -> Assessment:
+    """A level confirmed by the trainer of a session the person attended, under a manager's rules:
+    never one's own level, only raising the verified level, audited, the person told (and able to
+    comment or object); its evidence is always "in-person training session". Who may is the
+    caller's verdict, `authority_refusal` (sessions checks that `trainer` ran the session and
+    `person` attended it; None: they may). Raises AssessmentRefused and ValidationFailed as
+    `record_assessment` does; the level a refusal would reveal is not named (a trainer does not
+    see the person's levels)."""
+    if trainer.id == person.id:
+        raise AssessmentRefused(_("Nobody can confirm their own level."))
+    if authority_refusal:
+        raise AssessmentRefused(authority_refusal)
+    return _confirm(
+        trainer, person, competence_id, level, EvidenceType.IN_PERSON_SESSION, note, ip_address, session_title
+    )
+
+
+def _confirm(
+    assessor: User,
+    person: User,
+    competence_id,
+    level: int,
+    evidence_type: str,
+    note: str,
+    ip_address: str | None,
+    session_title: str | None = None,
+) -> Assessment:
     competence = _competence_of_default_framework(competence_id)
     note = (note or "").strip()
-    if errors := _confirmation_errors(person, competence, level, evidence_type, note):
+    reveal = session_title is None
+    if errors := _confirmation_errors(person, competence, level, evidence_type, note, reveal_current=reveal):
         raise ValidationFailed(errors)
     entry = Assessment(
         user_id=person.id,
@@ -169,7 +217,7 @@ def record_assessment(
         {AuditField.COMPETENCE: competence.code, AuditField.LEVEL: level, AuditField.EVIDENCE_TYPE: evidence_type},
         ip_address,
     )
-    confirmations.tell_confirmed(entry, person, assessor, competence)
+    confirmations.tell_confirmed(entry, person, assessor, competence, session_title)
     return entry
 
 
