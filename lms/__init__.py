@@ -82,6 +82,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.people.views import bp as people_bp
     from lms.privacy.views import bp as privacy_bp
     from lms.privacy.views import notice_bp, record_refused_request
+    from lms.progress.views import bp as progress_bp
     from lms.sessions.views import bp as sessions_bp
     from lms.skills.views import bp as skills_bp
     from lms.strategy.views import bp as strategy_bp
@@ -115,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
         change_bp,
         sessions_bp,
         strategy_bp,
+        progress_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -133,6 +135,7 @@ def _register_commands(app: Flask) -> None:
     from lms.notifications.cli import notifications_cli
     from lms.people.cli import people_cli
     from lms.privacy.cli import audit_cli
+    from lms.progress.cli import report_cli
     from lms.scheduler import scheduler_cli
     from lms.skills.cli import skills_cli
     from lms.strategy.cli import strategy_cli
@@ -145,5 +148,5 @@ def _register_commands(app: Flask) -> None:
     courses_cli.add_command(course_owner)
     privacy_cli.add_command(agreement_annex)  # the agreement's annex, built by the admin area
     groups = (people_cli, skills_cli, courses_cli, assignments_cli, reminders_cli, notifications_cli, audit_cli)
-    for group in (*groups, strategy_cli, privacy_cli, demo_cli, scheduler_cli):
+    for group in (*groups, strategy_cli, report_cli, privacy_cli, demo_cli, scheduler_cli):
         app.cli.add_command(group)

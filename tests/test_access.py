@@ -29,6 +29,8 @@ PROTECTED_PAGES = {
     "/targets/": {"hr"},
     "/gaps/": {"hr"},
     "/strategy/": {"hr", "change"},
+    "/progress/": {"hr", "change", "staff_council", "admin"},
+    "/progress/report.pdf": {"hr", "change", "staff_council", "admin"},
     "/privacy/audit": {"dpo"},
     "/privacy/settings": {"dpo", "staff_council"},
     "/privacy/notice/after-sign-in": set(Role),

@@ -166,3 +166,25 @@ def test_the_demo_audit_trail_verifies_and_a_direct_edit_is_found(app, database)
     db.session.commit()
     broken = runner.invoke(args=["audit", "verify"])
     assert broken.exit_code == 1 and "audit entry 2:" in broken.output
+
+
+def test_seed_starts_an_initiative_with_all_it_needs(app, database, digcomp):
+    from lms.assignments.services import town_today
+    from lms.change import readiness, services
+    from lms.change.models import Initiative, Survey, SurveyStatus
+    from lms.common.disclosure import ShareState
+    from lms.strategy.models import StrategyTarget
+
+    assert run_seed(app, "--password", "Rathaus-Demo-2026").exit_code == 0
+    initiative = db.session.execute(select(Initiative)).scalar_one()
+    assert initiative.running and [d.code for d in initiative.departments] == ["FB5"]
+    assert len(initiative.sessions) == 1 and len(services.guides_of(initiative)) == 2
+    assert services.announcements_of(initiative) and services.faq(initiative)
+    survey = db.session.execute(select(Survey)).scalar_one()
+    assert survey.status == SurveyStatus.APPROVED and survey.decided_by_id is not None
+    table = readiness.readiness(initiative, town_today())
+    assert table.total is not None and table.total.prepared is not None
+    assert table.total.prepared.view.state in (ShareState.BAND, ShareState.EXACT)  # enough answers to be shown
+    assert db.session.scalar(select(func.count(StrategyTarget.id))) == 1
+    assert run_seed(app, "--force", "--password", "Noch-ein-Demo-Passwort").exit_code == 0
+    assert db.session.scalar(select(func.count(Initiative.id))) == 1  # seeded once

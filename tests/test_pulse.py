@@ -512,3 +512,58 @@ def test_the_readiness_and_results_pages_take_a_fixed_number_of_statements(
     readiness.take_snapshot(initiative, today())
     db.session.commit()
     assert [statements(client, count_queries, url) for url in urls] == [few[0] + 0, few[1]]
+
+
+# --- sessions linked to an initiative --------------------------------------------------------------
+
+
+def make_session(trainer, starts_in_days=3):
+    from lms.sessions import services as sessions
+
+    starts = utcnow() + timedelta(days=starts_in_days)
+    data = sessions.SessionData(
+        title="E-Akte in der Praxis",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=2),
+        registration_closes_at=starts - timedelta(days=1),
+        capacity=30,
+        place="Rathaus, Raum 101",
+    )
+    session = sessions.create_session(trainer, data, utcnow())
+    db.session.commit()
+    return session
+
+
+def test_a_linked_session_is_shown_to_the_target_group_and_attendance_counts(app, town, make_user):
+    from lms.sessions.models import SessionRegistration
+
+    initiative = make_initiative(town, departments=("fb1", "fb2"))
+    trainer = make_user(roles=["trainer"])
+    session = make_session(trainer)
+    assert readiness.readiness(initiative, today()).rows[0].attended is None  # no session linked
+    with pytest.raises(ValidationFailed) as refused:
+        services.link_session(initiative, None, utcnow())
+    assert "session_id" in refused.value.errors
+    services.link_session(initiative, session.id, utcnow())
+    db.session.commit()
+    with pytest.raises(ValidationFailed):
+        services.link_session(initiative, session.id, utcnow())  # linked already
+
+    page = client_of(app, town["people"]["fb2"][0]).get(f"/change/{initiative.id}/about").get_data(as_text=True)
+    assert f"/sessions/{session.id}" in page and "E-Akte in der Praxis" in page
+    for person in town["people"]["fb1"][:5]:
+        db.session.add(SessionRegistration(session_id=session.id, user_id=person.id, attended=True))
+    db.session.add(SessionRegistration(session_id=session.id, user_id=town["outsider"].id, attended=True))
+    db.session.commit()
+    rows = rows_by_code(readiness.readiness(initiative, today()))
+    assert rows["FB1"].attended.state == disclosure.ShareState.BAND and rows["FB1"].attended.part == 5
+    assert rows["FB2"].attended.part == 0  # nobody of FB2 attended; the outsider is not counted
+
+    manage = client_of(app, town["lead"])
+    response = manage.get(f"/change/{initiative.id}/")
+    html, token = response.get_data(as_text=True), csrf_token(response)
+    assert f"linked-session-{session.id}" in html
+    response = manage.post(f"/change/{initiative.id}/sessions/{session.id}/remove", data={"csrf_token": token})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Initiative, initiative.id).sessions == []

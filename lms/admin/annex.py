@@ -77,6 +77,13 @@ EXPORTS = (
         lambda: [str(column) for column in compliance_export.TABLE_COLUMNS],
         _l("departments with fewer than %(n)d assigned people are exported without figures"),
     ),
+    Export(
+        _l("Progress report (PDF)"),
+        "progress.report_pdf",
+        "flask report progress",
+        lambda: [_("shares as ranges per strategy target, initiative, course and unit of at least 20 people")],
+        _l("no figure for a group of fewer than %(n)d people; only units of at least 20 people"),
+    ),
     Export(_l("Audit log (CSV)"), "privacy.audit_export", None, lambda: list(privacy_views.EXPORT_HEADER)),
     Export(_l("People (CSV)"), None, "flask people export", lambda: list(people_cli.EXPORT_COLUMNS)),
     Export(
@@ -96,6 +103,7 @@ GROUP_FIGURES = (
     ("learning.question_figures", _l("Trainers' figures per quiz question")),
     ("learning.feedback_figures", _l("Trainers' course feedback")),
     ("strategy.index", _l("Strategy targets")),
+    ("progress.index", _l("Progress report for the council and the staff council")),
 )
 
 

@@ -119,6 +119,15 @@ class InitiativeForm(FlaskForm):
         )
 
 
+class LinkSessionForm(FlaskForm):
+    session_id = SelectField(_l("Session"), coerce=optional_int, validate_choice=False, validators=[Optional()])
+
+    def fill_choices(self, sessions, describe) -> None:
+        self.session_id.choices = [SelectChoice("", _("– choose a session –"))] + [
+            SelectChoice(session.id, describe(session)) for session in sessions
+        ]
+
+
 class LinkCourseForm(FlaskForm):
     course_id = SelectField(_l("Course"), coerce=optional_int, validate_choice=False, validators=[Optional()])
     days = IntegerField(

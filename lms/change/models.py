@@ -30,6 +30,7 @@ from lms.common.dates import utcnow
 from lms.extensions import Model, db
 from lms.i18n import _l
 from lms.people.models import Department, JobRole, User
+from lms.sessions.models import TrainingSession
 
 
 class InitiativeStatus(StrEnum):
@@ -66,6 +67,15 @@ initiative_job_roles = Table(
 )
 
 
+# The sessions the target group needs (lms.sessions); attending one counts in the readiness view.
+initiative_sessions = Table(
+    "initiative_sessions",
+    db.metadata,
+    Column("initiative_id", ForeignKey("initiatives.id", ondelete="CASCADE"), primary_key=True),
+    Column("session_id", ForeignKey("training_sessions.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
 class Initiative(Model):
     __tablename__ = "initiatives"
 
@@ -86,6 +96,9 @@ class Initiative(Model):
     job_roles: Mapped[list[JobRole]] = relationship(secondary=initiative_job_roles, order_by=JobRole.title)
     phases: Mapped[list[Phase]] = relationship(
         cascade="all, delete-orphan", order_by="Phase.position", back_populates="initiative"
+    )
+    sessions: Mapped[list[TrainingSession]] = relationship(
+        secondary=initiative_sessions, order_by=TrainingSession.starts_at
     )
 
     @property

@@ -8,8 +8,8 @@ row). For each row and for the whole target group:
 - people in the group;
 - the share who did every required course (each linked course completed or exempted, in their
   current mandatory assignment: lms.assignments.reports.current_mandatory);
-- the share who attended the required session: a hook (`attended_session`) that answers None
-  until sessions are linked to initiatives ("no session linked");
+- the share who attended one of the initiative's sessions (`attended_session`: marked attended by
+  the session's trainer; "no session linked" when it links none);
 - the share who feel prepared, from the latest open or closed pulse survey (lms.change.surveys).
 
 Every share goes through lms.common.disclosure, the people's with `PRIVACY_MIN_GROUP_SIZE`, the
@@ -48,6 +48,7 @@ from lms.common.vocabulary import AssignmentStatus
 from lms.extensions import db
 from lms.people.models import Department, User
 from lms.people.services import department_tree
+from lms.sessions.models import SessionRegistration
 
 DONE = (AssignmentStatus.COMPLETED.value, AssignmentStatus.EXEMPTED.value)
 TOTAL = surveys.TOTAL
@@ -67,9 +68,20 @@ def iso_week(day: date) -> str:
 
 
 def attended_session(initiative: Initiative, people: dict[int, int | None]) -> set[int] | None:
-    """HOOK: who of `people` attended the initiative's required session. None while initiatives
-    link no session (lms.sessions is wired in later); the column then says "no session linked"."""
-    return None
+    """Who of `people` attended one of the initiative's sessions (recorded by its trainer); None
+    when the initiative links no session (the column then says "no session linked"). One statement.
+    Participant lists are purged after LMS_RETENTION_SESSION_PARTICIPANTS_DAYS; so is this count."""
+    session_ids = [session.id for session in initiative.sessions]
+    if not session_ids:
+        return None
+    attended = db.session.execute(
+        select(SessionRegistration.user_id).where(
+            SessionRegistration.session_id.in_(session_ids),
+            SessionRegistration.attended.is_(True),
+            SessionRegistration.user_id.in_(list(people) or [-1]),
+        )
+    ).scalars()
+    return set(attended)
 
 
 @dataclass

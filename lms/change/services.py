@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, and_, case, exists, false, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -41,7 +41,7 @@ from lms.change.models import (
     initiative_departments,
     initiative_job_roles,
 )
-from lms.common.dates import utcnow
+from lms.common.dates import as_utc, utcnow
 from lms.common.errors import ValidationFailed
 from lms.common.text import has_control_characters, note_problem
 from lms.common.vocabulary import AssignmentScope, DueKind, Role
@@ -51,6 +51,7 @@ from lms.notifications import services as notifications
 from lms.notifications.models import NotificationKind
 from lms.people.models import Department, JobRole, User, UserRole
 from lms.people.services import descendant_ids
+from lms.sessions.models import TrainingSession
 
 MAX_TITLE = 200
 MAX_MARKDOWN = 20000
@@ -690,6 +691,38 @@ def change_team() -> list[User]:
             select(User)
             .where(User.active.is_(True), exists().where(UserRole.user_id == User.id, UserRole.role.in_(MANAGERS)))
             .order_by(User.family_name, User.given_name, User.id)
+        ).scalars()
+    )
+
+
+def link_session(initiative: Initiative, session_id: int | None, now: datetime) -> None:
+    """Link a session the target group needs: announced on the initiative's page (people register
+    there as for any session); attending it counts in the readiness view."""
+    session = db.session.get(TrainingSession, session_id) if session_id else None
+    if session is None or session.cancelled or as_utc(session.ends_at) < now:
+        raise ValidationFailed({"session_id": _("Choose an upcoming session.")})
+    if session in initiative.sessions:
+        raise ValidationFailed({"session_id": _("This session is linked already.")})
+    initiative.sessions.append(session)
+    db.session.flush()
+
+
+def unlink_session(initiative: Initiative, session_id: int) -> bool:
+    session = next((s for s in initiative.sessions if s.id == session_id), None)
+    if session is None:
+        return False
+    initiative.sessions.remove(session)
+    db.session.flush()
+    return True
+
+
+def linkable_sessions(now: datetime) -> list[TrainingSession]:
+    """Sessions not cancelled that have not ended, soonest first."""
+    return list(
+        db.session.execute(
+            select(TrainingSession)
+            .where(TrainingSession.cancelled_at.is_(None), TrainingSession.ends_at >= now)
+            .order_by(TrainingSession.starts_at, TrainingSession.id)
         ).scalars()
     )
 

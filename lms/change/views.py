@@ -7,6 +7,7 @@ answers them; the readiness view for the change team and each digital guide."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +20,7 @@ from lms.change.forms import (
     GuideForm,
     InitiativeForm,
     LinkCourseForm,
+    LinkSessionForm,
     QuestionForm,
     RefusalForm,
     SurveyForm,
@@ -35,6 +37,7 @@ from lms.change.models import (
     SurveyStatus,
 )
 from lms.common.access import roles_required, signed_in
+from lms.common.dates import utcnow
 from lms.common.errors import ValidationFailed
 from lms.common.forms import attach_errors
 from lms.common.vocabulary import AuditAction, AuditField, Role
@@ -156,6 +159,46 @@ def link_course(initiative_id: int):
             flash(_("The course was linked."), "success")
             return redirect(url_for(".manage", initiative_id=initiative.id, _anchor="courses"))
     return _manage_page(initiative, link_form=form)
+
+
+@bp.post("/<int:initiative_id>/sessions")
+@change_team
+def link_session(initiative_id: int):
+    initiative = _initiative_or_404(initiative_id)
+    form = _session_form()
+    if form.validate_on_submit():
+        try:
+            services.link_session(initiative, form.session_id.data, utcnow())
+            db.session.commit()
+        except ValidationFailed as failed:
+            db.session.rollback()
+            attach_errors(form, failed.errors)
+        else:
+            flash(_("The session was linked."), "success")
+            return redirect(url_for(".manage", initiative_id=initiative.id, _anchor="sessions"))
+    return _manage_page(initiative, session_form=form)
+
+
+@bp.post("/<int:initiative_id>/sessions/<int:session_id>/remove")
+@change_team
+def unlink_session(initiative_id: int, session_id: int):
+    initiative = _initiative_or_404(initiative_id)
+    if not services.unlink_session(initiative, session_id):
+        abort(404)
+    db.session.commit()
+    flash(_("The session is no longer linked."), "success")
+    return redirect(url_for(".manage", initiative_id=initiative.id, _anchor="sessions"))
+
+
+def _session_form(bound: bool = True) -> LinkSessionForm:
+    form = LinkSessionForm() if bound else LinkSessionForm(formdata=None)
+    form.fill_choices(services.linkable_sessions(utcnow()), session_label)
+    return form
+
+
+def session_label(session) -> str:
+    where = session.place or _("online")
+    return f"{session.title} – {format_datetime(session.starts_at, 'medium')}, {where}"
 
 
 @bp.post("/<int:initiative_id>/courses/<int:link_id>/remove")
@@ -367,6 +410,8 @@ def _manage_page(initiative: Initiative, **failed_forms) -> str:
         guides=services.guides_of(initiative),
         open_questions=services.open_question_counts([initiative.id]).get(initiative.id, 0),
         link_form=link_form,
+        session_form=failed_forms.get("session_form") or _session_form(bound=False),
+        session_label=session_label,
         announcement_form=failed_forms.get("announcement_form") or AnnouncementForm(formdata=None),
         guide_form=failed_forms.get("guide_form") or _guide_form(initiative, bound=False),
         due_date=lambda link: services.due_date(initiative, link, today),

@@ -134,6 +134,7 @@ class AuditAction(StrEnum):
     WITHDRAW_CONFIRMATION = "withdraw_confirmation"
     VIEW_PARTICIPANTS = "view_participants"  # a session's participant list (also printed, or marked)
     VIEW_CHANGE_QUESTIONS = "view_change_questions"  # the questions about an initiative, with the askers' names
+    EXPORT_PROGRESS_REPORT = "export_progress_report"  # the progress report's PDF (aggregates only)
 
     @property
     def label(self) -> str:
@@ -175,6 +176,7 @@ _ACTION_LABELS = {
     AuditAction.WITHDRAW_CONFIRMATION: _l("withdrew a confirmed level"),
     AuditAction.VIEW_PARTICIPANTS: _l("viewed the participants of a session"),
     AuditAction.VIEW_CHANGE_QUESTIONS: _l("viewed the questions about an initiative with the askers' names"),
+    AuditAction.EXPORT_PROGRESS_REPORT: _l("exported the progress report (totals only)"),
 }
 
 

@@ -9,11 +9,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from lms.assignments.services import town_today
 from lms.auth import services as auth_services
 from lms.authoring import services as authoring
 from lms.common.vocabulary import CourseOwnership, Role
 from lms.demo import data
 from lms.demo.audit import seed_audit
+from lms.demo.change import seed_change
 from lms.demo.learning import seed_learning
 from lms.demo.skills import seed_skills
 from lms.extensions import db
@@ -126,6 +128,7 @@ def seed(password: str | None = None, rng_seed: int = 2026) -> list[DemoLogin]:
     by_key = {login.role: next(u for u in employees if u.email == login.email) for login in logins}
     seed_audit(by_key, employees)
     _name_course_owners(by_key["trainer"])
+    seed_change(by_key, town_today(), rng)
     return logins
 
 
