@@ -13,6 +13,7 @@ import io
 import random
 import re
 from collections import defaultdict
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from lms.assignments import reports
 from lms.assignments import services as assignment_services
 from lms.assignments.models import Assignment
 from lms.common import disclosure
+from lms.common.dates import utcnow
 from lms.common.vocabulary import AssignmentScope, DueKind
 from lms.extensions import db
 from lms.frameworks.models import Competence
@@ -367,3 +369,98 @@ def test_a_managers_totals_give_no_small_group_away(client, sign_in, make_user, 
     monkeypatch.setattr(disclosure, "protect", primary_only)
     groups = matrix_total_groups(client, manager)
     assert [found for sets in groups.values() for found in small_sets(sets, MINIMUM)]  # primary suppression alone
+
+
+# --- an initiative's readiness view (HR, the change team) -------------------------------------------
+
+
+def readiness_published(client, initiative, members) -> list[frozenset[int]]:
+    html = client.get(f"/change/{initiative.id}/readiness").get_data(as_text=True)
+    table = html.split('id="readiness"')[1].split("</table>")[0]
+    rows = re.findall(r'data-group="(-?\d+)".*?data-figure="completed" data-state="(\w+)"', table, re.S)
+    assert rows
+    return [frozenset(members[int(key)]) for key, state in rows if state in ("band", "exact", "empty")]
+
+
+def readiness_town(hr, people, make_course):
+    """An initiative for everyone, with a linked course half of them did."""
+    from lms.change import readiness
+    from lms.change import services as change
+
+    top = db.session.execute(select(Department.id).where(Department.parent_id.is_(None))).scalars().all()
+    today = assignment_services.town_today()
+    data = change.InitiativeData("E-Akte", "", hr.id, today + timedelta(days=30), department_ids=list(top))
+    initiative = change.save_initiative(hr, None, data, today)
+    course = make_course(slug="e-akte", title="E-Akte")
+    change.link_course(hr, initiative, course.id, -7, today)
+    change.start(hr, initiative, today)
+    for person in people[::2]:
+        assignment = db.session.execute(
+            select(Assignment).where(Assignment.user_id == person.id, Assignment.course_id == course.id)
+        ).scalar_one()
+        assignment.completed_at = utcnow()
+    db.session.commit()
+    members = {readiness.TOTAL: {p.id for p in people}} | dict(subtree_members(people))
+    return initiative, members
+
+
+@pytest.mark.parametrize("generated_town", [1, 2, 3, 4], indirect=True)
+def test_the_readiness_view_gives_no_small_group_away(client, sign_in, generated_town, make_course):
+    """The readiness of an initiative for the whole generated town: the share who did the linked
+    course, per department (with its sub-departments) and for the whole target group."""
+    initiative, members = readiness_town(generated_town["hr"], generated_town["people"], make_course)
+    sign_in(generated_town["hr"])
+    assert small_sets(readiness_published(client, initiative, members), MINIMUM) == []
+
+
+def test_the_readiness_attack_finds_a_parent_minus_its_child_without_protection(
+    client, sign_in, make_department, make_user, make_course, monkeypatch
+):
+    parent = make_department(code="FB6")
+    child = make_department(code="66.1", parent=parent)
+    people = [make_user(department=parent) for _ in range(2)] + [make_user(department=child) for _ in range(6)]
+    hr = make_user(roles=["hr"])
+    initiative, members = readiness_town(hr, people, make_course)
+    sign_in(hr)
+    assert small_sets(readiness_published(client, initiative, members), MINIMUM) == []
+
+    def primary_only(cells, minimum):
+        return {cell.key for cell in cells if 0 < len(cell.members) < minimum}
+
+    monkeypatch.setattr(disclosure, "protect", primary_only)
+    assert frozenset(p.id for p in people[:2]) in small_sets(readiness_published(client, initiative, members), MINIMUM)
+
+
+# --- the strategy page (HR, the change team) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("generated_town", [1, 2, 3], indirect=True)
+def test_the_strategy_targets_give_no_small_group_away(client, sign_in, generated_town):
+    """A target for the whole administration and one per department, all for the same competence and
+    level: today's figures together are one table."""
+    from lms.strategy import services as strategy
+
+    hr = generated_town["hr"]
+    competence = competences()[0]
+    deadline = assignment_services.town_today() + timedelta(days=400)
+    departments = list(db.session.execute(select(Department.id).order_by(Department.id)).scalars())
+    targets = {}
+    for department_id in [None, *departments]:
+        target, _ = strategy.save_target(None, strategy.TargetInput(competence.id, 2, 50, deadline, department_id))
+        targets[target.id] = department_id
+    db.session.commit()
+    everyone = {p.id for p in db.session.execute(select(User).where(User.active.is_(True))).scalars()}
+    below = subtree_members(list(db.session.execute(select(User).where(User.active.is_(True))).scalars()))
+    sign_in(hr)
+
+    def published() -> list[frozenset[int]]:
+        html = client.get("/strategy/").get_data(as_text=True)
+        shown = re.findall(r'data-state="(\w+)" id="target-(\d+)-today"', html)
+        assert len(shown) == len(targets)
+        return [
+            frozenset(everyone if targets[int(tid)] is None else below[targets[int(tid)]])
+            for state, tid in shown
+            if state in ("band", "exact", "empty")
+        ]
+
+    assert small_sets(published(), MINIMUM) == []
