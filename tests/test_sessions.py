@@ -482,6 +482,46 @@ def test_participant_lists_are_deleted_after_the_period_completions_stay(app, tr
     assert count(Completion) == 1 and count(TrainingSession) == 2
 
 
+def test_attending_a_session_of_a_course_completes_the_course_and_meets_its_assignment(trainer, make_user, make_course):
+    from lms.assignments import services as assignments
+    from lms.assignments.models import Assignment
+    from lms.common.vocabulary import AssignmentScope, DueKind
+
+    course = make_course(valid_months=24)
+    session = make_session(trainer, capacity=2, course=course)
+    came, stayed_away = make_user(), make_user()
+    hr = make_user(roles=["hr"])
+    for person in (came, stayed_away):
+        rule = assignments.RuleData(
+            course_id=course.id,
+            scope=AssignmentScope.PERSON,
+            user_id=person.id,
+            due_kind=DueKind.WITHIN_DAYS,
+            due_days=30,
+            mandatory=True,
+            reason="Pflichtschulung",
+        )
+        assignments.create_rule(hr, rule, assignments.town_today())
+        register(person, session)
+    session.starts_at = utcnow() - timedelta(hours=3)
+    session.ends_at = utcnow() - timedelta(hours=1)
+    session.registration_closes_at = utcnow() - timedelta(days=1)
+    db.session.commit()
+    seats = {registration.user_id: registration.id for registration in services.seat_holders(session)}
+
+    attendance.record_attendance(session, {seats[came.id]})
+    attendance.record_attendance(session, {seats[came.id]})  # recorded again: still one completion
+    db.session.commit()
+    (completion,) = db.session.scalars(select(Completion)).all()
+    assert (completion.user_id, completion.course_version, completion.score_percent) == (came.id, course.version, 100)
+    assert completion.expires_at is not None  # the course's validity, as online
+    statuses = {
+        a.user_id: a.completed_at is not None
+        for a in db.session.scalars(select(Assignment).where(Assignment.course_id == course.id))
+    }
+    assert statuses == {came.id: True, stayed_away.id: False}
+
+
 # --- the list -------------------------------------------------------------------------------
 
 

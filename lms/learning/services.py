@@ -328,6 +328,38 @@ def complete_if_passed(user: User, opened: LearnerCourse, final_score: int | Non
     return completion
 
 
+def complete_by_attendance(user: User, course: Course, attended_at: datetime) -> Completion | None:
+    """The course completed by attending one of its in-person sessions (its trainer recorded it):
+    the same completion, evidence and expiry as online, so the assignment it meets is closed and
+    the completion stays when the session's participant list is purged. Nothing happens while a
+    valid completion exists. The score is 100: there was no quiz, and nobody else sees it."""
+    latest = db.session.execute(
+        select(Completion)
+        .where(Completion.user_id == user.id, Completion.course_id == course.id)
+        .order_by(Completion.sequence.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if is_valid(latest):
+        return None
+    completed_at = min(as_utc(attended_at), utcnow())
+    completion = Completion(
+        user_id=user.id,
+        course_id=course.id,
+        sequence=latest.sequence + 1 if latest else 1,
+        course_version=course.version,
+        completed_at=completed_at,
+        score_percent=100,
+        expires_at=add_months(completed_at, course.valid_months) if course.valid_months else None,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(completion)
+    except IntegrityError:
+        return None
+    course_completed.send(current_app._get_current_object(), completion=completion)  # type: ignore[attr-defined]
+    return completion
+
+
 def _lesson_score(user: User, opened: LearnerCourse) -> int:
     """The mean of the lessons' latest passed attempts (100 for a course without quizzes)."""
     latest: dict[str, int] = {}

@@ -11,6 +11,7 @@ from datetime import datetime
 from lms.common.dates import as_utc
 from lms.extensions import db
 from lms.i18n import _
+from lms.learning import services as learning
 from lms.people.models import User
 from lms.sessions.models import SessionRegistration, TrainingSession
 from lms.sessions.services import seat_holders
@@ -31,11 +32,17 @@ def attendance_refusal(person: User, session: TrainingSession, now: datetime) ->
 
 def record_attendance(session: TrainingSession, attended_ids: set[int]) -> list[SessionRegistration]:
     """Mark every seat holder attended (their registration's id in `attended_ids`) or not; nothing
-    else is stored. Answers the seat holders."""
+    else is stored. A session of a course completes the course for those who attended (it stays
+    when the participant list is purged; unmarking later keeps it). Answers the seat holders."""
     holders = seat_holders(session)
     for registration in holders:
         registration.attended = registration.id in attended_ids
     db.session.flush()
+    if session.course is not None and not session.course.archived:
+        for registration in holders:
+            if registration.attended:
+                learning.complete_by_attendance(registration.user, session.course, session.ends_at)
+        db.session.flush()
     return holders
 
 
