@@ -309,6 +309,40 @@ def test_the_invitation_is_an_icalendar_request_with_the_sessions_time(trainer, 
     assert str(event["UID"]).startswith(f"session-{session.id}@")
 
 
+def test_a_new_time_reaches_the_seat_holders_calendars_once(trainer, make_user, no_mail_server):
+    session = make_session(trainer, capacity=1)
+    seated, waiting = make_user(), make_user()
+    register(seated, session)
+    register(waiting, session)
+    db.session.commit()
+
+    def data(**changes):
+        values = {
+            "title": session.title,
+            "starts_at": as_utc(session.starts_at),
+            "ends_at": as_utc(session.ends_at),
+            "registration_closes_at": as_utc(session.registration_closes_at),
+            "capacity": session.capacity,
+            "place": session.place,
+            "video_link": session.video_link,
+        }
+        return services.SessionData(**(values | changes))
+
+    services.update_session(session, data(title="Neuer Titel"), utcnow())  # nothing for the calendar
+    db.session.commit()
+    assert count(Notification, Notification.kind == NotificationKind.SESSION_CHANGED) == 0
+    later = as_utc(session.starts_at) + timedelta(days=1)
+    services.update_session(session, data(starts_at=later, ends_at=later + timedelta(hours=2)), utcnow())
+    db.session.commit()
+    changed = db.session.scalars(
+        select(Notification).where(Notification.kind == NotificationKind.SESSION_CHANGED)
+    ).all()
+    assert [n.user_id for n in changed] == [seated.id]  # the waitlist holds no invitation
+    mail = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == NotificationKind.SESSION_CHANGED)).one()
+    event = next(c for c in Calendar.from_ical(mail.calendar).walk() if c.name == "VEVENT")
+    assert as_utc(event.decoded("dtstart")) == later and int(event.get("sequence")) == session.sequence == 2
+
+
 def test_the_session_page_offers_the_ics_file(client, sign_in, make_user, trainer):
     session = make_session(trainer)
     sign_in(make_user())

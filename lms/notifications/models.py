@@ -32,6 +32,7 @@ class NotificationKind(StrEnum):
     SESSION_MOVED_UP = "session_moved_up"  # from the waitlist to a seat (with the invitation)
     SESSION_REMINDER = "session_reminder"  # a session the person has a seat in is tomorrow
     SESSION_CANCELLED = "session_cancelled"  # the trainer cancelled a session the person registered for
+    SESSION_CHANGED = "session_changed"  # its time or place changed (the mail carries the updated invitation)
     ANNOUNCEMENT = "announcement"  # news of an initiative of a change, to its target group
     GO_LIVE_MOVED = "go_live_moved"  # an initiative's go-live moved (its due dates follow)
     SURVEY_TO_APPROVE = "survey_to_approve"  # to the staff council: a pulse survey awaits their decision
@@ -56,6 +57,7 @@ _KIND_LABELS = {
     NotificationKind.SESSION_MOVED_UP: _l("Moved up from the waitlist"),
     NotificationKind.SESSION_REMINDER: _l("Session tomorrow"),
     NotificationKind.SESSION_CANCELLED: _l("Session cancelled"),
+    NotificationKind.SESSION_CHANGED: _l("Session changed"),
     NotificationKind.ANNOUNCEMENT: _l("Announcement"),
     NotificationKind.GO_LIVE_MOVED: _l("Go-live moved"),
     NotificationKind.SURVEY_TO_APPROVE: _l("Survey to approve"),

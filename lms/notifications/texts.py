@@ -103,6 +103,7 @@ KINDS: dict[NotificationKind, tuple[frozenset[str], frozenset[str]]] = {
     NotificationKind.SESSION_MOVED_UP: (frozenset({"session", "starts"}), frozenset({"place"})),
     NotificationKind.SESSION_REMINDER: (frozenset({"session", "starts"}), frozenset({"place"})),
     NotificationKind.SESSION_CANCELLED: (frozenset({"session", "starts"}), frozenset()),
+    NotificationKind.SESSION_CHANGED: (frozenset({"session", "starts"}), frozenset({"place"})),
 }
 SESSION_KINDS = frozenset(
     {
@@ -110,6 +111,7 @@ SESSION_KINDS = frozenset(
         NotificationKind.SESSION_MOVED_UP,
         NotificationKind.SESSION_REMINDER,
         NotificationKind.SESSION_CANCELLED,
+        NotificationKind.SESSION_CHANGED,
     }
 )
 # A digest's entries: one training (of a person, for a manager's overview).
@@ -374,7 +376,15 @@ def _about_a_session(kind: NotificationKind, params: dict[str, Any]) -> Notifica
             _("The session “%(session)s” on %(starts)s has been cancelled.", session=session, starts=starts),
             open_session,
         )
-    if kind == NotificationKind.SESSION_REMINDER:
+    if kind == NotificationKind.SESSION_CHANGED:
+        title = _("Changed: %(session)s", session=session)
+        body = _(
+            "The session “%(session)s” now takes place on %(starts)s. The updated invitation for your calendar"
+            " is attached.",
+            session=session,
+            starts=starts,
+        )
+    elif kind == NotificationKind.SESSION_REMINDER:
         title = _("Tomorrow: %(session)s", session=session)
         body = _("A reminder: the session “%(session)s” starts on %(starts)s.", session=session, starts=starts)
     elif kind == NotificationKind.SESSION_MOVED_UP:

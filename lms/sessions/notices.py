@@ -60,6 +60,23 @@ def tell_cancelled(session: TrainingSession, registrations: Iterable[SessionRegi
     return told
 
 
+def tell_changed(session: TrainingSession, registrations: Iterable[SessionRegistration]) -> int:
+    """Seat holders hear of a new time or place, with the updated invitation (a higher SEQUENCE,
+    so calendars replace the old one); once per change."""
+    told = 0
+    for registration in registrations:
+        person = registration.user
+        told += notifications.notify(
+            person,
+            NotificationKind.SESSION_CHANGED,
+            _params(session),
+            calendar.session_path(session),
+            dedupe_key=f"{_key(registration, 'changed')}:{session.sequence}",
+            calendar=calendar.ical(session, calendar.REQUEST, person),
+        )
+    return told
+
+
 def reminders(registrations: Iterable[SessionRegistration]) -> list[notifications.Notice]:
     """The day-before reminders, once per registration and start (a session moved to another day
     is reminded of again)."""

@@ -164,16 +164,25 @@ def create_session(trainer: User, data: SessionData, now: datetime) -> TrainingS
 
 
 def update_session(session: TrainingSession, data: SessionData, now: datetime) -> list[SessionRegistration]:
-    """Change a session (not a cancelled one); more seats move people up from the waitlist, who
-    are told. Answers those moved up."""
+    """Change a session (not a cancelled one). A new time or place is told to the seat holders with
+    the updated invitation; more seats move people up from the waitlist, who are told. Answers
+    those moved up."""
     _lock(session)
     if session.cancelled:
         raise ValidationFailed({"title": _("This session has been cancelled and can no longer be changed.")})
     _checked(data, now, new=False, seats_taken=seats_taken(session))
+    before = _when_and_where(session)
     _apply(session, data)
     session.sequence += 1
     db.session.flush()
+    if _when_and_where(session) != before:
+        notices.tell_changed(session, seat_holders(session))
     return _fill_free_seats(session)
+
+
+def _when_and_where(session: TrainingSession) -> tuple:
+    """What a seat holder's calendar holds of the session."""
+    return (as_utc(session.starts_at), as_utc(session.ends_at), session.place, session.video_link)
 
 
 def cancel_session(session: TrainingSession, now: datetime) -> int:
