@@ -84,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.privacy.views import notice_bp, record_refused_request
     from lms.progress.views import bp as progress_bp
     from lms.sessions.views import bp as sessions_bp
+    from lms.sessions.views import course_sessions_section
     from lms.skills.views import bp as skills_bp
     from lms.strategy.views import bp as strategy_bp
     from lms.targets.views import bp as targets_bp
@@ -96,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     course_completed.connect(close_assignments_met_by)
     register_section(app, "my_learning.top", my_assignments_section)
     register_section(app, "my_learning.top", my_initiatives_section)  # the person's changes and announcements
+    register_section(app, "course.aside", course_sessions_section)  # the next sessions of a course
     for blueprint in (
         core_bp,
         auth_bp,

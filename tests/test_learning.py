@@ -228,7 +228,7 @@ def test_my_learning_shows_progress_completed_and_newest(client, learner, make_c
 STATEMENTS = {
     "lesson": 5,  # session with user and roles; the bell; version and latest completion; lessons done and
     # answers; the learner's attempts at the quiz
-    "course": 4,  # the same
+    "course": 5,  # the same, and the next sessions of the course (lms/sessions)
     "certificate": 3,  # session; the bell; version and latest completion
     "catalogue": 3,  # session; the bell; the published versions
     "my_learning": 7,  # session; bell; assignments; versions with enrollments; completions; lessons done; initiatives

@@ -597,3 +597,19 @@ def test_the_list_filters_by_course(client, sign_in, make_user, trainer, make_co
     sign_in(make_user())
     page = client.get(f"/sessions/?course={course.id}").get_data(as_text=True)
     assert "Kurs-Termin" in page and "Anderer Termin" not in page
+
+
+def test_a_course_page_shows_its_next_sessions(client, sign_in, make_user, trainer, make_course):
+    course = make_course()
+    upcoming = make_session(trainer, course=course, title="Präsenz zum Kurs")
+    cancelled = make_session(trainer, course=course, title="Abgesagt")
+    cancelled.cancelled_at = utcnow()
+    other = make_session(trainer, title="Ohne Kurs")
+    db.session.commit()
+    sign_in(make_user())
+    page = client.get(f"/courses/{course.slug}/").get_data(as_text=True)
+    section = page.split('id="course-sessions"')[1].split("</section>")[0]
+    assert f"/sessions/{upcoming.id}" in section and "Abgesagt" not in section and other.title not in section
+    assert f"/sessions/?course={course.id}" in section
+    bare = make_course()
+    assert 'id="course-sessions"' not in client.get(f"/courses/{bare.slug}/").get_data(as_text=True)

@@ -4,8 +4,9 @@ assignments).
 
 `lms/__init__.py` registers each provider explicitly, `register_section(app, "my_learning.top",
 provider)`; the page's template calls `page_sections("my_learning.top")`. A provider takes the
-signed-in person and answers Markup rendered from its own template (empty Markup for nothing to
-show). Providers of a slot are shown in the order they were registered.
+signed-in person, and what the slot passes (`page_sections("course.side", course=course)` calls
+`provider(person, course=course)`), and answers Markup rendered from its own template (empty
+Markup for nothing to show). Providers of a slot are shown in the order they were registered.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from flask import Flask, current_app
 from flask_login import current_user
 from markupsafe import Markup
 
-Provider = Callable[[Any], Markup]
+Provider = Callable[..., Markup]
 EXTENSION_KEY = "lms.page_sections"
 
 
@@ -29,9 +30,9 @@ def register_section(app: Flask, slot: str, provider: Provider) -> None:
     app.jinja_env.globals["page_sections"] = page_sections
 
 
-def page_sections(slot: str) -> Markup:
+def page_sections(slot: str, **context: Any) -> Markup:
     """What the providers of `slot` show to the signed-in person, one after the other."""
     if not current_user.is_authenticated:
         return Markup("")
     providers: list[Provider] = current_app.extensions.get(EXTENSION_KEY, {}).get(slot, [])
-    return Markup("").join(provider(current_user) for provider in providers)
+    return Markup("").join(provider(current_user, **context) for provider in providers)

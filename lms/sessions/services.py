@@ -348,6 +348,22 @@ def session_list(viewer: User, now: datetime, course_id: int | None = None) -> S
     return SessionList(list(rows.values()), list(past_rows.values()))
 
 
+def upcoming_of_course(course_id: int, now: datetime, limit: int = 5) -> list[TrainingSession]:
+    """The next sessions of a course that are not cancelled and still open for registration (one statement)."""
+    return list(
+        db.session.execute(
+            select(TrainingSession)
+            .where(
+                TrainingSession.course_id == course_id,
+                TrainingSession.cancelled_at.is_(None),
+                TrainingSession.registration_closes_at > now,
+            )
+            .order_by(TrainingSession.starts_at, TrainingSession.id)
+            .limit(limit)
+        ).scalars()
+    )
+
+
 def _count_into(rows: dict[int, SessionRow], viewer: User) -> None:
     """Seats taken, waitlist length and the viewer's own registration, for all rows at once."""
     if not rows:

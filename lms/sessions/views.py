@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
 from lms.common.access import roles_required, signed_in
@@ -288,3 +289,12 @@ def confirm_level(session_id: int):
             return redirect(url_for(".confirm_level", session_id=session_id))
     status = 422 if form.errors else 200
     return render_template("sessions/confirm.html", session=session, form=form), status
+
+
+def course_sessions_section(user, course) -> Markup:
+    """The next sessions of a course, beside its outline (the learning domain's course page shows
+    this slot without importing sessions). One statement; nothing when there are none."""
+    upcoming = services.upcoming_of_course(course.id, utcnow())
+    if not upcoming:
+        return Markup("")
+    return Markup(render_template("sessions/_course_sessions.html", sessions=upcoming, course=course))
