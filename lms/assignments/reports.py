@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import joinedload, lazyload
@@ -34,10 +33,11 @@ from lms.assignments.models import Assignment
 from lms.assignments.services import status_expression, status_of
 from lms.catalog.models import Course
 from lms.common import disclosure
+from lms.common.disclosure import min_group_size
 from lms.common.vocabulary import AssignmentStatus
 from lms.extensions import db
 from lms.people.models import Department, User
-from lms.people.services import department_tree, descendant_ids
+from lms.people.services import department_tree, departments_above, descendant_ids
 
 # What a manager may filter by; "open" covers those in progress too (progress is not shown).
 TEAM_STATUSES = (
@@ -46,10 +46,6 @@ TEAM_STATUSES = (
     AssignmentStatus.COMPLETED,
     AssignmentStatus.EXEMPTED,
 )
-
-
-def min_group_size() -> int:
-    return int(current_app.config["PRIVACY_MIN_GROUP_SIZE"])
 
 
 def current_mandatory() -> Select:
@@ -296,11 +292,8 @@ def _subtrees(tree: list) -> dict[int | None, set[int]]:
     parent_of = {node.department.id: node.department.parent_id for node in tree}
     subtrees: dict[int | None, set[int]] = {None: set(parent_of)}
     for department_id in parent_of:
-        above, seen = department_id, set()
-        while above is not None and above not in seen:  # a chain that runs in a circle stops
-            seen.add(above)
+        for above in departments_above(department_id, parent_of):
             subtrees.setdefault(above, set()).add(department_id)
-            above = parent_of.get(above)
     return subtrees
 
 

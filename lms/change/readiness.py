@@ -44,6 +44,7 @@ from lms.change.models import (
 )
 from lms.change.services import target_group
 from lms.common import disclosure
+from lms.common.disclosure import exact_share_from, min_group_size, survey_min_group_size
 from lms.common.vocabulary import AssignmentStatus
 from lms.extensions import db
 from lms.people.models import Department, User
@@ -52,14 +53,6 @@ from lms.sessions.models import SessionRegistration
 
 DONE = (AssignmentStatus.COMPLETED.value, AssignmentStatus.EXEMPTED.value)
 TOTAL = surveys.TOTAL
-
-
-def min_group_size() -> int:
-    return int(current_app.config["PRIVACY_MIN_GROUP_SIZE"])
-
-
-def exact_share_from() -> int:
-    return int(current_app.config["PRIVACY_EXACT_SHARE_FROM"])
 
 
 def iso_week(day: date) -> str:
@@ -223,7 +216,7 @@ def readiness(initiative: Initiative, today: date, only: set[int] | None = None,
         survey=survey,
         courses=len(course_ids),
         minimum=minimum,
-        survey_minimum=surveys.survey_minimum(),
+        survey_minimum=survey_min_group_size(),
         threshold=threshold,
         warning_from=warning_from,
         close_to_go_live=close,

@@ -27,7 +27,6 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from flask import current_app
 from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.orm import joinedload
 
@@ -45,6 +44,7 @@ from lms.change.models import (
 from lms.change.services import target_group
 from lms.common import disclosure
 from lms.common.dates import utcnow
+from lms.common.disclosure import exact_share_from, survey_min_group_size
 from lms.common.errors import ValidationFailed
 from lms.common.text import has_control_characters, note_problem
 from lms.common.vocabulary import Role
@@ -53,7 +53,7 @@ from lms.i18n import _
 from lms.notifications import services as notifications
 from lms.notifications.models import NotificationKind
 from lms.people.models import Department, User, UserRole
-from lms.people.services import department_tree, descendant_ids
+from lms.people.services import department_tree, departments_above, descendant_ids
 
 MAX_QUESTIONS = 3
 MAX_QUESTION_TEXT = 300
@@ -62,14 +62,6 @@ MAX_COMMENT = 1000
 SCALE = range(1, 6)
 PREPARED_FROM = 4  # 4 or 5 on the first question counts as "feels prepared"
 TOTAL = 0  # the key of the whole target group among the department ids
-
-
-def survey_minimum() -> int:
-    return int(current_app.config["PRIVACY_SURVEY_MIN_GROUP_SIZE"])
-
-
-def exact_share_from() -> int:
-    return int(current_app.config["PRIVACY_EXACT_SHARE_FROM"])
 
 
 # --- writing and deciding -----------------------------------------------------------------
@@ -386,12 +378,7 @@ def chains(tree: list, scope: set[int] | None) -> dict[int | None, list[int]]:
     parent_of = {node.department.id: node.department.parent_id for node in tree}
     result: dict[int | None, list[int]] = {None: []}
     for department_id in parent_of:
-        above: int | None = department_id
-        seen: list[int] = []
-        while above is not None and above not in seen:
-            seen.append(above)
-            above = parent_of.get(above)
-        result[department_id] = [d for d in seen if scope is None or d in scope]
+        result[department_id] = [d for d in departments_above(department_id, parent_of) if scope is None or d in scope]
     return result
 
 
@@ -412,7 +399,7 @@ def survey_results(survey: Survey, *, with_comments: bool = True) -> SurveyResul
 
 def _live_figures(survey: Survey) -> dict[int, PulseFigure]:
     """Group key (TOTAL or a department id) → figure, protected together."""
-    minimum, exact_from = survey_minimum(), exact_share_from()
+    minimum, exact_from = survey_min_group_size(), exact_share_from()
     answers = db.session.execute(
         select(PulseAnswer.department_id, PulseAnswer.question, PulseAnswer.value).where(
             PulseAnswer.survey_id == survey.id
@@ -445,7 +432,7 @@ def _live_figures(survey: Survey) -> dict[int, PulseFigure]:
 
 
 def _stored_figures(survey: Survey, stored: Iterable[PulseResult]) -> dict[int, PulseFigure]:
-    minimum, exact_from = survey_minimum(), exact_share_from()
+    minimum, exact_from = survey_min_group_size(), exact_share_from()
     figures = {}
     for row in stored:
         shown = row.answers is not None
@@ -461,7 +448,7 @@ def _stored_figures(survey: Survey, stored: Iterable[PulseResult]) -> dict[int, 
 
 
 def _results(survey: Survey, figures: dict[int, PulseFigure], with_comments: bool) -> SurveyResults:
-    minimum, exact_from = survey_minimum(), exact_share_from()
+    minimum, exact_from = survey_min_group_size(), exact_share_from()
     total = figures.get(TOTAL) or PulseFigure(0, 0, (0,) * len(survey.questions), minimum, exact_from)
     rows = []
     if len(figures) > 1:

@@ -17,7 +17,8 @@ offices protect confidential tables:
   default) is given as a quarter ("under 25 %", …, "75 % or more"), never as 0 % or 100 %, which
   would tell every member's status.
 
-Pure functions over ids: no database, no request.
+Pure functions over ids (no database, no request), and the three settings they follow as the
+town configured them (`min_group_size`, `exact_share_from`, `survey_min_group_size`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,24 @@ from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import combinations
+
+from flask import current_app
+
+
+def min_group_size() -> int:
+    """LMS_MIN_GROUP_SIZE: fewer people than this show no figure."""
+    return int(current_app.config["PRIVACY_MIN_GROUP_SIZE"])
+
+
+def exact_share_from() -> int:
+    """LMS_EXACT_SHARE_FROM: a share of fewer people than this is shown as a band."""
+    return int(current_app.config["PRIVACY_EXACT_SHARE_FROM"])
+
+
+def survey_min_group_size() -> int:
+    """LMS_SURVEY_MIN_GROUP_SIZE: fewer answers to a pulse survey than this show no figure."""
+    return int(current_app.config["PRIVACY_SURVEY_MIN_GROUP_SIZE"])
+
 
 PRIME = (1 << 61) - 1  # arithmetic modulo a large prime: exact for all practical purposes, and fast
 BANDS = 4  # quarters

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -30,25 +30,18 @@ from sqlalchemy.orm import lazyload
 
 from lms.common import disclosure
 from lms.common.dates import utcnow
+from lms.common.disclosure import exact_share_from, min_group_size
 from lms.extensions import db
 from lms.frameworks.models import Competence, CompetenceArea
 from lms.frameworks.services import framework_outline
 from lms.gaps.models import SkillSnapshot
 from lms.people.models import Department, JobRole, User
-from lms.people.services import department_tree
+from lms.people.services import department_tree, departments_above
 from lms.skills.profiles import cells_for
 
 ALL, DEPARTMENT, JOB_ROLE = "all", "department", "job_role"
 SCOPES = (ALL, DEPARTMENT, JOB_ROLE)
 MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-def min_group_size() -> int:
-    return int(current_app.config["PRIVACY_MIN_GROUP_SIZE"])
-
-
-def exact_share_from() -> int:
-    return int(current_app.config["PRIVACY_EXACT_SHARE_FROM"])
 
 
 # --- figures ---------------------------------------------------------------------------------
@@ -204,7 +197,7 @@ def _department_groups(people: list[User]) -> list[tuple[Group, list[int]]]:
     parent_of = {node.department.id: node.department.parent_id for node in tree}
     members: dict[int, list[int]] = defaultdict(list)
     for person in people:
-        for department_id in _department_and_those_above(person.department_id, parent_of):
+        for department_id in departments_above(person.department_id, parent_of):
             members[department_id].append(person.id)
     return [
         (
@@ -214,15 +207,6 @@ def _department_groups(people: list[User]) -> list[tuple[Group, list[int]]]:
         for node in tree
         if node.department.active or members.get(node.department.id)
     ]
-
-
-def _department_and_those_above(department_id: int | None, parent_of: dict[int, int | None]) -> Iterator[int]:
-    """A department, its parent, its parent's parent…; stops at the top (or where the chain runs in a circle)."""
-    seen: set[int] = set()
-    while department_id is not None and department_id not in seen:
-        seen.add(department_id)
-        yield department_id
-        department_id = parent_of.get(department_id)
 
 
 def _job_role_groups(people: list[User]) -> list[tuple[Group, list[int]]]:

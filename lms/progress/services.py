@@ -34,11 +34,12 @@ from lms.change.models import Initiative, InitiativeStatus
 from lms.change.surveys import PulseFigure
 from lms.common import disclosure
 from lms.common.dates import add_months, utcnow
+from lms.common.disclosure import min_group_size
 from lms.common.vocabulary import CourseLength
 from lms.extensions import db
 from lms.learning.models import Completion, CourseFeedback
 from lms.people.models import Department, User
-from lms.people.services import department_tree, town_today
+from lms.people.services import department_tree, departments_above, town_today
 from lms.strategy import services as strategy
 
 # A unit (a department with its sub-departments) appears in the report from this many active
@@ -47,10 +48,6 @@ from lms.strategy import services as strategy
 LARGE_UNIT = 20
 UPTAKE_MONTHS = 12  # course uptake counts the completions of the last twelve months
 GOOD_RATING = 4  # "helpful": a rating of 4 or 5 out of 5
-
-
-def min_group_size() -> int:
-    return int(current_app.config["PRIVACY_MIN_GROUP_SIZE"])
 
 
 def banded(share: disclosure.Share) -> disclosure.Share:
@@ -167,11 +164,8 @@ def large_units(people: dict[int, int | None]) -> list[Unit]:
     parent_of = {node.department.id: node.department.parent_id for node in tree}
     members: dict[int, set[int]] = defaultdict(set)
     for person_id, department_id in people.items():
-        seen: set[int] = set()
-        while department_id is not None and department_id not in seen:
-            seen.add(department_id)
-            members[department_id].add(person_id)
-            department_id = parent_of.get(department_id)
+        for above in departments_above(department_id, parent_of):
+            members[above].add(person_id)
     units = [Unit(None, 0, frozenset(people))]
     units += [
         Unit(node.department, node.depth, frozenset(members[node.department.id]))
