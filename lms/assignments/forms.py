@@ -11,14 +11,10 @@ from wtforms.validators import Optional
 from wtforms.widgets import NumberInput
 
 from lms.assignments.services import MAX_DUE_DAYS, MAX_REASON_LENGTH, RuleData
-from lms.common.forms import optional_int
+from lms.common.forms import optional_int, strip_text
 from lms.common.vocabulary import AssignmentScope, DueKind
 from lms.i18n import _, _l
 from lms.people.forms import department_choices
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def _choice_or_none(value):
@@ -83,7 +79,7 @@ class RuleForm(FlaskForm):
     )
     reason = TextAreaField(
         _l("Reason"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Optional()],
         render_kw={"rows": 3, "maxlength": MAX_REASON_LENGTH},
         description=_l("Shown to the people assigned, e.g. “Required by the data protection rules of the town”."),
@@ -136,7 +132,7 @@ class ExemptionForm(FlaskForm):
 
     reason = StringField(
         _l("Reason for the exemption"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Optional()],
         render_kw={"maxlength": MAX_REASON_LENGTH, "autocomplete": "off"},
     )

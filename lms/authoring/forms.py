@@ -21,27 +21,23 @@ from wtforms import Form as PlainForm
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from lms.common.forms import optional_int
+from lms.common.forms import optional_int, strip_text
 from lms.i18n import _l
 
 LANGUAGE_CHOICES = [SelectChoice("de", _l("German")), SelectChoice("en", _l("English"))]
 ANSWER_ROWS = 6
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 class NewCourseForm(FlaskForm):
-    title = StringField(_l("Title"), filters=[_strip], validators=[DataRequired(), Length(max=300)])
+    title = StringField(_l("Title"), filters=[strip_text], validators=[DataRequired(), Length(max=300)])
     slug = StringField(
         _l("Short name"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[DataRequired(), Length(max=80)],
         description=_l("Part of the course's address, e.g. e-akte-grundlagen. It cannot be changed later."),
     )
     summary = TextAreaField(
-        _l("Summary"), filters=[_strip], validators=[DataRequired(), Length(max=1000)], render_kw={"rows": 3}
+        _l("Summary"), filters=[strip_text], validators=[DataRequired(), Length(max=1000)], render_kw={"rows": 3}
     )
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
 
@@ -50,9 +46,9 @@ class SettingsForm(FlaskForm):
     """course.md's front matter and introduction; competence levels are added per framework."""
 
     base = HiddenField()
-    title = StringField(_l("Title"), filters=[_strip], validators=[DataRequired(), Length(max=300)])
+    title = StringField(_l("Title"), filters=[strip_text], validators=[DataRequired(), Length(max=300)])
     summary = TextAreaField(
-        _l("Summary"), filters=[_strip], validators=[DataRequired(), Length(max=1000)], render_kw={"rows": 3}
+        _l("Summary"), filters=[strip_text], validators=[DataRequired(), Length(max=1000)], render_kw={"rows": 3}
     )
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
     duration_minutes = IntegerField(
@@ -60,7 +56,9 @@ class SettingsForm(FlaskForm):
         validators=[Optional(), NumberRange(min=1, max=600)],
         description=_l("Leave it empty to have it worked out from the text and the questions."),
     )
-    tags = StringField(_l("Tags"), filters=[_strip], description=_l("Separated by commas, e.g. sicherheit, e-mail."))
+    tags = StringField(
+        _l("Tags"), filters=[strip_text], description=_l("Separated by commas, e.g. sicherheit, e-mail.")
+    )
     pass_score = IntegerField(_l("Pass score in percent"), validators=[Optional(), NumberRange(min=0, max=100)])
     valid_months = IntegerField(
         _l("Valid for months"),
@@ -72,7 +70,7 @@ class SettingsForm(FlaskForm):
 
 class LessonForm(FlaskForm):
     base = HiddenField()
-    title = StringField(_l("Title"), filters=[_strip], validators=[DataRequired(), Length(max=300)])
+    title = StringField(_l("Title"), filters=[strip_text], validators=[DataRequired(), Length(max=300)])
     body = TextAreaField(
         _l("Text (Markdown)"),
         render_kw={"rows": 18, "data-preview": "lesson-preview"},
@@ -86,18 +84,20 @@ class LessonForm(FlaskForm):
 
 
 class NewLessonForm(FlaskForm):
-    title = StringField(_l("Title of the new lesson"), filters=[_strip], validators=[DataRequired(), Length(max=300)])
+    title = StringField(
+        _l("Title of the new lesson"), filters=[strip_text], validators=[DataRequired(), Length(max=300)]
+    )
 
 
 class AnswerForm(PlainForm):
-    text = StringField(_l("Answer"), filters=[_strip], validators=[Length(max=500)])
+    text = StringField(_l("Answer"), filters=[strip_text], validators=[Length(max=500)])
     correct = BooleanField(_l("Correct"))
 
 
 class QuestionForm(FlaskForm):
     base = HiddenField()
     question = TextAreaField(
-        _l("Question"), filters=[_strip], validators=[DataRequired(), Length(max=2000)], render_kw={"rows": 3}
+        _l("Question"), filters=[strip_text], validators=[DataRequired(), Length(max=2000)], render_kw={"rows": 3}
     )
     kind = RadioField(
         _l("Answers"),
@@ -111,7 +111,7 @@ class QuestionForm(FlaskForm):
     shuffle = BooleanField(_l("Show the answers in a new order each time"), default=True)
     explanation = TextAreaField(
         _l("Explanation"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Length(max=2000)],
         render_kw={"rows": 3},
         description=_l("Shown after answering: why the right answers are right."),
@@ -124,7 +124,7 @@ class ImageForm(FlaskForm):
     )
     alt = StringField(
         _l("Alt text"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             InputRequired(message=_l("Describe the image for people who cannot see it (alt text).")),
             Length(max=300),
@@ -137,7 +137,7 @@ class ImageForm(FlaskForm):
 class PublishForm(FlaskForm):
     note = TextAreaField(
         _l("Change note"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Length(max=1000)],
         render_kw={"rows": 2},
         description=_l("What changed, in a few words. Shown in the version history."),

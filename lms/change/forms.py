@@ -33,21 +33,17 @@ from lms.change.services import (
     PhaseData,
 )
 from lms.change.surveys import MAX_COMMENT, MAX_QUESTION_TEXT, MAX_REASON, SCALE, SurveyData
-from lms.common.forms import optional_int
+from lms.common.forms import optional_int, strip_text
 from lms.i18n import _, _l
 from lms.people.forms import CheckboxListField, department_choices
 
 EMPTY_PHASE_ROWS = 3  # blank rows below the phases, for new ones (no script adds rows)
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 class PhaseForm(Form):
     """One row of the phases (a plain Form: the page's form carries the CSRF token)."""
 
-    name = StringField(_l("Phase"), filters=[_strip], render_kw={"maxlength": MAX_TITLE, "autocomplete": "off"})
+    name = StringField(_l("Phase"), filters=[strip_text], render_kw={"maxlength": MAX_TITLE, "autocomplete": "off"})
     starts_on = DateField(_l("From"), validators=[Optional()])
     ends_on = DateField(_l("Until"), validators=[Optional()])
 
@@ -55,7 +51,7 @@ class PhaseForm(Form):
 class InitiativeForm(FlaskForm):
     title = StringField(
         _l("Title"),
-        filters=[_strip],
+        filters=[strip_text],
         render_kw={"maxlength": MAX_TITLE, "autocomplete": "off"},
         description=_l("E.g. “Introducing the e-file in the building authority”."),
     )
@@ -159,7 +155,7 @@ class LinkCourseForm(FlaskForm):
 
 class AnnouncementForm(FlaskForm):
     title = StringField(
-        _l("Title of the announcement"), filters=[_strip], render_kw={"maxlength": MAX_TITLE, "autocomplete": "off"}
+        _l("Title of the announcement"), filters=[strip_text], render_kw={"maxlength": MAX_TITLE, "autocomplete": "off"}
     )
     body = TextAreaField(
         _l("Text"),
@@ -193,7 +189,10 @@ class GuideForm(FlaskForm):
 
 class QuestionForm(FlaskForm):
     text = TextAreaField(
-        _l("Your question"), filters=[_strip], render_kw={"rows": 4, "maxlength": MAX_QUESTION}, validators=[Optional()]
+        _l("Your question"),
+        filters=[strip_text],
+        render_kw={"rows": 4, "maxlength": MAX_QUESTION},
+        validators=[Optional()],
     )
     without_name = BooleanField(
         _l("Do not show my name"),
@@ -206,7 +205,7 @@ class QuestionForm(FlaskForm):
 
 class AnswerForm(FlaskForm):
     answer = TextAreaField(
-        _l("Answer"), filters=[_strip], render_kw={"rows": 3, "maxlength": MAX_ANSWER}, validators=[Optional()]
+        _l("Answer"), filters=[strip_text], render_kw={"rows": 3, "maxlength": MAX_ANSWER}, validators=[Optional()]
     )
 
 
@@ -219,7 +218,7 @@ class SurveyForm(FlaskForm):
     )
     question_1 = StringField(
         _l("Question 1"),
-        filters=[_strip],
+        filters=[strip_text],
         render_kw={"maxlength": MAX_QUESTION_TEXT, "autocomplete": "off"},
         description=_l(
             "Answered on a scale from 1 (not at all) to 5 (fully). The share who answer 4 or 5 to this"
@@ -227,10 +226,10 @@ class SurveyForm(FlaskForm):
         ),
     )
     question_2 = StringField(
-        _l("Question 2"), filters=[_strip], render_kw={"maxlength": MAX_QUESTION_TEXT, "autocomplete": "off"}
+        _l("Question 2"), filters=[strip_text], render_kw={"maxlength": MAX_QUESTION_TEXT, "autocomplete": "off"}
     )
     question_3 = StringField(
-        _l("Question 3"), filters=[_strip], render_kw={"maxlength": MAX_QUESTION_TEXT, "autocomplete": "off"}
+        _l("Question 3"), filters=[strip_text], render_kw={"maxlength": MAX_QUESTION_TEXT, "autocomplete": "off"}
     )
     with_comment = BooleanField(
         _l("Offer a comment field"),
@@ -266,7 +265,7 @@ class SurveyForm(FlaskForm):
 class RefusalForm(FlaskForm):
     reason = TextAreaField(
         _l("Reason for refusing"),
-        filters=[_strip],
+        filters=[strip_text],
         render_kw={"rows": 3, "maxlength": MAX_REASON},
         validators=[Optional()],
         description=_l("The change team reads it and can change the survey."),
@@ -290,7 +289,7 @@ def pulse_form(survey, bound: bool = True) -> FlaskForm:
     if survey.with_comment:
         PulseForm.comment = TextAreaField(
             _l("Comment"),
-            filters=[_strip],
+            filters=[strip_text],
             render_kw={"rows": 3, "maxlength": MAX_COMMENT},
             validators=[Optional()],
             description=_l("Shown to the change team only among all comments of the target group, in random order."),

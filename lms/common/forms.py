@@ -30,6 +30,11 @@ def attach_errors(form, errors: dict[str, str]) -> None:
             flash(message, "error")
 
 
+def strip_text(value):
+    """A form filter: text without surrounding whitespace (other values as they are)."""
+    return value.strip() if isinstance(value, str) else value
+
+
 def optional_int(value: object) -> int | None:
     """A select field's value as a whole number (its `coerce`): None when empty, and a ValueError,
     which the field shows as an invalid choice, beyond what the database's integer holds."""

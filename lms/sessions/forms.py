@@ -12,15 +12,11 @@ from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField, 
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import NumberInput
 
-from lms.common.forms import optional_int
+from lms.common.forms import optional_int, strip_text
 from lms.i18n import _l
 from lms.sessions.services import MAX_CAPACITY, MAX_DESCRIPTION, SessionData
 
 WALL_CLOCK = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 class _Needed:
@@ -34,7 +30,7 @@ class _Needed:
 
 
 class SessionForm(FlaskForm):
-    title = StringField(_l("Title"), filters=[_strip], validators=[_Needed()])
+    title = StringField(_l("Title"), filters=[strip_text], validators=[_Needed()])
     course_id = SelectField(
         _l("Course"),
         coerce=optional_int,
@@ -52,12 +48,12 @@ class SessionForm(FlaskForm):
     )
     place = StringField(
         _l("Place"),
-        filters=[_strip],
+        filters=[strip_text],
         description=_l("For a session on site: building and room. Leave empty for an online session."),
     )
     video_link = StringField(
         _l("Video link"),
-        filters=[_strip],
+        filters=[strip_text],
         description=_l("For an online session: the address of the video meeting, starting with https://."),
         render_kw={"inputmode": "url", "autocomplete": "off", "spellcheck": "false"},
     )
@@ -69,7 +65,7 @@ class SessionForm(FlaskForm):
     )
     description = TextAreaField(
         _l("Description"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Optional(), Length(max=MAX_DESCRIPTION)],
         description=_l("Plain text: what the session is about, what to bring."),
     )
@@ -108,7 +104,7 @@ class ConfirmationForm(FlaskForm):
     )
     note = TextAreaField(
         _l("Note"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Optional(), Length(max=500)],
         description=_l("Short, at most 500 characters. The person reads it."),
     )

@@ -9,16 +9,13 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 from wtforms.widgets import DateInput, NumberInput
 
+from lms.common.forms import strip_text
 from lms.i18n import _, _l
 
 
 def _raw(value):
     """Keep what was sent: the service names any mistake next to the field."""
     return None if value in (None, "None") else value
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 class StrategyTargetForm(FlaskForm):
@@ -33,7 +30,7 @@ class StrategyTargetForm(FlaskForm):
     share_percent = StringField(
         _l("Share of the people, in percent"),
         validators=[Optional()],
-        filters=[_strip],
+        filters=[strip_text],
         widget=NumberInput(step=1, min=1, max=100),
         render_kw={"inputmode": "numeric", "autocomplete": "off"},
         description=_l("A whole number from 1 to 100, e.g. 80."),
@@ -41,7 +38,7 @@ class StrategyTargetForm(FlaskForm):
     deadline = StringField(
         _l("Deadline"),
         validators=[Optional()],
-        filters=[_strip],
+        filters=[strip_text],
         widget=DateInput(),
         description=_l("The day by which the share is to be reached, e.g. 31.12.2027."),
     )

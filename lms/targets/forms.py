@@ -7,6 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 from wtforms.widgets import NumberInput
 
+from lms.common.forms import strip_text
 from lms.i18n import _, _l
 from lms.targets.services import MAX_NOTE_LENGTH, MAX_RECERT_MONTHS, level_field, months_field
 
@@ -34,13 +35,9 @@ def _months_field(label, description=None) -> StringField:
         description=description,
         validators=[Optional()],
         widget=NumberInput(step=1, min=1, max=MAX_RECERT_MONTHS),
-        filters=[_strip],
+        filters=[strip_text],
         render_kw={"inputmode": "numeric", "autocomplete": "off"},
     )
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 class TargetProfileForm(FlaskForm):
@@ -97,7 +94,7 @@ class PersonalTargetForm(FlaskForm):
     )
     note = TextAreaField(
         _l("Note"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Optional()],
         render_kw={"rows": 3, "maxlength": MAX_NOTE_LENGTH},
         description=_l("For example: agreed in the annual staff talk on 12 March."),
