@@ -31,16 +31,11 @@ from lms.extensions import db
 from lms.i18n import _
 from lms.learning.models import Completion, Enrollment
 from lms.people.models import Department, JobRole, User
-from lms.people.services import descendant_ids
+from lms.people.services import descendant_ids, town_today  # town_today: a deadline is a day in the town
 from lms.privacy.services import managed_department_ids
 
 MAX_REASON_LENGTH = 500
 MAX_DUE_DAYS = 3650
-
-
-def town_today() -> date:
-    """Today in the town's time zone (a deadline is a day in the town, not in UTC)."""
-    return utcnow().astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
 
 
 def end_of_day(day: date) -> datetime:

@@ -184,6 +184,15 @@ def department_tree(include_inactive: bool = True, with_headcount: bool = False)
     return list(walk(None, 0))
 
 
+def departments_above(department_id: int | None, parent_of: dict[int, int | None]) -> Iterator[int]:
+    """A department, its parent, its parent's parent…; stops at the top (or where the chain runs in a circle)."""
+    seen: set[int] = set()
+    while department_id is not None and department_id not in seen:
+        seen.add(department_id)
+        yield department_id
+        department_id = parent_of.get(department_id)
+
+
 def descendant_ids(root_ids: Iterable[int]) -> set[int]:
     """The given departments and every department below them."""
     parents = dict(db.session.execute(select(Department.id, Department.parent_id)).all())

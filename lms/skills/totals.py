@@ -20,6 +20,7 @@ from lms.common import disclosure
 from lms.extensions import db
 from lms.frameworks.models import Competence
 from lms.people.models import Department, JobRole, User
+from lms.people.services import departments_above
 from lms.privacy import services as privacy
 from lms.skills.matrix import Matrix, MatrixFilter
 from lms.skills.profiles import cells_for
@@ -88,10 +89,7 @@ def _people_below(people: list[User], department_ids: Sequence[int]) -> dict[int
     wanted = set(department_ids)
     below: dict[int, set[int]] = defaultdict(set)
     for person in people:
-        department_id, seen = person.department_id, set()
-        while department_id is not None and department_id not in seen:
-            seen.add(department_id)
+        for department_id in departments_above(person.department_id, parent_of):
             if department_id in wanted:
                 below[department_id].add(person.id)
-            department_id = parent_of.get(department_id)
     return below

@@ -20,7 +20,7 @@ Functions flush, never commit; the caller (view, CLI command, scheduled task) co
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
@@ -38,7 +38,7 @@ from lms.frameworks.services import default_framework, max_level
 from lms.gaps.services import current_month, exact_share_from, min_group_size, month_range, parse_month
 from lms.i18n import _
 from lms.people.models import Department, User
-from lms.people.services import town_today
+from lms.people.services import departments_above, town_today
 from lms.skills.profiles import cells_for
 from lms.strategy.models import StrategySnapshot, StrategyTarget
 
@@ -245,16 +245,7 @@ def _active_people() -> list[User]:
 def _departments_above(people: list[User]) -> dict[int, set[int]]:
     """Person id → their department and every department above it (one statement)."""
     parent_of = dict(db.session.execute(select(Department.id, Department.parent_id)).all())
-    return {person.id: set(_chain(person.department_id, parent_of)) for person in people}
-
-
-def _chain(department_id: int | None, parent_of: dict[int, int | None]) -> Iterator[int]:
-    """A department, its parent, its parent's parent…; stops at the top (or a circle)."""
-    seen: set[int] = set()
-    while department_id is not None and department_id not in seen:
-        seen.add(department_id)
-        yield department_id
-        department_id = parent_of.get(department_id)
+    return {person.id: set(departments_above(person.department_id, parent_of)) for person in people}
 
 
 # --- monthly snapshots and the trend ---------------------------------------------------------
