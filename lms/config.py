@@ -23,7 +23,6 @@ ENVIRONMENTS = ("development", "production", "testing")
 
 # No group figure is shown for fewer people than this, whatever a town configures (issue 13).
 MIN_GROUP_SIZE_FLOOR = 5
-SURVEY_MIN_GROUP_SIZE_FLOOR = 10
 # A confirmed level counts this long (issue 13): at least half a year, at most ten years.
 CONFIRMATION_VALID_MONTHS_DEFAULT = 36
 CONFIRMATION_VALID_MONTHS_BOUNDS = (6, 120)
@@ -52,15 +51,14 @@ def _check_group_sizes(config: dict[str, Any]) -> None:
     """Exact shares and survey results need larger groups than the minimum: defaults follow it."""
     minimum = config["PRIVACY_MIN_GROUP_SIZE"]
     config["PRIVACY_EXACT_SHARE_FROM"] = config["PRIVACY_EXACT_SHARE_FROM"] or max(20, minimum)
-    config["PRIVACY_SURVEY_MIN_GROUP_SIZE"] = config["PRIVACY_SURVEY_MIN_GROUP_SIZE"] or max(
-        SURVEY_MIN_GROUP_SIZE_FLOOR, minimum
-    )
+    # Surveys follow the minimum unless the town and its staff council agree on more (e.g. 10).
+    config["PRIVACY_SURVEY_MIN_GROUP_SIZE"] = config["PRIVACY_SURVEY_MIN_GROUP_SIZE"] or minimum
     if config["PRIVACY_EXACT_SHARE_FROM"] < minimum:
         raise ConfigError("LMS_EXACT_SHARE_FROM must not be below LMS_MIN_GROUP_SIZE")
-    if config["PRIVACY_SURVEY_MIN_GROUP_SIZE"] < max(SURVEY_MIN_GROUP_SIZE_FLOOR, minimum):
+    if config["PRIVACY_SURVEY_MIN_GROUP_SIZE"] < minimum:
         raise ConfigError(
-            f"LMS_SURVEY_MIN_GROUP_SIZE must be at least {SURVEY_MIN_GROUP_SIZE_FLOOR} and not below"
-            " LMS_MIN_GROUP_SIZE: answers to a survey are opinions, which a small group's figures would tell"
+            "LMS_SURVEY_MIN_GROUP_SIZE must not be below LMS_MIN_GROUP_SIZE:"
+            " answers to a survey are opinions, which a small group's figures would tell"
         )
 
 

@@ -464,3 +464,109 @@ def test_the_strategy_targets_give_no_small_group_away(client, sign_in, generate
         ]
 
     assert small_sets(published(), MINIMUM) == []
+
+
+# --- a pulse survey's results (the change team) ------------------------------------------------------
+
+
+def primary_suppression_only(cells, minimum):
+    return {cell.key for cell in cells if 0 < len(cell.members) < minimum}
+
+
+def survey_town(generated_town, make_user, rng: random.Random):
+    """A running initiative for the whole generated town with an approved pulse survey that a random
+    two thirds answered; the attacker is assumed to know who answered (the worst case)."""
+    from lms.change import services as change
+    from lms.change import surveys
+
+    hr, people = generated_town["hr"], generated_town["people"]
+    council = make_user(roles=["staff_council"], department=None)
+    top = db.session.execute(select(Department.id).where(Department.parent_id.is_(None))).scalars().all()
+    today = assignment_services.town_today()
+    data = change.InitiativeData("E-Akte", "", hr.id, today + timedelta(days=30), department_ids=list(top))
+    initiative = change.save_initiative(hr, None, data, today)
+    change.start(hr, initiative, today)
+    questions = ["Ich fühle mich vorbereitet.", "", ""]
+    survey_data = surveys.SurveyData("before", questions, False, today, today + timedelta(days=7))
+    survey = surveys.save_survey(hr, initiative, None, survey_data, today)
+    surveys.submit(survey)
+    surveys.approve(survey, council)
+    answered = [person for person in people if rng.random() < 0.67]
+    for person in answered:
+        surveys.answer(survey, person, [rng.randint(1, 5)], "", today)
+    db.session.commit()
+    return initiative, survey, answered
+
+
+def survey_published(client, initiative, survey, answered) -> list[frozenset[int]]:
+    html = client.get(f"/change/{initiative.id}/surveys/{survey.id}/results").get_data(as_text=True)
+    rows = re.findall(r'data-group="(\w+)">.*?data-state="(\w+)"', html, re.S)
+    assert rows
+    below = subtree_members(answered)
+    everyone = frozenset(p.id for p in answered)
+    return [
+        everyone if key == "total" else frozenset(below[int(key)])
+        for key, state in rows
+        if state in ("band", "exact", "empty")
+    ]
+
+
+@pytest.mark.parametrize("generated_town", [1, 2, 3, 4], indirect=True)
+def test_a_pulse_surveys_results_give_no_small_group_of_answers_away(client, sign_in, generated_town, make_user):
+    initiative, survey, answered = survey_town(generated_town, make_user, random.Random(7))
+    sign_in(generated_town["hr"])
+    assert small_sets(survey_published(client, initiative, survey, answered), MINIMUM) == []
+
+
+@pytest.mark.parametrize("generated_town", [1], indirect=True)
+def test_the_pulse_attack_finds_a_department_without_protection(
+    client, sign_in, generated_town, make_user, monkeypatch
+):
+    initiative, survey, answered = survey_town(generated_town, make_user, random.Random(7))
+    sign_in(generated_town["hr"])
+    monkeypatch.setattr(disclosure, "protect", primary_suppression_only)
+    assert small_sets(survey_published(client, initiative, survey, answered), MINIMUM)
+
+
+# --- the progress report (the council, the staff council) ---------------------------------------------
+
+
+def progress_town(make_department, make_user, make_course):
+    """Units of at least 20 people that nearly cover each other: the whole (25) minus FB1 (22) is
+    three people, FB1 minus its sub-department (21) one."""
+    from lms.learning.models import Completion
+
+    fb1, other = make_department(code="FB1"), make_department(code="FB2")
+    sub = make_department(code="1.1", parent=fb1)
+    people = [make_user(department=fb1)] + [make_user(department=sub) for _ in range(21)]
+    people += [make_user(department=other) for _ in range(3)]
+    course = make_course(slug="e-akte", title="E-Akte")
+    for number, person in enumerate(people):
+        if number % 2:
+            db.session.add(Completion(user_id=person.id, course_id=course.id, course_version=1, score_percent=100))
+    db.session.commit()
+    return people
+
+
+def progress_published(client, people) -> list[frozenset[int]]:
+    html = client.get("/progress/").get_data(as_text=True)
+    table = html.split('id="progress-units"')[1].split("</table>")[0]
+    rows = re.findall(r'data-department="([^"]+)" data-state="(\w+)"', table)
+    assert {code for code, _state in rows} >= {"total", "FB1", "1.1"}
+    code_of = dict(db.session.execute(select(Department.code, Department.id)).all())
+    below = subtree_members(people)
+    return [
+        frozenset(p.id for p in people) if code == "total" else frozenset(below[code_of[code]])
+        for code, state in rows
+        if state in ("band", "exact", "empty")
+    ]
+
+
+def test_the_progress_reports_units_give_no_small_group_away(
+    client, sign_in, make_department, make_user, make_course, monkeypatch
+):
+    people = progress_town(make_department, make_user, make_course)
+    sign_in(make_user(roles=["hr"], department=None))
+    assert small_sets(progress_published(client, people), MINIMUM) == []
+    monkeypatch.setattr(disclosure, "protect", primary_suppression_only)
+    assert small_sets(progress_published(client, people), MINIMUM)  # without protection: the attack wins

@@ -308,37 +308,37 @@ def test_a_department_with_four_answers_is_hidden_and_a_subtraction_cannot_revea
     assert len(shown) <= 1, "the total minus FB1 would give FB3's four answers"
     page = client_of(app, town["lead"]).get(f"/change/{initiative.id}/surveys/{survey.id}/results")
     text = page.get_data(as_text=True)
-    assert "fewer than 10 answers" in text
+    assert "fewer than 5 answers" in text
 
 
 def test_a_group_needs_the_survey_minimum_of_answers(town):
     initiative = make_initiative(town, departments=("fb1",))
     survey = make_survey(town, initiative)
-    answer_all(survey, town["people"]["fb1"][:9], value=4)
+    answer_all(survey, town["people"]["fb1"][:4], value=4)
     assert surveys.survey_results(survey).total.view.state == disclosure.ShareState.SMALL
-    answer_all(survey, town["people"]["fb1"][9:], value=1)
+    answer_all(survey, town["people"]["fb1"][4:5], value=1)
     total = surveys.survey_results(survey).total
-    assert total.view.state == disclosure.ShareState.BAND and total.view.band == 3  # 9 of 10: 75 % or more
+    assert total.view.state == disclosure.ShareState.BAND and total.view.band == 3  # 4 of 5: 75 % or more
     assert total.means == [None, None]  # means only from the exact share on (20 answers)
 
 
 def test_comments_are_shown_only_for_the_whole_group_from_the_minimum(app, town):
     initiative = make_initiative(town)
     survey = make_survey(town, initiative)
-    for index, person in enumerate(town["people"]["fb1"][:9]):
+    for index, person in enumerate(town["people"]["fb1"][:4]):
         surveys.answer(survey, person, [4, 4], f"Kommentar {index}", today())
     db.session.commit()
     assert surveys.survey_results(survey).comments is None
     lead = client_of(app, town["lead"])
     url = f"/change/{initiative.id}/surveys/{survey.id}/results"
     assert "Kommentar 0" not in lead.get(url).get_data(as_text=True)
-    surveys.answer(survey, town["people"]["fb1"][9], [4, 4], "Kommentar 9", today())
+    surveys.answer(survey, town["people"]["fb1"][4], [4, 4], "Kommentar 4", today())
     db.session.commit()
     comments = surveys.survey_results(survey).comments
-    assert sorted(comments) == sorted(f"Kommentar {index}" for index in range(10))
+    assert sorted(comments) == sorted(f"Kommentar {index}" for index in range(5))
     page = lead.get(url).get_data(as_text=True)
     section = page[page.index('id="comments"') :]
-    assert all(f"Kommentar {index}" in section for index in range(10))
+    assert all(f"Kommentar {index}" in section for index in range(5))
     assert page.count("Kommentar 3") == 1  # never again in a department's row
 
 
@@ -411,13 +411,13 @@ def test_readiness_shows_a_departments_course_share_from_five_people(town, make_
 def test_the_pulse_share_needs_the_survey_minimum_of_answers(town, make_course):
     initiative = make_initiative(town, course=make_course())
     survey = make_survey(town, initiative)
-    answer_all(survey, town["people"]["fb2"], value=5)
+    answer_all(survey, town["people"]["fb2"][:4], value=5)
     table = readiness.readiness(initiative, today())
     assert table.survey.id == survey.id
-    assert rows_by_code(table)["FB2"].prepared.view.state == disclosure.ShareState.SMALL
-    answer_all(survey, town["people"]["fb1"], value=4)
+    assert rows_by_code(table)["FB2"].prepared.view.state == disclosure.ShareState.SMALL  # four answers
+    answer_all(survey, town["people"]["fb2"][4:5], value=5)
     rows = rows_by_code(readiness.readiness(initiative, today()))
-    assert rows["FB1"].prepared.view.shown or rows["FB1"].prepared.view.state == disclosure.ShareState.WITHHELD
+    assert rows["FB2"].prepared.view.state == disclosure.ShareState.BAND  # five: shown, as a band
 
 
 def test_a_department_below_the_threshold_is_flagged_close_to_go_live(app, town, make_course):
@@ -498,7 +498,7 @@ def test_the_readiness_and_results_pages_take_a_fixed_number_of_statements(
     course = make_course()
     initiative = make_initiative(town, course=course)
     survey = make_survey(town, initiative)
-    answer_all(survey, town["people"]["fb1"][:3])
+    answer_all(survey, town["people"]["fb1"][:5])  # from five answers on, comments are read too
     sign_in(town["lead"])
     urls = [f"/change/{initiative.id}/readiness", f"/change/{initiative.id}/surveys/{survey.id}/results"]
     for url in urls:
@@ -517,7 +517,7 @@ def test_the_readiness_and_results_pages_take_a_fixed_number_of_statements(
 # --- sessions linked to an initiative --------------------------------------------------------------
 
 
-def make_session(trainer, starts_in_days=3):
+def make_session(trainer, starts_in_days=3, course=None):
     from lms.sessions import services as sessions
 
     starts = utcnow() + timedelta(days=starts_in_days)
@@ -528,6 +528,7 @@ def make_session(trainer, starts_in_days=3):
         registration_closes_at=starts - timedelta(days=1),
         capacity=30,
         place="Rathaus, Raum 101",
+        course_id=course.id if course is not None else None,
     )
     session = sessions.create_session(trainer, data, utcnow())
     db.session.commit()
@@ -542,12 +543,12 @@ def test_a_linked_session_is_shown_to_the_target_group_and_attendance_counts(app
     session = make_session(trainer)
     assert readiness.readiness(initiative, today()).rows[0].attended is None  # no session linked
     with pytest.raises(ValidationFailed) as refused:
-        services.link_session(initiative, None, utcnow())
+        services.link_session(town["lead"], initiative, None, utcnow())
     assert "session_id" in refused.value.errors
-    services.link_session(initiative, session.id, utcnow())
+    assert services.link_session(town["lead"], initiative, session.id, utcnow()) is None  # no course
     db.session.commit()
     with pytest.raises(ValidationFailed):
-        services.link_session(initiative, session.id, utcnow())  # linked already
+        services.link_session(town["lead"], initiative, session.id, utcnow())  # linked already
 
     page = client_of(app, town["people"]["fb2"][0]).get(f"/change/{initiative.id}/about").get_data(as_text=True)
     assert f"/sessions/{session.id}" in page and "E-Akte in der Praxis" in page
@@ -567,3 +568,35 @@ def test_a_linked_session_is_shown_to_the_target_group_and_attendance_counts(app
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Initiative, initiative.id).sessions == []
+
+
+def test_a_linked_session_of_a_course_becomes_an_assignment_due_on_its_day(app, town, make_user, make_course):
+    """Linking a session of a course links the course: the target group gets an assignment (and with
+    it reminders, escalation and the compliance report), due on the session's day; attending
+    completes it. A course linked already keeps its own due date."""
+    from lms.sessions import attendance
+    from lms.sessions import services as sessions
+
+    course = make_course()
+    initiative = make_initiative(town, departments=("fb2",))
+    session = make_session(make_user(roles=["trainer"]), starts_in_days=20, course=course)
+    link = services.link_session(town["lead"], initiative, session.id, utcnow())
+    db.session.commit()
+    assert link is not None and link.course_id == course.id
+    assert services.due_date(initiative, link, today()) == session.starts_at.date()
+    assigned = db.session.execute(select(Assignment).where(Assignment.course_id == course.id)).scalars().all()
+    assert sorted(a.user_id for a in assigned) == sorted(p.id for p in town["people"]["fb2"])
+    assert {a.due_on for a in assigned} == {session.starts_at.date()}
+
+    person = town["people"]["fb2"][0]
+    registration = sessions.register(person, session, utcnow())
+    attendance.record_attendance(session, {registration.id})
+    db.session.commit()
+    mine = db.session.execute(
+        select(Assignment).where(Assignment.course_id == course.id, Assignment.user_id == person.id)
+    ).scalar_one()
+    assert mine.completed_at is not None
+
+    other = make_initiative(town, departments=("fb2",), course=course)  # due 7 days before go-live
+    assert services.link_session(town["lead"], other, session.id, utcnow()) is None
+    assert [link.days for link in services.links_of(other)] == [-7]

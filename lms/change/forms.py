@@ -116,7 +116,16 @@ class InitiativeForm(FlaskForm):
 
 
 class LinkSessionForm(FlaskForm):
-    session_id = SelectField(_l("Session"), coerce=optional_int, validate_choice=False, validators=[Optional()])
+    session_id = SelectField(
+        _l("Session"),
+        coerce=optional_int,
+        validate_choice=False,
+        validators=[Optional()],
+        description=_l(
+            "A session of a course links its course too: the target group is asked to complete it by the"
+            " session's day, and reminded. A session without a course is shown and counted only."
+        ),
+    )
 
     def fill_choices(self, sessions, describe) -> None:
         self.session_id.choices = [SelectChoice("", _("– choose a session –"))] + [

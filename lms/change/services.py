@@ -695,9 +695,10 @@ def change_team() -> list[User]:
     )
 
 
-def link_session(initiative: Initiative, session_id: int | None, now: datetime) -> None:
+def link_session(actor: User, initiative: Initiative, session_id: int | None, now: datetime) -> LinkedCourse | None:
     """Link a session the target group needs: announced on the initiative's page (people register
-    there as for any session); attending it counts in the readiness view."""
+    there as for any session); attending it counts in the readiness view. A session of a course
+    also links that course (answered), so that it becomes an assignment like any linked course."""
     session = db.session.get(TrainingSession, session_id) if session_id else None
     if session is None or session.cancelled or as_utc(session.ends_at) < now:
         raise ValidationFailed({"session_id": _("Choose an upcoming session.")})
@@ -705,6 +706,24 @@ def link_session(initiative: Initiative, session_id: int | None, now: datetime) 
         raise ValidationFailed({"session_id": _("This session is linked already.")})
     initiative.sessions.append(session)
     db.session.flush()
+    return _link_course_of(actor, initiative, session, now)
+
+
+def _link_course_of(actor: User, initiative: Initiative, session: TrainingSession, now: datetime) -> LinkedCourse | None:
+    """The session's course, due on the session's day: the reminders, escalation and compliance
+    report of assignments then apply to the session too, and attending it completes the course
+    (`learning.complete_by_attendance`). A course linked already keeps its due date; a session
+    without a course is shown and counted, but nobody is reminded to register."""
+    course = session.course
+    if course is None or course.archived or any(link.course_id == course.id for link in links_of(initiative)):
+        return None
+    days = (as_utc(session.starts_at).date() - initiative.go_live).days
+    link = LinkedCourse(initiative_id=initiative.id, course_id=course.id, days=max(-MAX_DAYS, min(MAX_DAYS, days)))
+    db.session.add(link)
+    db.session.flush()
+    if initiative.running:
+        sync_rules(actor, initiative, now.date())
+    return link
 
 
 def unlink_session(initiative: Initiative, session_id: int) -> bool:

@@ -168,13 +168,21 @@ def link_session(initiative_id: int):
     form = _session_form()
     if form.validate_on_submit():
         try:
-            services.link_session(initiative, form.session_id.data, utcnow())
+            course_link = services.link_session(current_user, initiative, form.session_id.data, utcnow())
             db.session.commit()
         except ValidationFailed as failed:
             db.session.rollback()
             attach_errors(form, failed.errors)
         else:
-            flash(_("The session was linked."), "success")
+            if course_link is not None:
+                message = _(
+                    "The session was linked, and with it its course %(course)s: the target group is asked"
+                    " to complete it by the session's day, by attending or online.",
+                    course=course_link.course.title,
+                )
+            else:
+                message = _("The session was linked.")
+            flash(message, "success")
             return redirect(url_for(".manage", initiative_id=initiative.id, _anchor="sessions"))
     return _manage_page(initiative, session_form=form)
 

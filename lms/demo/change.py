@@ -118,7 +118,7 @@ def _session(initiative, trainer: User, group: list[User], rng: random.Random) -
         ),
         now,
     )
-    change.link_session(initiative, session.id, now)
+    change.link_session(trainer, initiative, session.id, now)
     for person in rng.sample(group, min(6, len(group))):
         sessions.register(person, session, now)
 
