@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from flask import Flask, abort, current_app, render_template, request
 from flask_babel import get_locale
@@ -16,36 +17,89 @@ from lms.common.vocabulary import Module, Role, module_of
 from lms.i18n import _l
 
 
+class MenuSection(StrEnum):
+    """The menu's groups, in this order: a person with several roles finds each page by its purpose."""
+
+    LEARNING = "learning"
+    STAFF = "staff"
+    CHANGE = "change"
+    COURSES = "courses"
+    ADMINISTRATION = "administration"
+
+
+SECTION_LABELS = {
+    MenuSection.LEARNING: _l("Learning"),
+    MenuSection.STAFF: _l("Staff and competences"),
+    MenuSection.CHANGE: _l("Change and strategy"),
+    MenuSection.COURSES: _l("Courses"),
+    MenuSection.ADMINISTRATION: _l("Administration and data protection"),
+}
+
+
 @dataclass(frozen=True)
 class MenuItem:
     endpoint: str
     label: object
     roles: tuple[str, ...]  # empty: every signed-in user
+    section: MenuSection = MenuSection.LEARNING
 
 
-# The menu in one place; a role sees the items it may use, in this order.
+@dataclass(frozen=True)
+class MenuGroup:
+    section: MenuSection
+    items: list[MenuItem]
+
+    @property
+    def label(self) -> object:
+        return SECTION_LABELS[self.section]
+
+
+_STAFF, _CHANGE, _COURSES, _ADMIN = (
+    MenuSection.STAFF,
+    MenuSection.CHANGE,
+    MenuSection.COURSES,
+    MenuSection.ADMINISTRATION,
+)
+
+# The menu in one place; a role sees the items it may use, in this order, grouped by section.
 MENU = (
     MenuItem("learning.my_learning", _l("My learning"), ()),
     MenuItem("catalog.catalogue", _l("Course catalogue"), ()),
     MenuItem("skills.my_profile", _l("My competences"), ()),
     MenuItem("sessions.index", _l("Sessions"), ()),
-    MenuItem("team.my_team", _l("My team"), (Role.MANAGER,)),
-    MenuItem("skills.matrix", _l("Skill matrix"), (Role.HR, Role.MANAGER)),
-    MenuItem("assignments.index", _l("Course assignments"), (Role.HR, Role.MANAGER)),
-    MenuItem("compliance.team", _l("Mandatory trainings"), (Role.MANAGER,)),
-    MenuItem("compliance.report", _l("Compliance report"), (Role.HR,)),
-    MenuItem("gaps.overview", _l("Gap overview"), (Role.HR,)),
-    MenuItem("targets.index", _l("Targets"), (Role.HR,)),
-    MenuItem("strategy.index", _l("Strategy targets"), (Role.HR, Role.CHANGE)),
-    MenuItem("people.hr_overview", _l("HR overview"), (Role.HR,)),
-    MenuItem("change.index", _l("Initiatives"), (Role.CHANGE, Role.HR)),
-    MenuItem("change.approvals", _l("Surveys to approve"), (Role.STAFF_COUNCIL,)),
-    MenuItem("learning.trainer_courses", _l("My courses"), (Role.TRAINER,)),
-    MenuItem("authoring.index", _l("Course editor"), (Role.TRAINER, Role.ADMIN)),
-    MenuItem("admin.dashboard", _l("Administration"), (Role.ADMIN,)),
-    MenuItem("privacy.audit_log", _l("Audit log"), (Role.DPO,)),
-    MenuItem("privacy.settings", _l("Data protection settings"), (Role.DPO, Role.STAFF_COUNCIL)),
+    MenuItem("team.my_team", _l("My team"), (Role.MANAGER,), _STAFF),
+    MenuItem("skills.matrix", _l("Skill matrix"), (Role.HR, Role.MANAGER), _STAFF),
+    MenuItem("assignments.index", _l("Course assignments"), (Role.HR, Role.MANAGER), _STAFF),
+    MenuItem("compliance.team", _l("Mandatory trainings"), (Role.MANAGER,), _STAFF),
+    MenuItem("compliance.report", _l("Compliance report"), (Role.HR,), _STAFF),
+    MenuItem("gaps.overview", _l("Gap overview"), (Role.HR,), _STAFF),
+    MenuItem("targets.index", _l("Targets"), (Role.HR,), _STAFF),
+    MenuItem("people.hr_overview", _l("HR overview"), (Role.HR,), _STAFF),
+    MenuItem("certificates.verify", _l("Verify a certificate"), (Role.HR, Role.ADMIN), _STAFF),
+    MenuItem("change.index", _l("Initiatives"), (Role.CHANGE, Role.HR), _CHANGE),
+    MenuItem("strategy.index", _l("Strategy targets"), (Role.HR, Role.CHANGE), _CHANGE),
+    MenuItem("change.approvals", _l("Surveys to approve"), (Role.STAFF_COUNCIL,), _CHANGE),
+    MenuItem(
+        "progress.index",
+        _l("Progress report"),
+        (Role.HR, Role.CHANGE, Role.STAFF_COUNCIL, Role.ADMIN),
+        _CHANGE,
+    ),
+    MenuItem("learning.trainer_courses", _l("My courses"), (Role.TRAINER,), _COURSES),
+    MenuItem("authoring.index", _l("Course editor"), (Role.TRAINER, Role.ADMIN), _COURSES),
+    MenuItem("admin.dashboard", _l("Administration"), (Role.ADMIN,), _ADMIN),
+    MenuItem("privacy.audit_log", _l("Audit log"), (Role.DPO,), _ADMIN),
+    MenuItem("privacy.settings", _l("Data protection settings"), (Role.DPO, Role.STAFF_COUNCIL), _ADMIN),
 )
+
+
+def menu_groups(menu: list[MenuItem]) -> list[MenuGroup]:
+    """The visible items by section, sections in the menu's order; one group for a person whose
+    items are all about their own learning (then the menu shows no headings)."""
+    groups: dict[MenuSection, list[MenuItem]] = {}
+    for item in menu:
+        groups.setdefault(item.section, []).append(item)
+    return [MenuGroup(section, items) for section, items in groups.items()]
 
 
 def menu_for(user) -> list[MenuItem]:
@@ -104,6 +158,7 @@ def init_app(app: Flask) -> None:
         current = request.endpoint or ""
         return {
             "menu": menu,
+            "menu_groups": menu_groups(menu),
             "active_menu_item": active_item(menu, current),
             "current_locale": str(get_locale()),
             "town_name": app.config["TOWN_NAME"],

@@ -12,7 +12,7 @@ PASSWORD = "Rathaus-Demo-2026"
 EVERYONE = {"Mein Lernen", "Kurskatalog", "Meine Kompetenzen", "Veranstaltungen"}
 
 HOMES = {
-    "admin": ("/admin/", "Administration", {"Administration", "Kurseditor"}),
+    "admin": ("/admin/", "Administration", {"Administration", "Kurseditor", "Fortschrittsbericht"}),
     "hr": (
         "/hr/",
         "Personalübersicht",
@@ -25,6 +25,7 @@ HOMES = {
             "Bericht Pflichtschulungen",
             "Strategieziele",
             "Vorhaben",
+            "Fortschrittsbericht",
         },
     ),
     "manager": ("/team/", "Mein Team", {"Mein Team", "Kompetenzmatrix", "Kurszuweisungen", "Pflichtschulungen"}),
@@ -33,9 +34,9 @@ HOMES = {
     "staff_council": (
         "/privacy/settings",
         "Datenschutz-Einstellungen",
-        {"Datenschutz-Einstellungen", "Umfragen zur Zustimmung"},
+        {"Datenschutz-Einstellungen", "Umfragen zur Zustimmung", "Fortschrittsbericht"},
     ),
-    "change": ("/change/", "Vorhaben", {"Vorhaben", "Strategieziele"}),
+    "change": ("/change/", "Vorhaben", {"Vorhaben", "Strategieziele", "Fortschrittsbericht"}),
 }
 
 

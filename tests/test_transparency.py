@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -299,3 +300,23 @@ def test_the_annex_command_writes_a_file(app, database, tmp_path):
     assert text.startswith("# ") and text.count("\n## ") == 7 and "| LMS_RETENTION_SESSIONS_DAYS |" in text
     failed = app.test_cli_runner().invoke(args=["privacy", "annex", "--output", str(tmp_path / "missing" / "a.md")])
     assert failed.exit_code != 0 and "missing" in failed.output
+
+
+# --- the menu -------------------------------------------------------------------------------------
+
+
+def test_an_employees_menu_about_their_own_learning_has_no_headings(client, make_user, sign_in):
+    sign_in(make_user(locale="en"))
+    menu = menu_of(client)
+    assert "main-nav__heading" not in menu and "My learning" in menu and "Sessions" in menu
+
+
+def test_the_menu_groups_hrs_pages_by_purpose(client, make_user, sign_in):
+    """HR reaches many pages: they come in labelled groups (learning, staff, change)."""
+    sign_in(make_user(roles=["hr"], locale="en"))
+    menu = menu_of(client)
+    headings = re.findall(r'class="main-nav__heading" id="menu-(\w+)">([^<]+)<', menu)
+    assert [key for key, _label in headings] == ["learning", "staff", "change"]
+    staff = menu.split('id="menu-staff"')[1].split("</ul>")[0]
+    assert "Skill matrix" in staff and "Gap overview" in staff and "Initiatives" not in staff
+    assert "Progress report" in menu.split('id="menu-change"')[1]
