@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from lms.common.urls import BoundedIntConverter
-from lms.config import INSTANCE_DIR, PROJECT_ROOT, load_config
+from lms.config import INSTANCE_DIR, PROJECT_ROOT, load_config, production_warnings
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -24,6 +24,8 @@ def create_app(config: dict | None = None) -> Flask:
     from lms import logging_setup, security, web
 
     logging_setup.init_app(app)
+    for warning in production_warnings(app.config):  # allowed in production, but worth a look
+        app.logger.warning(warning)
     _init_extensions(app)
     security.init_app(app)
     web.init_app(app)
@@ -67,6 +69,8 @@ def _register_blueprints(app: Flask) -> None:
     from lms.assignments.events import close_assignments_met_by
     from lms.assignments.views import bp as assignments_bp
     from lms.assignments.views import my_assignments_section
+    from lms.auth.directory import role_changed as directory_role_changed
+    from lms.auth.twofactor import two_factor_event
     from lms.auth.views import bp as auth_bp
     from lms.authoring.views import bp as authoring_bp
     from lms.catalog.views import bp as catalog_bp
@@ -76,10 +80,13 @@ def _register_blueprints(app: Flask) -> None:
     from lms.common.sections import register_section
     from lms.core.views import bp as core_bp
     from lms.gaps.views import bp as gaps_bp
+    from lms.learning.certificate_views import bp as certificates_bp
+    from lms.learning.certificates import issue_on_completion
     from lms.learning.signals import course_completed
     from lms.learning.views import bp as learning_bp
     from lms.notifications.views import bp as notifications_bp
     from lms.people.views import bp as people_bp
+    from lms.privacy.services import record_event
     from lms.privacy.views import bp as privacy_bp
     from lms.privacy.views import notice_bp, record_refused_request
     from lms.progress.views import bp as progress_bp
@@ -94,7 +101,10 @@ def _register_blueprints(app: Flask) -> None:
     # trail, a completion closes the assignments it meets, and My learning shows the person's
     # assignments first — though neither the kernel nor learning knows those domains.
     access_refused.connect(record_refused_request)
+    two_factor_event.connect(record_event)  # a person's own steps with their second factor (lms.auth.twofactor)
+    directory_role_changed.connect(record_event)  # roles granted or removed by the directory's groups
     course_completed.connect(close_assignments_met_by)
+    course_completed.connect(issue_on_completion)  # the certificate with its verification code (issue 15)
     register_section(app, "my_learning.top", my_assignments_section)
     register_section(app, "my_learning.top", my_initiatives_section)  # the person's changes and announcements
     register_section(app, "course.aside", course_sessions_section)  # the next sessions of a course
@@ -105,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
         admin_bp,
         catalog_bp,
         learning_bp,
+        certificates_bp,
         skills_bp,
         targets_bp,
         gaps_bp,
@@ -124,16 +135,19 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_commands(app: Flask) -> None:
+    from lms.admin.cli import add_admin, import_people
     from lms.admin.cli import annex as agreement_annex
     from lms.assignments.cli import assignments_cli
     from lms.assignments.reminder_cli import reminders_cli
     from lms.assignments.report_cli import report as compliance_report
     from lms.authoring.cli import owner as course_owner
     from lms.catalog.cli import courses_cli
+    from lms.core.backup_cli import backup_cli
     from lms.core.cli import privacy_cli
     from lms.demo.cli import demo_cli
     from lms.frameworks.cli import load_framework
     from lms.gaps.cli import snapshot
+    from lms.learning.certificate_cli import certificate_command, revoke_certificate_command
     from lms.notifications.cli import notifications_cli
     from lms.people.cli import people_cli
     from lms.privacy.cli import audit_cli
@@ -148,7 +162,11 @@ def _register_commands(app: Flask) -> None:
         skills_cli.add_command(command)
     assignments_cli.add_command(compliance_report)
     courses_cli.add_command(course_owner)
+    courses_cli.add_command(certificate_command)  # a person's certificate as PDF (lms.learning)
+    courses_cli.add_command(revoke_certificate_command)
     privacy_cli.add_command(agreement_annex)  # the agreement's annex, built by the admin area
+    people_cli.add_command(import_people)  # the HR import: people (layer 1) audited by the admin area
+    people_cli.add_command(add_admin)  # the first administrator of an installation
     groups = (people_cli, skills_cli, courses_cli, assignments_cli, reminders_cli, notifications_cli, audit_cli)
-    for group in (*groups, strategy_cli, report_cli, privacy_cli, demo_cli, scheduler_cli):
+    for group in (*groups, strategy_cli, report_cli, privacy_cli, backup_cli, demo_cli, scheduler_cli):
         app.cli.add_command(group)

@@ -7,13 +7,16 @@ needs to change is an environment variable; nothing secret lives in the reposito
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from lms.common.vocabulary import ManagerVisibility, Module
+from flask.helpers import get_debug_flag
+
+from lms.common.vocabulary import ManagerVisibility, Module, Role
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = Path(os.environ.get("LMS_INSTANCE_DIR", PROJECT_ROOT / "instance"))
@@ -33,6 +36,54 @@ READINESS_WARNING_DAYS_BOUNDS = (1, 365)
 
 class ConfigError(RuntimeError):
     """The environment does not describe a runnable configuration."""
+
+
+# --- production (docs/deployment.md, "Security checklist") -----------------------------------
+# What production refuses to start with, and what it starts with but warns about in the log.
+MIN_SECRET_KEY_LENGTH = 32  # token_hex(32) gives 64
+SECRET_KEY_HINT = "generate one with: python3 -c 'import secrets; print(secrets.token_hex(32))'"
+
+
+def _check_production(config: dict[str, Any]) -> None:
+    if len(config["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters in production, not"
+            f" {len(config['SECRET_KEY'])}: it signs the session cookies; {SECRET_KEY_HINT}"
+        )
+    if config.get("DEBUG") or get_debug_flag():
+        raise ConfigError(
+            "Debug mode must be off in production (unset FLASK_DEBUG, no --debug): its error pages show"
+            " code and data, and its debugger runs code"
+        )
+    for_tests = [
+        name
+        for name, unsafe in (
+            ("TESTING", config.get("TESTING")),
+            ("LOGIN_DISABLED", config.get("LOGIN_DISABLED")),
+            ("WTF_CSRF_ENABLED", config.get("WTF_CSRF_ENABLED") is False),
+        )
+        if unsafe
+    ]
+    if for_tests:
+        raise ConfigError(f"{', '.join(for_tests)}: settings for tests only, refused in production")
+
+
+def production_warnings(config: dict[str, Any]) -> list[str]:
+    """What production starts with but should not keep; create_app logs each as a warning."""
+    if config["LMS_ENV"] != "production":
+        return []
+    warnings = []
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        warnings.append(
+            "DATABASE_URL is SQLite: production runs on PostgreSQL (one app server only on SQLite;"
+            " see docs/deployment.md)"
+        )
+    if not config["SESSION_COOKIE_SECURE"]:
+        warnings.append("SESSION_COOKIE_SECURE is off: the session cookie is also sent over plain HTTP")
+    return warnings
+
+
+# --- end of production -------------------------------------------------------------------------
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -140,6 +191,18 @@ def _modules_off(names: str | Iterable[str]) -> frozenset[Module]:
     return frozenset(Module(name) for name in chosen)
 
 
+def _required_roles(names: str | Iterable[str]) -> frozenset[Role]:
+    """LMS_TWO_FACTOR_REQUIRED_ROLES=admin,hr: roles whose holders must sign in with a second factor.
+    An unknown name is refused, so a typo cannot leave a role without it that was meant to need it."""
+    chosen = [name.strip() for name in names.split(",") if name.strip()] if isinstance(names, str) else list(names)
+    unknown = sorted(name for name in chosen if name not in set(Role))
+    if unknown:
+        raise ConfigError(
+            f"LMS_TWO_FACTOR_REQUIRED_ROLES names unknown roles ({', '.join(unknown)}); known are {', '.join(Role)}"
+        )
+    return frozenset(Role(name) for name in chosen)
+
+
 def _default_database_url() -> str:
     return f"sqlite:///{INSTANCE_DIR / 'lernpfad.db'}"
 
@@ -192,6 +255,178 @@ def _check_mail_settings(config: dict[str, Any]) -> None:
 # --- end of mail -------------------------------------------------------------------------------
 
 
+# --- directory sign-in (lms.auth.directory, docs/directory-sign-in.md) --------------------------
+# Without LMS_LDAP_URL people sign in with their Lernpfad password, and nothing here is used.
+
+LDAP_LOGIN_PLACEHOLDER = "{login}"
+LDAP_TIMEOUT_BOUNDS = (1, 60)  # whole seconds: ldap3 sets the socket's receive timeout in seconds
+_LDAP_URL = re.compile(r"(?P<scheme>ldaps?)://(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(?P<port>\d{1,5}))?/?")
+# An attribute's name or OID; never "*" or "+" (all attributes): only named ones are read.
+_LDAP_ATTRIBUTE = re.compile(r"[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)+")
+# The member attribute of a group, optionally with a matching rule (Active Directory's nested groups:
+# member:1.2.840.113556.1.4.1941:).
+_LDAP_MEMBER_ATTRIBUTE = re.compile(r"[A-Za-z][A-Za-z0-9-]*(?::\d+(?:\.\d+)+:)?")
+
+
+def _directory_settings() -> dict[str, Any]:
+    """The raw values; `_check_directory_settings` turns them into their types after the overrides."""
+    return {
+        "LDAP_URLS": os.environ.get("LMS_LDAP_URL", ""),
+        "LDAP_START_TLS": _bool("LMS_LDAP_START_TLS", False),
+        "LDAP_CA_FILE": os.environ.get("LMS_LDAP_CA_FILE", "").strip() or None,
+        "LDAP_BIND_DN": os.environ.get("LMS_LDAP_BIND_DN", "").strip() or None,
+        "LDAP_BIND_PASSWORD": os.environ.get("LMS_LDAP_BIND_PASSWORD") or None,
+        "LDAP_USER_SEARCH_BASE": os.environ.get("LMS_LDAP_USER_SEARCH_BASE", "").strip() or None,
+        "LDAP_USER_FILTER": os.environ.get("LMS_LDAP_USER_FILTER", "").strip() or "(mail={login})",
+        "LDAP_MATCH_BY": os.environ.get("LMS_LDAP_MATCH_BY", "").strip() or "email",
+        "LDAP_EMAIL_ATTRIBUTE": os.environ.get("LMS_LDAP_EMAIL_ATTRIBUTE", "").strip() or "mail",
+        "LDAP_PERSONNEL_NUMBER_ATTRIBUTE": (
+            os.environ.get("LMS_LDAP_PERSONNEL_NUMBER_ATTRIBUTE", "").strip() or "employeeNumber"
+        ),
+        "LDAP_GROUP_ROLES": os.environ.get("LMS_LDAP_GROUP_ROLES", ""),
+        "LDAP_GROUP_MEMBER_ATTRIBUTE": os.environ.get("LMS_LDAP_GROUP_MEMBER_ATTRIBUTE", "").strip() or "member",
+        "LDAP_TIMEOUT": _int("LMS_LDAP_TIMEOUT", 5),
+        # Set but empty: nobody keeps a local password once the directory is on.
+        "LDAP_LOCAL_PASSWORD_ROLES": os.environ.get("LMS_LDAP_LOCAL_PASSWORD_ROLES", "admin"),
+    }
+
+
+def _ldap_urls(value: str | Iterable[str]) -> tuple[str, ...]:
+    """LMS_LDAP_URL: one address or several (commas or spaces), tried in that order."""
+    urls = tuple(part for part in re.split(r"[\s,]+", value) if part) if isinstance(value, str) else tuple(value)
+    for url in urls:
+        match = _LDAP_URL.fullmatch(url)
+        if not match or not 0 < int(match["port"] or 389) < 65536:
+            raise ConfigError(
+                f"LMS_LDAP_URL: {url!r} is not an ldap:// or ldaps:// address (ldaps://dc1.rathaus.local:636)"
+            )
+    return urls
+
+
+def _ldap_roles(name: str, value: str | Iterable[str]) -> frozenset[Any]:
+    from lms.common.vocabulary import Role
+
+    chosen = [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else list(value)
+    unknown = sorted(part for part in chosen if part not in set(Role))
+    if unknown:
+        raise ConfigError(f"{name} names unknown roles ({', '.join(unknown)}); known are {', '.join(Role)}")
+    return frozenset(Role(part) for part in chosen)
+
+
+def _ldap_dn(name: str, dn: str) -> str:
+    """A DN as configured, with the spaces around its commas taken out; refused if it is none."""
+    from ldap3.core.exceptions import LDAPInvalidDnError
+    from ldap3.utils.dn import parse_dn
+
+    cleaned = re.sub(r"\s*(?<!\\),\s*", ",", dn.strip())
+    try:
+        if not parse_dn(cleaned):
+            raise LDAPInvalidDnError("empty")
+    except LDAPInvalidDnError as error:
+        raise ConfigError(f"{name}: {dn!r} is not a distinguished name (cn=…,ou=…,dc=…): {error}") from error
+    return cleaned
+
+
+def _ldap_group_roles(value: str | Iterable[tuple[str, str]]) -> tuple[tuple[str, Any], ...]:
+    """LMS_LDAP_GROUP_ROLES: `role: group DN` entries separated by semicolons or new lines, e.g.
+    `admin: cn=lernpfad-admins,ou=groups,dc=rathaus,dc=test; hr: cn=personalamt,ou=groups,…`.
+    A role may come from several groups. An unknown role is refused; so is `employee` (everyone is)."""
+    from lms.common.vocabulary import Role
+
+    if isinstance(value, str):
+        entries = [part.strip() for part in re.split(r"(?<!\\)[;\n]", value) if part.strip()]
+        pairs = []
+        for entry in entries:
+            role, colon, dn = entry.partition(":")
+            if not colon or not dn.strip():
+                raise ConfigError(f"LMS_LDAP_GROUP_ROLES: {entry!r} is not `role: group DN`")
+            pairs.append((role.strip(), dn))
+    else:
+        pairs = list(value)
+    mapping = []
+    for role, dn in pairs:
+        if role not in set(Role) or role == Role.EMPLOYEE:
+            known = ", ".join(known for known in Role if known != Role.EMPLOYEE)
+            raise ConfigError(f"LMS_LDAP_GROUP_ROLES: unknown role {role!r} (known are {known})")
+        mapping.append((_ldap_dn("LMS_LDAP_GROUP_ROLES", dn), Role(role)))
+    return tuple(mapping)
+
+
+def _check_ldap_timeout(seconds: int) -> None:
+    low, high = LDAP_TIMEOUT_BOUNDS
+    if not low <= seconds <= high:
+        raise ConfigError(f"LMS_LDAP_TIMEOUT must be from {low} to {high} seconds, not {seconds}")
+
+
+def _check_ldap_filter(search_filter: str) -> None:
+    from ldap3.core.exceptions import LDAPException
+    from ldap3.operation.search import parse_filter
+
+    if LDAP_LOGIN_PLACEHOLDER not in search_filter:
+        raise ConfigError(f"LMS_LDAP_USER_FILTER must contain {LDAP_LOGIN_PLACEHOLDER}, e.g. (mail={{login}})")
+    try:
+        parse_filter(search_filter.replace(LDAP_LOGIN_PLACEHOLDER, "x"), None, True, True, None, False)
+    except LDAPException as error:
+        raise ConfigError(f"LMS_LDAP_USER_FILTER is not an LDAP filter: {search_filter!r} ({error})") from error
+
+
+def _check_ldap_account(config: dict[str, Any]) -> None:
+    """Either a DN template the person binds with, or a search (as a service account or anonymous)."""
+    bind_dn = config["LDAP_BIND_DN"]
+    if bind_dn and LDAP_LOGIN_PLACEHOLDER not in bind_dn:
+        config["LDAP_BIND_DN"] = _ldap_dn("LMS_LDAP_BIND_DN", bind_dn)
+        if not config["LDAP_BIND_PASSWORD"]:
+            raise ConfigError("LMS_LDAP_BIND_DN needs LMS_LDAP_BIND_PASSWORD (the service account's password)")
+    if not (bind_dn and LDAP_LOGIN_PLACEHOLDER in bind_dn) and not config["LDAP_USER_SEARCH_BASE"]:
+        raise ConfigError(
+            "LMS_LDAP_USER_SEARCH_BASE must be set, or LMS_LDAP_BIND_DN be a template with {login}"
+            " (e.g. uid={login},ou=people,dc=rathaus,dc=test)"
+        )
+    if config["LDAP_USER_SEARCH_BASE"]:
+        config["LDAP_USER_SEARCH_BASE"] = _ldap_dn("LMS_LDAP_USER_SEARCH_BASE", config["LDAP_USER_SEARCH_BASE"])
+
+
+def _check_ldap_transport(config: dict[str, Any]) -> None:
+    encrypted = [url.startswith("ldaps://") for url in config["LDAP_URLS"]]
+    if config["LDAP_START_TLS"] and any(encrypted):
+        raise ConfigError("LMS_LDAP_START_TLS is for ldap:// addresses; ldaps:// is encrypted from the start")
+    if config["LMS_ENV"] == "production" and not config["LDAP_START_TLS"] and not all(encrypted):
+        raise ConfigError(
+            "LMS_LDAP_URL: an ldap:// address needs LMS_LDAP_START_TLS=true in production, or passwords"
+            " would travel unencrypted (or use ldaps://)"
+        )
+    if config["LDAP_CA_FILE"] and not Path(config["LDAP_CA_FILE"]).is_file():
+        raise ConfigError(f"LMS_LDAP_CA_FILE: no such file {config['LDAP_CA_FILE']!r}")
+
+
+def _check_directory_settings(config: dict[str, Any]) -> None:
+    """Parse and check the directory settings: a mistake stops the start, never a sign-in."""
+    from lms.common.vocabulary import DirectoryMatch
+
+    config["LDAP_URLS"] = _ldap_urls(config["LDAP_URLS"])
+    config["LDAP_GROUP_ROLES"] = _ldap_group_roles(config["LDAP_GROUP_ROLES"])
+    config["LDAP_LOCAL_PASSWORD_ROLES"] = _ldap_roles(
+        "LMS_LDAP_LOCAL_PASSWORD_ROLES", config["LDAP_LOCAL_PASSWORD_ROLES"]
+    )
+    _check_ldap_timeout(config["LDAP_TIMEOUT"])
+    if config["LDAP_MATCH_BY"] not in set(DirectoryMatch):
+        raise ConfigError(f"LMS_LDAP_MATCH_BY must be one of {', '.join(DirectoryMatch)}")
+    config["LDAP_MATCH_BY"] = DirectoryMatch(config["LDAP_MATCH_BY"])
+    for key in ("LDAP_EMAIL_ATTRIBUTE", "LDAP_PERSONNEL_NUMBER_ATTRIBUTE"):
+        if not _LDAP_ATTRIBUTE.fullmatch(config[key]):
+            raise ConfigError(f"LMS_{key} must name one attribute (e.g. mail), not {config[key]!r}")
+    if not _LDAP_MEMBER_ATTRIBUTE.fullmatch(config["LDAP_GROUP_MEMBER_ATTRIBUTE"]):
+        raise ConfigError(f"LMS_LDAP_GROUP_MEMBER_ATTRIBUTE: {config['LDAP_GROUP_MEMBER_ATTRIBUTE']!r} is no attribute")
+    if not config["LDAP_URLS"]:
+        return
+    _check_ldap_filter(config["LDAP_USER_FILTER"])
+    _check_ldap_account(config)
+    _check_ldap_transport(config)
+
+
+# --- end of directory sign-in ----------------------------------------------------------------------
+
+
 def load_config(overrides: dict | None = None) -> dict:
     """Build the Flask configuration from the environment, then apply overrides."""
     overrides = dict(overrides or {})
@@ -228,6 +463,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "ARGON2_PARALLELISM": _int("ARGON2_PARALLELISM", 4),
         # An admin-issued one-time password signs in only this long after it was issued.
         "ONE_TIME_PASSWORD_HOURS": _int("LMS_ONE_TIME_PASSWORD_HOURS", 72),
+        # Roles whose holders must use two-factor sign-in (docs/two-factor.md); none by default.
+        "TWO_FACTOR_REQUIRED_ROLES": os.environ.get("LMS_TWO_FACTOR_REQUIRED_ROLES", ""),
         # Sign-in throttling: free attempts, then a delay doubling per failure up to a cap.
         "LOGIN_FREE_ATTEMPTS_ACCOUNT": _int("LOGIN_FREE_ATTEMPTS_ACCOUNT", 3),
         "LOGIN_FREE_ATTEMPTS_ADDRESS": _int("LOGIN_FREE_ATTEMPTS_ADDRESS", 20),
@@ -279,12 +516,16 @@ def load_config(overrides: dict | None = None) -> dict:
         # courses, from this many days before an initiative's go-live (docs/change.md).
         "READINESS_THRESHOLD_PERCENT": _int("LMS_READINESS_THRESHOLD_PERCENT", 80),
         "READINESS_WARNING_DAYS": _int("LMS_READINESS_WARNING_DAYS", 14),
+        # The HR import refuses to deactivate more than this share of the active people it manages
+        # unless told to (a truncated export would otherwise sign out half the town; docs/hr-import.md).
+        "IMPORT_MAX_DEACTIVATE_PERCENT": _int("LMS_IMPORT_MAX_DEACTIVATE_PERCENT", 10),
         # Sessions' video links: https only, and to these hosts (and their subdomains) if any are named.
         "SESSION_VIDEO_HOSTS": _host_list("LMS_SESSION_VIDEO_HOSTS"),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
     }
     config.update(_mail_settings(env))  # mail (lms.notifications)
+    config.update(_directory_settings())  # directory sign-in (lms.auth.directory)
     if env == "testing":
         config.update(ARGON2_TIME_COST=1, ARGON2_MEMORY_COST=1024, ARGON2_PARALLELISM=1)
     config.update(overrides)
@@ -292,7 +533,11 @@ def load_config(overrides: dict | None = None) -> dict:
         raise ConfigError(f"LMS_MANAGER_VISIBILITY must be one of {', '.join(ManagerVisibility)}")
     config["MANAGER_VISIBILITY"] = ManagerVisibility(config["MANAGER_VISIBILITY"])
     config["MODULES_OFF"] = _modules_off(config["MODULES_OFF"])
+    config["TWO_FACTOR_REQUIRED_ROLES"] = _required_roles(config["TWO_FACTOR_REQUIRED_ROLES"])
     _check_mail_settings(config)  # mail (lms.notifications)
+    _check_directory_settings(config)  # directory sign-in (lms.auth.directory)
+    if config["LMS_ENV"] == "production":
+        _check_production(config)
     if config["PRIVACY_MIN_GROUP_SIZE"] < MIN_GROUP_SIZE_FLOOR:
         raise ConfigError(
             f"LMS_MIN_GROUP_SIZE must be at least {MIN_GROUP_SIZE_FLOOR}: "
@@ -306,6 +551,8 @@ def load_config(overrides: dict | None = None) -> dict:
     if not low <= (months := config["CONFIRMATION_VALID_MONTHS"]) <= high:
         raise ConfigError(f"LMS_CONFIRMATION_VALID_MONTHS must be from {low} to {high} months, not {months}")
     _check_readiness(config)
+    if not 0 <= config["IMPORT_MAX_DEACTIVATE_PERCENT"] <= 100:
+        raise ConfigError("LMS_IMPORT_MAX_DEACTIVATE_PERCENT must be from 0 to 100")
     if config["ONE_TIME_PASSWORD_HOURS"] < 1:
         raise ConfigError("LMS_ONE_TIME_PASSWORD_HOURS must be at least 1")
     if config["LOGIN_FAILURE_WINDOW_MINUTES"] * 60 < config["LOGIN_MAX_DELAY_SECONDS"]:

@@ -43,6 +43,7 @@ JOB_DEFAULTS = {
 
 def scheduled_jobs() -> list[ScheduledJob]:
     """Every domain's jobs, listed here explicitly."""
+    from lms.admin import tasks as admin_tasks
     from lms.assignments import tasks as assignment_tasks
     from lms.change import tasks as change_tasks
     from lms.core import tasks as core_tasks
@@ -59,6 +60,7 @@ def scheduled_jobs() -> list[ScheduledJob]:
         *core_tasks.JOBS,
         *strategy_tasks.JOBS,
         *change_tasks.JOBS,
+        *admin_tasks.JOBS,
     ]
 
 

@@ -19,7 +19,7 @@ def test_hr_opens_the_progress_report_and_its_pdf(page, make_user, make_departme
 
     browser_sign_in(page, hr.email, DEFAULT_PASSWORD)
     page.goto("/strategy/")
-    page.locator("a[href$='/progress/']").click()
+    page.locator("main a[href$='/progress/']").click()  # the page's link, not the menu's
     page.wait_for_load_state()
     assert page.url.endswith("/progress/")
     assert "Sicher im Netz" in page.locator("#progress-uptake").inner_text()

@@ -12,7 +12,11 @@ PASSWORD = "Rathaus-Demo-2026"
 EVERYONE = {"Mein Lernen", "Kurskatalog", "Meine Kompetenzen", "Veranstaltungen"}
 
 HOMES = {
-    "admin": ("/admin/", "Administration", {"Administration", "Kurseditor", "Fortschrittsbericht"}),
+    "admin": (
+        "/admin/",
+        "Administration",
+        {"Administration", "Kurseditor", "Fortschrittsbericht", "Bescheinigung prüfen"},
+    ),
     "hr": (
         "/hr/",
         "Personalübersicht",
@@ -26,6 +30,7 @@ HOMES = {
             "Strategieziele",
             "Vorhaben",
             "Fortschrittsbericht",
+            "Bescheinigung prüfen",
         },
     ),
     "manager": ("/team/", "Mein Team", {"Mein Team", "Kompetenzmatrix", "Kurszuweisungen", "Pflichtschulungen"}),

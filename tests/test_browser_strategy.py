@@ -29,7 +29,7 @@ def test_hr_adds_a_strategy_target_and_sees_it(page, make_user, make_department,
     assert page.locator("#level-error").is_visible() and page.locator("#deadline-error").is_visible()
     assert_accessible(page)
 
-    page.get_by_label("Competence").select_option(label="4.1 Protecting devices")
+    page.get_by_label("Competence", exact=True).select_option(label="4.1 Protecting devices")
     page.get_by_label("Minimum level").select_option("3")
     page.get_by_label("Share of the people, in percent").fill("80")
     page.get_by_label("Deadline").fill("2040-12-31")

@@ -370,6 +370,7 @@ ALL_JOBS = {
     "change.tell_announcements",
     "change.close_surveys",
     "change.readiness_snapshot",
+    "people.deactivate_leavers",
     "scheduler.heartbeat",
 }
 

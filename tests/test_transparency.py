@@ -292,12 +292,24 @@ def test_the_annex_lists_the_columns_the_exports_write(client, make_user, sign_i
     assert matrix_columns[5].replace("1.1", "&lt;competence&gt;") in matrix  # "1.1 current", per competence
 
 
+def test_the_annex_names_the_interfaces_and_what_they_read(app, client, make_user, sign_in, monkeypatch):
+    """The HR import's column allowlist and the directory's attributes, from the code that reads them."""
+    sign_in(make_user(roles=["dpo"], locale="en"))
+    html = annex_page(client)
+    assert "personnel_number, given_name, family_name, email, department, job_role, entry_date, exit_date" in html
+    assert "switched off (LMS_LDAP_URL is not set)" in html
+    monkeypatch.setitem(app.config, "LDAP_URLS", ("ldap://verzeichnis.rathaus.example",))
+    monkeypatch.setitem(app.config, "LDAP_MATCH_BY", "personnel_number")
+    monkeypatch.setitem(app.config, "LDAP_PERSONNEL_NUMBER_ATTRIBUTE", "employeeID")
+    assert "employeeID, membership of the groups mapped to roles" in annex_page(client)
+
+
 def test_the_annex_command_writes_a_file(app, database, tmp_path):
     target = tmp_path / "anlage.md"
     result = app.test_cli_runner().invoke(args=["privacy", "annex", "--output", str(target)])
     assert result.exit_code == 0, result.output
     text = target.read_text(encoding="utf-8")
-    assert text.startswith("# ") and text.count("\n## ") == 7 and "| LMS_RETENTION_SESSIONS_DAYS |" in text
+    assert text.startswith("# ") and text.count("\n## ") == 8 and "| LMS_RETENTION_SESSIONS_DAYS |" in text
     failed = app.test_cli_runner().invoke(args=["privacy", "annex", "--output", str(tmp_path / "missing" / "a.md")])
     assert failed.exit_code != 0 and "missing" in failed.output
 

@@ -21,12 +21,14 @@ from flask import current_app
 from werkzeug.routing import Rule
 
 from lms.assignments import export as compliance_export
+from lms.auth import directory
 from lms.common.access import ANY_SIGNED_IN
 from lms.common.dates import utcnow
 from lms.common.retention import PERIODS
 from lms.common.vocabulary import Module, Role, module_of
 from lms.i18n import _, _l
 from lms.people import cli as people_cli
+from lms.people import hr_import
 from lms.people.models import User, UserRole
 from lms.privacy import services as privacy
 from lms.privacy import settings as privacy_settings
@@ -118,6 +120,7 @@ def build(now: datetime | None = None) -> Annex:
             _pages_table(config),
             _levels_table(config),
             _exports_table(config),
+            _interfaces_table(config),
             _group_figures_table(config),
             _retention_table(config),
         ],
@@ -313,6 +316,38 @@ def _retention_table(config: Mapping[str, Any]) -> Table:
 
 def _cell(text: str) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _interfaces_table(config: Mapping[str, Any]) -> Table:
+    """What crosses into and out of Lernpfad from the town's other systems: read from the importer's
+    column allowlist and the directory's attribute rule, so the annex cannot promise less than runs."""
+    directory_reads = (
+        ", ".join([*directory.person_attributes(), _("membership of the groups mapped to roles")])
+        if config["LDAP_URLS"]
+        else _("switched off (LMS_LDAP_URL is not set)")
+    )
+    return Table(
+        _("Interfaces to other systems"),
+        (_("Interface"), _("Reads"), _("Writes back"), _("Operated by")),
+        [
+            (
+                _("HR system export (CSV import)"),
+                ", ".join(column.name for column in hr_import.COLUMNS)
+                + " — "
+                + _("a file with any other column is refused"),
+                _("nothing"),
+                f"{roles_text('admin.people_import_form')}; {roles_text(None)} (flask people import)",
+            ),
+            (_("Directory sign-in (LDAP)"), directory_reads, _("nothing"), _("every person signing in")),
+            (
+                _("Backups"),
+                _("the whole database and the instance folder"),
+                _("a file for the operators to keep safe"),
+                f"{roles_text(None)} (flask backup create)",
+            ),
+        ],
+        _("Every import and every backup is recorded in the audit trail with its operator and counts."),
+    )
 
 
 def as_markdown(annex: Annex) -> str:

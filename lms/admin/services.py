@@ -8,10 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from lms.auth import services as auth_services
+from lms.auth import twofactor
+from lms.common.errors import ValidationFailed
 from lms.common.vocabulary import AuditAction, AuditField, Role
+from lms.extensions import db
+from lms.i18n import _
 from lms.people import services as people
-from lms.people.models import Department, JobRole, User
+from lms.people.models import Department, JobRole, User, UserRole
 from lms.privacy import services as privacy
 
 _PERSON_FIELDS = (
@@ -86,6 +92,35 @@ def reset_password(actor: User, user: User, ip_address: str | None = None) -> au
     return temporary
 
 
+# --- two-factor sign-in (docs/two-factor.md) --------------------------------------------------
+
+
+def reset_two_factor(actor: User, user: User, ip_address: str | None = None) -> bool:
+    """Remove the person's second factor and recovery codes (a lost device); answers whether there was one."""
+    had = twofactor.reset(user)
+    privacy.record_event(actor, AuditAction.RESET_TWO_FACTOR, user, ip_address=ip_address)
+    return had
+
+
+def enrol_hardware_token(
+    actor: User, user: User, seed: str | None, serial: str | None, code: str | None, ip_address: str | None = None
+) -> None:
+    """A hardware token for the person (no private phone needed); the seed is never recorded."""
+    twofactor.enrol_hardware_token(user, seed, serial, code)
+    status = twofactor.status(user)
+    context = {AuditField.SERIAL: status.serial} if status.serial else None
+    privacy.record_event(actor, AuditAction.ENROL_HARDWARE_TOKEN, user, context, ip_address)
+
+
+def end_sessions(actor: User, user: User, ip_address: str | None = None) -> None:
+    """Sign the person out everywhere (and cancel a sign-in waiting for its code); an admin who
+    does this to themself keeps the session they are using."""
+    keep = actor.session_token if actor.id == user.id else None
+    auth_services.end_all_sessions(user.id, except_token=keep)
+    twofactor.end_pending_of(user.id)
+    privacy.record_event(actor, AuditAction.END_SESSIONS, user, ip_address=ip_address)
+
+
 def save_department(
     actor: User, department: Department | None, code: str, name: str, parent_id: int | None, ip_address: str | None
 ) -> Department:
@@ -126,3 +161,27 @@ def set_job_role_active(actor: User, job_role: JobRole, active: bool, ip_address
     people.set_job_role_active(job_role, active)
     context = {AuditField.JOB_ROLE: job_role.code, AuditField.ACTIVE: active}
     privacy.record_event(actor, AuditAction.SET_JOB_ROLE_ACTIVE, context=context, ip_address=ip_address)
+
+
+def add_administrator(
+    email: str, given_name: str, family_name: str
+) -> tuple[User, auth_services.OneTimePassword | None]:
+    """The first administrator of an installation, from the command line (nobody can sign in yet to
+    create them): a new person with the admin role and a one-time password, or the admin role for
+    an existing active person (a one-time password only if they have none yet). Audited without an
+    actor, via the command line. Raises ValidationFailed for bad names or a deactivated person."""
+    user = db.session.execute(select(User).where(User.email == people.normalise_email(email))).scalar_one_or_none()
+    via = {AuditField.VIA: "cli"}
+    if user is None:
+        user = people.create_user(people.UserData(given_name, family_name, email, roles=(Role.EMPLOYEE, Role.ADMIN)))
+        changes = _changes({}, _person_state(user))
+        privacy.record_event(None, AuditAction.CREATE_PERSON, user, {**via, AuditField.CHANGES: changes})
+        privacy.record_event(None, AuditAction.GRANT_ROLE, user, {**via, AuditField.ROLE: Role.ADMIN})
+        return user, auth_services.issue_temporary_password(user)
+    if not user.active:
+        raise ValidationFailed({"email": _("This e-mail address belongs to a deactivated person.")})
+    if not user.has_role(Role.ADMIN):
+        user.role_rows.append(UserRole(role=Role.ADMIN))
+        db.session.flush()
+        privacy.record_event(None, AuditAction.GRANT_ROLE, user, {**via, AuditField.ROLE: Role.ADMIN})
+    return user, (None if user.password_hash else auth_services.issue_temporary_password(user))

@@ -7,6 +7,8 @@ from wtforms.fields.choices import SelectChoice
 
 from lms.admin import annex as agreement_annex
 from lms.admin import services as admin
+from lms.auth import twofactor
+from lms.auth.forms import HardwareTokenForm
 from lms.auth.services import OneTimePassword
 from lms.common.access import roles_required
 from lms.common.errors import ValidationFailed
@@ -120,7 +122,7 @@ def user_edit(user_id: int):
             db.session.rollback()
             user = db.get_or_404(User, user_id)
             attach_errors(form, failed.errors)
-    return render_template("admin/user_form.html", form=form, user=user)
+    return render_template("admin/user_form.html", form=form, user=user, two_factor=twofactor.status(user))
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -164,7 +166,55 @@ def _show_one_time_password(user: User, temporary: OneTimePassword, created: boo
         user=user,
         one_time_password=temporary,
         created=created,
+        two_factor=twofactor.status(user),
     )
+
+
+# --- a person's sign-in: second factor and sessions (docs/two-factor.md) ------------------------
+
+
+@bp.route("/users/<int:user_id>/hardware-token", methods=["GET", "POST"])
+@admin_only
+def user_hardware_token(user_id: int):
+    """Enrol a hardware token for the person: nobody needs a private phone for two-factor sign-in."""
+    user = db.get_or_404(User, user_id)
+    form = HardwareTokenForm()
+    if form.validate_on_submit():
+        try:
+            admin.enrol_hardware_token(
+                current_user, user, form.secret.data, form.serial.data, form.code.data, request.remote_addr
+            )
+            db.session.commit()
+            flash(
+                _("The hardware token of %(name)s is enrolled: they sign in with its codes now.", name=user.name),
+                "success",
+            )
+            return redirect(url_for(".user_edit", user_id=user.id))
+        except ValidationFailed as failed:
+            db.session.rollback()
+            user = db.get_or_404(User, user_id)
+            attach_errors(form, failed.errors)
+    return render_template("admin/hardware_token.html", form=form, user=user, two_factor=twofactor.status(user))
+
+
+@bp.post("/users/<int:user_id>/two-factor-reset")
+@admin_only
+def user_reset_two_factor(user_id: int):
+    user = db.get_or_404(User, user_id)
+    admin.reset_two_factor(current_user, user, request.remote_addr)
+    db.session.commit()
+    flash(_("The two-factor sign-in of %(name)s was reset.", name=user.name), "success")
+    return redirect(url_for(".user_edit", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/end-sessions")
+@admin_only
+def user_end_sessions(user_id: int):
+    user = db.get_or_404(User, user_id)
+    admin.end_sessions(current_user, user, request.remote_addr)
+    db.session.commit()
+    flash(_("%(name)s was signed out everywhere.", name=user.name), "success")
+    return redirect(url_for(".user_edit", user_id=user.id))
 
 
 # --- departments ----------------------------------------------------------------------------
@@ -255,3 +305,6 @@ def job_role_set_active(job_role_id: int):
     db.session.commit()
     flash(_("Job role %(code)s was saved.", code=job_role.code), "success")
     return redirect(url_for(".job_role_edit", job_role_id=job_role_id))
+
+
+from lms.admin import import_views as _import_views  # noqa: E402, F401  (the HR import's routes on this blueprint)

@@ -1,8 +1,10 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms import EmailField, PasswordField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
+from lms.auth import directory
 from lms.auth.passwords import MAX_LENGTH, password_problem
+from lms.common.forms import strip_text
 from lms.i18n import _l
 
 
@@ -15,6 +17,14 @@ class LoginForm(FlaskForm):
         validators=[DataRequired(), Length(max=MAX_LENGTH)],
         render_kw={"autocomplete": "current-password"},
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # With the town's directory on, the login may be a user name too, if its filter asks for one.
+        self.uses_directory = directory.enabled()
+        if self.uses_directory and directory.accepts_user_name():
+            self.email.label.text = _l("E-mail address or user name")
+            self.email.render_kw = {**(self.email.render_kw or {}), "type": "text"}
 
 
 class NewPasswordMixin:
@@ -56,3 +66,70 @@ class ChangePasswordForm(NewPasswordMixin, FlaskForm):
         validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords do not match."))],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+# --- two-factor sign-in (lms/auth/twofactor.py) ------------------------------------------------
+
+
+def _code_field(label, description):
+    return StringField(
+        label,
+        validators=[DataRequired(), Length(max=40)],
+        filters=[strip_text],
+        description=description,
+        render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "off"},
+    )
+
+
+class TwoFactorCodeForm(FlaskForm):
+    """The code after the password at sign-in: from the app or token, or a recovery code."""
+
+    code = _code_field(
+        _l("Code"),
+        _l("The 6-digit code your authenticator app or hardware token shows now, or one of your recovery codes."),
+    )
+
+
+class TwoFactorConfirmForm(FlaskForm):
+    """The first code from the app, which confirms its setup."""
+
+    code = _code_field(_l("Code from the app"), _l("The 6-digit code your app shows now for Lernpfad."))
+
+
+class TwoFactorManageForm(FlaskForm):
+    """What a person with a second factor does with it: each step needs a current code."""
+
+    code = _code_field(
+        _l("Current code"),
+        _l("The 6-digit code your app or token shows now, or one of your recovery codes."),
+    )
+    new_codes = SubmitField(_l("Show new recovery codes"))
+    new_device = SubmitField(_l("Set up a new app"))
+    turn_off = SubmitField(_l("Turn off two-factor sign-in"))
+
+    @property
+    def action(self) -> str | None:
+        """The button pressed (None: none of them)."""
+        return next((name for name in ("new_codes", "new_device", "turn_off") if self[name].data), None)
+
+
+class HardwareTokenForm(FlaskForm):
+    """An admin enrols a hardware token for a person (lms.admin)."""
+
+    secret = TextAreaField(
+        _l("Seed (secret) of the token"),
+        validators=[DataRequired(), Length(max=300)],
+        description=_l(
+            "From the vendor's seed file, in base32 (letters A to Z and digits 2 to 7; spaces do not matter). "
+            "Only tokens with 6-digit codes every 30 seconds (TOTP, SHA-1) are supported."
+        ),
+        render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "off", "rows": "3"},
+    )
+    serial = StringField(
+        _l("Serial number"),
+        validators=[Optional(), Length(max=64)],
+        filters=[strip_text],
+        description=_l("As printed on the token, so that it can be told apart later."),
+        render_kw={"autocomplete": "off"},
+    )
+    code = _code_field(_l("Code the token shows now"), _l("Press the token's button and enter its 6-digit code."))

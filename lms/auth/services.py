@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import contains_eager
 
-from lms.auth import passwords
+from lms.auth import directory, passwords
 from lms.auth.models import AuthSession, LoginThrottle
 from lms.common.dates import as_utc, utcnow
 from lms.common.text import has_control_characters
@@ -26,7 +26,7 @@ from lms.people.services import normalise_email
 LAST_SEEN_RESOLUTION = timedelta(seconds=60)
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -36,7 +36,7 @@ def _token_hash(token: str) -> str:
 def start_session(user: User) -> str:
     """Create a new session for the user and return its token (a fresh id at every sign-in)."""
     token = secrets.token_urlsafe(32)
-    db.session.add(AuthSession(token_hash=_token_hash(token), user_id=user.id))
+    db.session.add(AuthSession(token_hash=token_hash(token), user_id=user.id))
     user.last_login_at = utcnow()
     user.session_token = token
     db.session.flush()
@@ -81,7 +81,7 @@ def load_session(token: str, now: datetime | None = None) -> SessionLookup:
 
 def _open_session(token: str) -> AuthSession | None:
     """The open session of a token, its user and the user's roles: one statement."""
-    result = db.session.execute(_open_session_statement(), {"token_hash": _token_hash(token)})
+    result = db.session.execute(_open_session_statement(), {"token_hash": token_hash(token)})
     return result.unique().scalar_one_or_none()
 
 
@@ -100,7 +100,7 @@ def end_session(token: str | None) -> None:
     if token:
         db.session.execute(
             update(AuthSession)
-            .where(AuthSession.token_hash == _token_hash(token), AuthSession.ended_at.is_(None))
+            .where(AuthSession.token_hash == token_hash(token), AuthSession.ended_at.is_(None))
             .values(ended_at=utcnow())
         )
 
@@ -109,7 +109,7 @@ def end_all_sessions(user_id: int, except_token: str | None = None) -> None:
     """End every open session of a user (deactivation, password reset, password change)."""
     statement = update(AuthSession).where(AuthSession.user_id == user_id, AuthSession.ended_at.is_(None))
     if except_token:
-        statement = statement.where(AuthSession.token_hash != _token_hash(except_token))
+        statement = statement.where(AuthSession.token_hash != token_hash(except_token))
     db.session.execute(statement.values(ended_at=utcnow()))
 
 
@@ -138,36 +138,36 @@ def end_all_sessions(user_id: int, except_token: str | None = None) -> None:
 
 
 @dataclass(frozen=True)
-class _Key:
+class ThrottleKey:
     name: str
     free: int
 
 
-def _sign_in_keys(email: str, ip_address: str | None) -> tuple[_Key, _Key]:
+def _sign_in_keys(email: str, ip_address: str | None) -> tuple[ThrottleKey, ThrottleKey]:
     config = current_app.config
     address = ip_address or "unknown"
     # The e-mail as typed is hashed: any text makes a valid key (a NUL too, which PostgreSQL cannot
     # store), and the throttle table holds no addresses of people.
     typed = hashlib.sha256(normalise_email(email).encode("utf-8", "surrogatepass")).hexdigest()
     return (
-        _Key(f"acct:{typed}|{address}", config["LOGIN_FREE_ATTEMPTS_ACCOUNT"]),
-        _Key(f"addr:{address}", config["LOGIN_FREE_ATTEMPTS_ADDRESS"]),
+        ThrottleKey(f"acct:{typed}|{address}", config["LOGIN_FREE_ATTEMPTS_ACCOUNT"]),
+        ThrottleKey(f"addr:{address}", config["LOGIN_FREE_ATTEMPTS_ADDRESS"]),
     )
 
 
-def _password_change_key(user: User) -> _Key:
-    return _Key(f"pwd:{user.id}", current_app.config["LOGIN_FREE_ATTEMPTS_ACCOUNT"])
+def _password_change_key(user: User) -> ThrottleKey:
+    return ThrottleKey(f"pwd:{user.id}", current_app.config["LOGIN_FREE_ATTEMPTS_ACCOUNT"])
 
 
 def _window_start(now: datetime) -> datetime:
     return now - timedelta(minutes=current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"])
 
 
-def _recent_failures(keys: list[_Key], now: datetime) -> dict[str, tuple[int, datetime]]:
+def _recent_failures(keys: list[ThrottleKey], now: datetime) -> dict[str, tuple[int, datetime]]:
     """Failures and the last failure's time of the keys that failed within the window.
 
     Columns, not entities: a cached LoginThrottle object could be older than the database row.
-    A row without failures (made by `_take_turn`) is no failure: it must not let the address's
+    A row without failures (made by `take_turn`) is no failure: it must not let the address's
     delay reach an account that has not failed there.
     """
     rows = db.session.execute(
@@ -204,7 +204,7 @@ def seconds_to_wait(email: str, ip_address: str | None, now: datetime | None = N
     return _remaining(delay, last_failure, now)
 
 
-def _key_wait(key: _Key, now: datetime) -> int:
+def key_wait(key: ThrottleKey, now: datetime) -> int:
     recent = _recent_failures([key], now)
     if key.name not in recent:
         return 0
@@ -212,12 +212,12 @@ def _key_wait(key: _Key, now: datetime) -> int:
     return _remaining(_delay(failures, key.free), last_failure, now)
 
 
-def _take_turn(key: _Key) -> None:
+def take_turn(key: ThrottleKey) -> None:
     """Lock the key's row until the caller commits or rolls back, so that parallel attempts on the
     key take turns: the next one reads this one's failure before its password is checked.
 
     A row that does not exist yet is made with no failures (which `_recent_failures` ignores and
-    `_record_failure` counts on from). An upsert rather than INSERT ... DO NOTHING and SELECT ...
+    `record_failure` counts on from). An upsert rather than INSERT ... DO NOTHING and SELECT ...
     FOR UPDATE: on PostgreSQL it either inserts or locks the row in one statement, even when a
     sign-in that succeeded deletes the row in between (the SELECT would then lock nothing). On
     SQLite the write takes the database's write lock; it is the attempt's first statement, so it
@@ -231,7 +231,7 @@ def _take_turn(key: _Key) -> None:
     db.session.execute(statement)
 
 
-def _record_failure(keys: tuple[_Key, ...], now: datetime | None = None) -> None:
+def record_failure(keys: tuple[ThrottleKey, ...], now: datetime | None = None) -> None:
     """Count one failure for each key in one statement: an upsert adds 1 in the database (so
     parallel failures all count) and restarts a counter whose last failure left the window."""
     now = now or utcnow()
@@ -251,7 +251,7 @@ def _record_failure(keys: tuple[_Key, ...], now: datetime | None = None) -> None
             db.session.expire(cached)
 
 
-def _clear_failures(key: _Key) -> None:
+def clear_failures(key: ThrottleKey) -> None:
     db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == key.name))
     cached = db.session.identity_map.get(db.session.identity_key(LoginThrottle, key.name))
     if cached is not None:
@@ -264,7 +264,7 @@ def _clear_failures(key: _Key) -> None:
 @dataclass
 class SignInResult:
     user: User | None = None
-    error: str | None = None  # "invalid", "throttled", "inactive", "expired"
+    error: str | None = None  # "invalid", "throttled", "inactive", "expired", "unavailable"
     wait_seconds: int = 0
 
 
@@ -279,20 +279,36 @@ def _user_with_email(email: str) -> User | None:
 def authenticate(email: str, password: str, ip_address: str | None) -> SignInResult:
     """Check credentials. Unknown e-mail and wrong password answer alike and take the same time.
 
+    With the town's directory on (lms.auth.directory), the directory checks the password, except for
+    the roles that keep a local one; a directory that cannot answer says so ("unavailable"),
+    without a delay for the person.
+
     The account's throttle row stays locked until the caller commits (or rolls back): parallel
     attempts at the account wait here for their turn.
     """
     account, address = _sign_in_keys(email, ip_address)
-    _take_turn(account)
+    take_turn(account)
     wait = seconds_to_wait(email, ip_address)
     if wait > 0:
         return SignInResult(error="throttled", wait_seconds=wait)
     user = _user_with_email(email)
-    verified = passwords.verify_password(user.password_hash if user else None, password)  # runs for unknown ones too
+    # With the directory on, only LMS_LDAP_LOCAL_PASSWORD_ROLES keep a local password (admins).
+    local = user if user is not None and directory.local_password_allowed(user) else None
+    verified = passwords.verify_password(local.password_hash if local else None, password)  # for unknown ones too
+    if not verified and directory.enabled():
+        try:
+            user = directory.sign_in(email, password, ip_address)
+        except directory.DirectoryUnavailable:
+            if local is not None and local.password_hash:
+                record_failure((account, address))  # a wrong local password counts, directory or not
+            return SignInResult(error="unavailable")  # nobody's fault at the desk: no delay for it
+        if user is not None:
+            clear_failures(account)
+            return SignInResult(user=user)
     if not verified or user is None or user.password_hash is None:
-        _record_failure((account, address))
+        record_failure((account, address))
         return SignInResult(error="invalid")
-    _clear_failures(account)
+    clear_failures(account)
     if not user.active:
         # Only said after the right password, so it reveals nothing to a guesser.
         return SignInResult(error="inactive")
@@ -312,14 +328,14 @@ def check_current_password(user: User, password: str) -> SignInResult:
     As at sign-in, the key's row stays locked until the caller commits or rolls back.
     """
     key = _password_change_key(user)
-    _take_turn(key)
-    wait = _key_wait(key, utcnow())
+    take_turn(key)
+    wait = key_wait(key, utcnow())
     if wait > 0:
         return SignInResult(error="throttled", wait_seconds=wait)
     if not passwords.verify_password(user.password_hash, password):
-        _record_failure((key,))
+        record_failure((key,))
         return SignInResult(error="invalid")
-    _clear_failures(key)
+    clear_failures(key)
     return SignInResult(user=user)
 
 

@@ -709,7 +709,9 @@ def link_session(actor: User, initiative: Initiative, session_id: int | None, no
     return _link_course_of(actor, initiative, session, now)
 
 
-def _link_course_of(actor: User, initiative: Initiative, session: TrainingSession, now: datetime) -> LinkedCourse | None:
+def _link_course_of(
+    actor: User, initiative: Initiative, session: TrainingSession, now: datetime
+) -> LinkedCourse | None:
     """The session's course, due on the session's day: the reminders, escalation and compliance
     report of assignments then apply to the session too, and attending it completes the course
     (`learning.complete_by_attendance`). A course linked already keeps its due date; a session

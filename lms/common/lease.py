@@ -36,12 +36,16 @@ def hold(name: str, holder: str, now: datetime | None = None, seconds: int = LEA
     the caller commits at once (a lease only counts once others can see it)."""
     now = now or utcnow()
     expires = now + timedelta(seconds=seconds)
-    renewed = db.session.execute(
-        update(Lease)
-        .where(Lease.name == name, or_(Lease.holder == holder, Lease.expires_at < now))
-        .values(holder=holder, expires_at=expires)
-    )
-    if renewed.rowcount:  # type: ignore[attr-defined]
+
+    def take_or_renew() -> bool:
+        renewed = db.session.execute(
+            update(Lease)
+            .where(Lease.name == name, or_(Lease.holder == holder, Lease.expires_at < now))
+            .values(holder=holder, expires_at=expires)
+        )
+        return bool(renewed.rowcount)  # type: ignore[attr-defined]
+
+    if take_or_renew():
         return True
     insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     created = db.session.execute(
@@ -50,7 +54,10 @@ def hold(name: str, holder: str, now: datetime | None = None, seconds: int = LEA
         .on_conflict_do_nothing()
         .returning(Lease.name)  # psycopg gives no row count for a skipped insert
     )
-    return created.scalar_one_or_none() is not None
+    # Someone created the row at the same instant. If it was another job's thread of this same
+    # process (the jobs due at a first start run in parallel), the row, committed by now, is ours:
+    # ask once more, or this process would skip its own jobs until their next run.
+    return created.scalar_one_or_none() is not None or take_or_renew()
 
 
 def release(name: str, holder: str) -> None:

@@ -96,6 +96,13 @@ def module_of(endpoint: str) -> Module | None:
     return next((module for module in Module if endpoint in module.endpoints), None)
 
 
+class DirectoryMatch(StrEnum):
+    """How a person signed in through the town's directory is found in Lernpfad (LMS_LDAP_MATCH_BY)."""
+
+    EMAIL = "email"  # the directory's e-mail attribute is the person's e-mail address
+    PERSONNEL_NUMBER = "personnel_number"  # the directory's personnel number is the person's
+
+
 class AuditAction(StrEnum):
     """What an audit entry records: a look at someone else's data, a refusal, or a change an
     administrator made to people and their rights."""
@@ -135,6 +142,21 @@ class AuditAction(StrEnum):
     VIEW_PARTICIPANTS = "view_participants"  # a session's participant list (also printed, or marked)
     VIEW_CHANGE_QUESTIONS = "view_change_questions"  # the questions about an initiative, with the askers' names
     EXPORT_PROGRESS_REPORT = "export_progress_report"  # the progress report's PDF (aggregates only)
+    CREATE_BACKUP = "create_backup"  # a copy of the whole database and its files (docs/backup.md)
+    RESTORE_BACKUP = "restore_backup"  # the database and files replaced by a backup's
+    IMPORT_PEOPLE = "import_people"  # the HR system's export applied: the file's hash and counts, no names
+    DEACTIVATE_LEAVERS = "deactivate_leavers"  # the daily job: people whose exit date came (a count)
+    # Two-factor sign-in (docs/two-factor.md): the person's own steps, and an admin's for them.
+    ENABLE_TWO_FACTOR = "enable_two_factor"
+    DISABLE_TWO_FACTOR = "disable_two_factor"
+    NEW_RECOVERY_CODES = "new_recovery_codes"
+    USE_RECOVERY_CODE = "use_recovery_code"
+    RESET_TWO_FACTOR = "reset_two_factor"
+    ENROL_HARDWARE_TOKEN = "enrol_hardware_token"
+    END_SESSIONS = "end_sessions"
+    VERIFY_CERTIFICATE = "verify_certificate"  # a certificate found by its verification code (lms.learning)
+    EXPORT_CERTIFICATE = "export_certificate"  # a person's certificate written as PDF on the command line
+    REVOKE_CERTIFICATE = "revoke_certificate"  # a certificate declared no longer valid (command line)
 
     @property
     def label(self) -> str:
@@ -177,6 +199,20 @@ _ACTION_LABELS = {
     AuditAction.VIEW_PARTICIPANTS: _l("viewed the participants of a session"),
     AuditAction.VIEW_CHANGE_QUESTIONS: _l("viewed the questions about an initiative with the askers' names"),
     AuditAction.EXPORT_PROGRESS_REPORT: _l("exported the progress report (totals only)"),
+    AuditAction.CREATE_BACKUP: _l("created a backup of all data (all personal data included)"),
+    AuditAction.RESTORE_BACKUP: _l("restored all data from a backup"),
+    AuditAction.IMPORT_PEOPLE: _l("imported people from the HR system (file hash and counts only)"),
+    AuditAction.DEACTIVATE_LEAVERS: _l("deactivated people whose exit date had come (count only)"),
+    AuditAction.ENABLE_TWO_FACTOR: _l("turned on two-factor sign-in"),
+    AuditAction.DISABLE_TWO_FACTOR: _l("turned off two-factor sign-in"),
+    AuditAction.NEW_RECOVERY_CODES: _l("generated new recovery codes for two-factor sign-in"),
+    AuditAction.USE_RECOVERY_CODE: _l("used a recovery code of two-factor sign-in"),
+    AuditAction.RESET_TWO_FACTOR: _l("reset a person's two-factor sign-in"),
+    AuditAction.ENROL_HARDWARE_TOKEN: _l("enrolled a hardware token for a person's two-factor sign-in"),
+    AuditAction.END_SESSIONS: _l("ended all sessions of a person"),
+    AuditAction.VERIFY_CERTIFICATE: _l("checked a certificate by its verification code"),
+    AuditAction.EXPORT_CERTIFICATE: _l("wrote a person's certificate as PDF"),
+    AuditAction.REVOKE_CERTIFICATE: _l("revoked a certificate"),
 }
 
 
@@ -207,6 +243,11 @@ class AuditField(StrEnum):
     CONFIRMATION = "confirmation"  # the id of a confirmed level
     SESSION = "session"  # the id of an in-person or online session
     INITIATIVE = "initiative"  # the id of an initiative of a change
+    BACKUP = "backup"  # a backup file: where, its SHA-256, what it holds
+    SHA256 = "sha256"  # the SHA-256 of an imported file
+    COUNTS = "counts"  # what an import changed: kind → number of people
+    CERTIFICATE = "certificate"  # the id of a certificate (lms.learning.models.Certificate)
+    SERIAL = "serial"  # a hardware token's serial number (two-factor sign-in)
 
     @property
     def label(self) -> str:
@@ -238,6 +279,28 @@ _FIELD_LABELS = {
     AuditField.CONFIRMATION: _l("Confirmation"),
     AuditField.SESSION: _l("Session"),
     AuditField.INITIATIVE: _l("Initiative"),
+    AuditField.BACKUP: _l("Backup"),
+    AuditField.SHA256: _l("SHA-256 of the file"),
+    AuditField.COUNTS: _l("Counts"),
+    AuditField.CERTIFICATE: _l("Certificate"),
+    AuditField.SERIAL: _l("Serial number"),
+}
+
+
+class TwoFactorKind(StrEnum):
+    """What makes a person's one-time codes for two-factor sign-in (docs/two-factor.md)."""
+
+    APP = "app"  # an authenticator app the person set up themself
+    HARDWARE = "hardware"  # a hardware token an administrator enrolled for them
+
+    @property
+    def label(self) -> str:
+        return str(_TWO_FACTOR_KIND_LABELS[self])
+
+
+_TWO_FACTOR_KIND_LABELS = {
+    TwoFactorKind.APP: _l("authenticator app"),
+    TwoFactorKind.HARDWARE: _l("hardware token"),
 }
 
 

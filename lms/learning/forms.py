@@ -2,10 +2,11 @@
 carries the CSRF token and the values, and shows the service's errors next to the fields."""
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField, TextAreaField
+from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional
+from wtforms.validators import InputRequired, Optional
 
+from lms.common.forms import strip_text
 from lms.common.vocabulary import CourseLength
 from lms.i18n import _l
 from lms.learning.feedback import MAX_COMMENT_LENGTH, RATINGS
@@ -40,3 +41,16 @@ class CourseFeedbackForm(FlaskForm):
         super().__init__(*args, **kwargs)
         # Labels in the reader's language: built per request, not at import.
         self.length.choices = [SelectChoice(str(c), c.label) for c in CourseLength]
+
+
+class CertificateCheckForm(FlaskForm):
+    """The verification page's one field (lms.learning.certificate_views); the service says what
+    is wrong with a code, next to the field."""
+
+    code = StringField(
+        _l("Verification code"),
+        filters=[strip_text],
+        validators=[InputRequired(message=_l("Please enter the code from the certificate."))],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "maxlength": 60},
+        description=_l("As printed on the certificate, e.g. LP-7K3M-9QXR-2HFD-8WNA."),
+    )

@@ -137,3 +137,42 @@ class CourseFeedbackGiven(Model):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class Certificate(Model):
+    """The certificate of one completion (issue 15), with the verification code HR checks it by.
+
+    One per completion, made with it (or, for completions from before, on the first download), so
+    the code never changes. The code is stored as it is, not hashed: the learner's PDF shows it
+    again at every download, and it opens no more than the name, course and date that HR and
+    administrators may see anyway (lms.learning.certificates). The course's title, version and
+    competences are kept as they were at completion; the person's name is read when shown. Deleted
+    with the completion or the person (ON DELETE CASCADE), e.g. by the retention of people who left.
+    """
+
+    __tablename__ = "certificates"
+
+    id: Mapped[intpk]
+    completion_id: Mapped[int] = mapped_column(ForeignKey("completions.id", ondelete="CASCADE"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)  # without "LP-" and hyphens
+    course_title: Mapped[str] = mapped_column(String(300))
+    course_version: Mapped[int] = mapped_column(Integer)
+    # [{"code": "4.1", "title_de": …, "title_en": …, "level": 3}] as the course taught them
+    competences: Mapped[list] = mapped_column(JSON)
+    issued_at: Mapped[timestamp] = mapped_column(default=utcnow)
+    revoked_at: Mapped[timestamp | None]
+
+    completion: Mapped[Completion] = relationship()
+
+
+class CertificateLookupFailures(Model):
+    """Wrong codes a person entered on the verification page since `first_failed_at`: after
+    too many the page refuses lookups for a while (lms.learning.certificates), so that codes
+    cannot be guessed. Deleted with the person."""
+
+    __tablename__ = "certificate_lookup_failures"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_failed_at: Mapped[timestamp] = mapped_column(default=utcnow)

@@ -65,6 +65,9 @@ class User(UserMixin, Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # The day the person was deactivated: their retention period (people_who_left) runs from it.
     left_on: Mapped[date | None] = mapped_column(Date)
+    # The exit date from the HR system's export (lms/people/hr_import.py); once it has come, the
+    # import or the daily job deactivates the person with it as `left_on`.
+    leaves_on: Mapped[date | None] = mapped_column(Date)
     locale: Mapped[str | None] = mapped_column(String(5))
     password_hash: Mapped[str | None] = mapped_column(String(200))
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

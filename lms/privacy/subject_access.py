@@ -27,7 +27,17 @@ SUBJECT_COLUMNS = {("users", "id"), ("audit_entries", "subject_id")}
 # Columns naming who did something to others' data: such rows are counted only.
 ACTOR_COLUMNS_WITHOUT_KEY = {("audit_entries", "actor_id")}
 # Credentials: one-way hashes of a password or a secret link.
-WITHHELD = {("users", "password_hash"), ("auth_sessions", "token_hash"), ("calendar_feeds", "token_hash")}
+WITHHELD = {
+    ("users", "password_hash"),
+    ("auth_sessions", "token_hash"),
+    ("calendar_feeds", "token_hash"),
+    # Two-factor sign-in (lms/auth/twofactor.py): the code secrets, recovery codes' hashes, pending sign-ins.
+    ("two_factor_credentials", "secret"),
+    ("two_factor_credentials", "new_secret"),
+    ("recovery_codes", "salt"),
+    ("recovery_codes", "code_hash"),
+    ("pending_sign_ins", "token_hash"),
+}
 
 
 @dataclass
