@@ -50,7 +50,7 @@ def test_an_existing_person_gets_the_role_and_keeps_their_password(app, database
 def test_bad_input_is_refused_and_nothing_is_stored(app, database, make_user):
     make_user(email="weg@rathaus.example", active=False)
     gone = add_admin(app, "weg@rathaus.example", "--given-name", "W", "--family-name", "Eg")
-    assert gone.exit_code == 1 and "deactivated" in gone.output
+    assert gone.exit_code == 1 and "deaktivierten Person" in gone.output  # the default language
     bad = add_admin(app, "kein-adresse", "--given-name", "K", "--family-name", "A")
     assert bad.exit_code == 1 and "email" in bad.output
     assert db.session.execute(select(User).where(User.email == "kein-adresse")).first() is None
