@@ -2,6 +2,7 @@
 
     python -m bench                  # all of them (`make bench`)
     python -m bench course_sync      # just one
+    python -m bench load             # the load benchmark (PostgreSQL, gunicorn; bench/README.md)
 
 Each `run()` records its figures (see bench.record) and returns messages for figures over
 budget; the exit code is 1 when there are any.
@@ -13,9 +14,12 @@ import sys
 
 import bench
 
+HELPERS = {"scale"}  # modules of this package that are not benchmarks (bench/scale.py: the load benchmark's data)
+
 
 def benchmark_names() -> list[str]:
-    return sorted(module.name for module in pkgutil.iter_modules(bench.__path__) if not module.name.startswith("_"))
+    modules = pkgutil.iter_modules(bench.__path__)
+    return sorted(module.name for module in modules if not module.name.startswith("_") and module.name not in HELPERS)
 
 
 def main(names: list[str]) -> int:

@@ -69,15 +69,20 @@ def protected_totals(
     }
     chosen = (criteria.department_id, criteria.job_role_id)
     result = {}
+    # Competences whose targets fall on the same people give the same cells: protected once
+    # (protect is a pure function of the cells, and the costly part of the page).
+    protected: dict[tuple, set] = {}
+    group_ids = {key: frozenset(p.id for p in members) for key, members in groups.items()}
     for competence in competences:
-        with_target = {
-            key: frozenset(p.id for p in members if cells[p.id][competence.id].target is not None)
-            for key, members in groups.items()
-        }
+        having = frozenset(person_id for person_id, row in cells.items() if row[competence.id].target is not None)
+        with_target = {key: ids & having for key, ids in group_ids.items()}
         members = with_target.get(chosen, frozenset())
         reached = sum(1 for person_id in members if cells[person_id][competence.id].meets_target)
         cells_shown = [disclosure.Cell(key, ids, keep=key == (None, None)) for key, ids in with_target.items()]
-        withheld = chosen in disclosure.protect(cells_shown, minimum)
+        signature = tuple(with_target.items())
+        if signature not in protected:
+            protected[signature] = disclosure.protect(cells_shown, minimum)
+        withheld = chosen in protected[signature]
         share = disclosure.share(reached, len(members), minimum, exact_from, withheld and len(members) >= minimum)
         result[competence.id] = Total(len(members), share)
     return result
