@@ -14,7 +14,7 @@ import sys
 
 import bench
 
-HELPERS = {"scale"}  # modules of this package that are not benchmarks (bench/scale.py: the load benchmark's data)
+HELPERS = {"scale", "server"}  # modules that are not benchmarks: the load benchmark's data, gunicorn
 
 
 def benchmark_names() -> list[str]:

@@ -46,19 +46,17 @@ import math
 import os
 import random
 import re
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import record, reset_postgres_schema
+from bench import server as server_process
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/lernpfad_bench"
@@ -728,41 +726,11 @@ def statement_counts(url: str, logins: dict[str, str], paths: Paths, quiz_course
 # --- gunicorn ----------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _start_gunicorn(environment: dict[str, str], port: int, log: Path) -> subprocess.Popen:
-    command = [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}"]
+def _gunicorn_options() -> list[str]:
+    options = ["--workers", str(WORKERS), "--backlog", "2048", "--timeout", "120"]
     if THREADS > 1:
-        command += ["--worker-class", "gthread", "--threads", str(THREADS)]
-    command += ["--backlog", "2048", "--timeout", "120", "--chdir", str(ROOT), "wsgi:app"]
-    with log.open("w") as output:
-        server = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=output, stderr=output)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn stopped at start:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.2)
-    _stop(server)
-    raise RuntimeError(f"gunicorn did not answer /health within 60 s:\n{log.read_text()}")
-
-
-def _stop(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        options += ["--worker-class", "gthread", "--threads", str(THREADS)]
+    return options
 
 
 # --- the benchmark -----------------------------------------------------------------------------
@@ -898,8 +866,8 @@ def run() -> list[str]:
         paths = read_paths(url, MANDATORY_COURSE, shipped)
         large = statement_counts(url, logins, paths, f"{quiz_course}-2")
         record("load_setup_s", time.monotonic() - started, "s")
-        port, log = _free_port(), directory / "gunicorn.log"
-        server = _start_gunicorn(environment, port, log)
+        port, log = server_process.free_port(), directory / "gunicorn.log"
+        server = server_process.start_gunicorn(environment, port, log, *_gunicorn_options())
         base = f"http://127.0.0.1:{port}"
         cpu = ServerCpu(server.pid, url)
         try:
@@ -921,7 +889,7 @@ def run() -> list[str]:
             monday_cpu = cpu.since(before)
         finally:
             cpu.close()
-            _stop(server)
+            server_process.stop(server)
             server_log = log.read_text()[-3000:]
     _report_statements(small, large)
     errors = _report_steady(figures, problems) + _report_monday(rush, MONDAY_MINUTES, monday_cpu, len(people))

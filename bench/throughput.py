@@ -28,12 +28,9 @@ import http.cookiejar
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -41,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import record
+from bench import server as server_process
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS, CONNECTIONS = 3, 16
@@ -134,42 +132,6 @@ def _first_quiz_lesson(url: str) -> str:
 
 
 # --- gunicorn ----------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _start_gunicorn(environment: dict[str, str], port: int, log: Path) -> subprocess.Popen:
-    command = [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}"]
-    with log.open("w") as output:
-        server = subprocess.Popen(
-            [*command, "--chdir", str(ROOT), "wsgi:app"], cwd=ROOT, env=environment, stdout=output, stderr=output
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn stopped at start:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.2)
-    _stop(server)
-    raise RuntimeError(f"gunicorn did not answer /health within 60 s:\n{log.read_text()}")
-
-
-def _stop(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 # --- signing in and checking pages -------------------------------------------------------------
@@ -348,14 +310,14 @@ def run() -> list[str]:
         pages["catalogue_filtered"] = FILTERED_CATALOGUE
         script = directory / "count-not-ok.lua"
         script.write_text(WRK_SCRIPT, encoding="utf-8")
-        port, log = _free_port(), directory / "gunicorn.log"
-        server = _start_gunicorn(environment, port, log)
+        port, log = server_process.free_port(), directory / "gunicorn.log"
+        server = server_process.start_gunicorn(environment, port, log, "--workers", str(WORKERS))
         try:
             figures = _measure_pages(f"http://127.0.0.1:{port}", email, pages, script, server.pid)
         except RuntimeError as error:
             raise RuntimeError(f"{error}\n--- gunicorn's log ---\n{log.read_text()[-5000:]}") from error
         finally:
-            _stop(server)
+            server_process.stop(server)
         extra = {"course": f"/courses/{LESSON_COURSE}/", "certificate": "/courses/phishing-erkennen/certificate"}
         counts = statement_counts(url, email, {**pages, **extra})
     return _report(figures, counts)

@@ -191,16 +191,14 @@ def _modules_off(names: str | Iterable[str]) -> frozenset[Module]:
     return frozenset(Module(name) for name in chosen)
 
 
-def _required_roles(names: str | Iterable[str]) -> frozenset[Role]:
-    """LMS_TWO_FACTOR_REQUIRED_ROLES=admin,hr: roles whose holders must sign in with a second factor.
-    An unknown name is refused, so a typo cannot leave a role without it that was meant to need it."""
-    chosen = [name.strip() for name in names.split(",") if name.strip()] if isinstance(names, str) else list(names)
-    unknown = sorted(name for name in chosen if name not in set(Role))
+def _roles(name: str, value: str | Iterable[str]) -> frozenset[Role]:
+    """A list of roles in a variable (LMS_TWO_FACTOR_REQUIRED_ROLES=admin,hr). An unknown name is
+    refused, so a typo cannot leave out a role that was meant to be in."""
+    chosen = [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else list(value)
+    unknown = sorted(part for part in chosen if part not in set(Role))
     if unknown:
-        raise ConfigError(
-            f"LMS_TWO_FACTOR_REQUIRED_ROLES names unknown roles ({', '.join(unknown)}); known are {', '.join(Role)}"
-        )
-    return frozenset(Role(name) for name in chosen)
+        raise ConfigError(f"{name} names unknown roles ({', '.join(unknown)}); known are {', '.join(Role)}")
+    return frozenset(Role(part) for part in chosen)
 
 
 def _default_database_url() -> str:
@@ -303,16 +301,6 @@ def _ldap_urls(value: str | Iterable[str]) -> tuple[str, ...]:
     return urls
 
 
-def _ldap_roles(name: str, value: str | Iterable[str]) -> frozenset[Any]:
-    from lms.common.vocabulary import Role
-
-    chosen = [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else list(value)
-    unknown = sorted(part for part in chosen if part not in set(Role))
-    if unknown:
-        raise ConfigError(f"{name} names unknown roles ({', '.join(unknown)}); known are {', '.join(Role)}")
-    return frozenset(Role(part) for part in chosen)
-
-
 def _ldap_dn(name: str, dn: str) -> str:
     """A DN as configured, with the spaces around its commas taken out; refused if it is none."""
     from ldap3.core.exceptions import LDAPInvalidDnError
@@ -405,9 +393,7 @@ def _check_directory_settings(config: dict[str, Any]) -> None:
 
     config["LDAP_URLS"] = _ldap_urls(config["LDAP_URLS"])
     config["LDAP_GROUP_ROLES"] = _ldap_group_roles(config["LDAP_GROUP_ROLES"])
-    config["LDAP_LOCAL_PASSWORD_ROLES"] = _ldap_roles(
-        "LMS_LDAP_LOCAL_PASSWORD_ROLES", config["LDAP_LOCAL_PASSWORD_ROLES"]
-    )
+    config["LDAP_LOCAL_PASSWORD_ROLES"] = _roles("LMS_LDAP_LOCAL_PASSWORD_ROLES", config["LDAP_LOCAL_PASSWORD_ROLES"])
     _check_ldap_timeout(config["LDAP_TIMEOUT"])
     if config["LDAP_MATCH_BY"] not in set(DirectoryMatch):
         raise ConfigError(f"LMS_LDAP_MATCH_BY must be one of {', '.join(DirectoryMatch)}")
@@ -533,7 +519,7 @@ def load_config(overrides: dict | None = None) -> dict:
         raise ConfigError(f"LMS_MANAGER_VISIBILITY must be one of {', '.join(ManagerVisibility)}")
     config["MANAGER_VISIBILITY"] = ManagerVisibility(config["MANAGER_VISIBILITY"])
     config["MODULES_OFF"] = _modules_off(config["MODULES_OFF"])
-    config["TWO_FACTOR_REQUIRED_ROLES"] = _required_roles(config["TWO_FACTOR_REQUIRED_ROLES"])
+    config["TWO_FACTOR_REQUIRED_ROLES"] = _roles("LMS_TWO_FACTOR_REQUIRED_ROLES", config["TWO_FACTOR_REQUIRED_ROLES"])
     _check_mail_settings(config)  # mail (lms.notifications)
     _check_directory_settings(config)  # directory sign-in (lms.auth.directory)
     if config["LMS_ENV"] == "production":

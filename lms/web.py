@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from flask import Flask, abort, current_app, render_template, request
+from flask import Flask, abort, current_app, g, render_template, request
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -154,20 +154,31 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def shared_template_values():
-        menu = menu_for(current_user)
-        current = request.endpoint or ""
-        return {
-            "menu": menu,
-            "menu_groups": menu_groups(menu),
-            "active_menu_item": active_item(menu, current),
-            "current_locale": str(get_locale()),
-            "town_name": app.config["TOWN_NAME"],
-            # The footer says who sees a person's learning data, from the settings in force.
-            "manager_visibility": app.config["MANAGER_VISIBILITY"],
-            "min_group_size": app.config["PRIVACY_MIN_GROUP_SIZE"],
-            "languages": (("de", "Deutsch"), ("en", "English")),
-        }
+        # Once per request: a page's sections render templates of their own, which ask again.
+        if (shared := g.get("shared_template_values")) is None:
+            shared = g.shared_template_values = _shared_template_values(app)
+        return shared
 
+    _init_request_guards(app)
+
+
+def _shared_template_values(app: Flask) -> dict:
+    menu = menu_for(current_user)
+    current = request.endpoint or ""
+    return {
+        "menu": menu,
+        "menu_groups": menu_groups(menu),
+        "active_menu_item": active_item(menu, current),
+        "current_locale": str(get_locale()),
+        "town_name": app.config["TOWN_NAME"],
+        # The footer says who sees a person's learning data, from the settings in force.
+        "manager_visibility": app.config["MANAGER_VISIBILITY"],
+        "min_group_size": app.config["PRIVACY_MIN_GROUP_SIZE"],
+        "languages": (("de", "Deutsch"), ("en", "English")),
+    }
+
+
+def _init_request_guards(app: Flask) -> None:
     app.before_request(refuse_switched_off_modules)
 
     @app.before_request

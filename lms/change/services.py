@@ -18,8 +18,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 
-from sqlalchemy import Select, and_, case, exists, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    ScalarSelect,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import joinedload, selectinload
 
 from lms.assignments import notices as assignment_notices
@@ -212,28 +226,31 @@ def target_group_size(initiative: Initiative) -> int:
     return db.session.scalar(select(func.count()).select_from(target_group(initiative).subquery())) or 0
 
 
-def _for_user(user: User):
-    """SQL: the initiative's target group includes `user` (no further statement: the user's
-    department and its parents are found in the same query)."""
-    conditions = []
-    if user.department_id is not None:
-        up = select(Department.id, Department.parent_id).where(Department.id == user.department_id).cte(recursive=True)
-        # UNION, not UNION ALL: a loop in the tree (never meant to be) ends the recursion too.
-        up = up.union(select(Department.id, Department.parent_id).join(up, Department.id == up.c.parent_id))
-        conditions.append(
-            exists().where(
-                initiative_departments.c.initiative_id == Initiative.id,
-                initiative_departments.c.department_id.in_(select(up.c.id)),
-            )
-        )
-    if user.job_role_id is not None:
-        conditions.append(
-            exists().where(
-                initiative_job_roles.c.initiative_id == Initiative.id,
-                initiative_job_roles.c.job_role_id == user.job_role_id,
-            )
-        )
-    return or_(*conditions) if conditions else false()
+def _in_target_group() -> ColumnElement[bool]:
+    """SQL: the initiative's target group includes the person given by the parameters
+    `department_id` and `job_role_id` (NULL: none; the department's parents are found in the same
+    statement). Parameters rather than values, so that a statement built once serves everyone."""
+    up = (
+        select(Department.id, Department.parent_id)
+        .where(Department.id == bindparam("department_id", type_=Integer))
+        .cte(recursive=True)
+    )
+    # UNION, not UNION ALL: a loop in the tree (never meant to be) ends the recursion too.
+    up = up.union(select(Department.id, Department.parent_id).join(up, Department.id == up.c.parent_id))
+    return or_(
+        exists().where(
+            initiative_departments.c.initiative_id == Initiative.id,
+            initiative_departments.c.department_id.in_(select(up.c.id)),
+        ),
+        exists().where(
+            initiative_job_roles.c.initiative_id == Initiative.id,
+            initiative_job_roles.c.job_role_id == bindparam("job_role_id", type_=Integer),
+        ),
+    )
+
+
+def _person(user: User) -> dict[str, int | None]:
+    return {"department_id": user.department_id, "job_role_id": user.job_role_id}
 
 
 VISIBLE_STATES = (InitiativeStatus.RUNNING, InitiativeStatus.CLOSED)
@@ -245,9 +262,10 @@ def initiative_for(user: User, initiative_id: int) -> Initiative | None:
     """The initiative as this person may read it: the change team reads every one, everyone else
     only a running or closed one whose target group they belong to (one statement)."""
     query = select(Initiative).options(_lead).where(Initiative.id == initiative_id)
-    if not may_manage(user):
-        query = query.where(Initiative.status.in_(VISIBLE_STATES), _for_user(user))
-    return db.session.execute(query).scalar()
+    if may_manage(user):
+        return db.session.execute(query).scalar()
+    query = query.where(Initiative.status.in_(VISIBLE_STATES), _in_target_group())
+    return db.session.execute(query, _person(user)).scalar()
 
 
 def my_initiatives(user: User) -> list[Initiative]:
@@ -255,8 +273,9 @@ def my_initiatives(user: User) -> list[Initiative]:
     return list(
         db.session.execute(
             select(Initiative)
-            .where(Initiative.status.in_(VISIBLE_STATES), _for_user(user))
-            .order_by(Initiative.status.desc(), Initiative.go_live, Initiative.id)
+            .where(Initiative.status.in_(VISIBLE_STATES), _in_target_group())
+            .order_by(Initiative.status.desc(), Initiative.go_live, Initiative.id),
+            _person(user),
         ).scalars()
     )
 
@@ -270,8 +289,10 @@ class HomeItem:
     survey_id: int | None = None  # an open pulse survey the person has not answered yet
 
 
-def _unanswered_survey(user: User, today: date):
-    """SQL, per initiative: an open pulse survey this person has not answered (the first to close)."""
+def _unanswered_survey() -> ScalarSelect:
+    """SQL, per initiative: an open pulse survey the person (parameter `user_id`) has not answered
+    on the day `today`, the first to close."""
+    today = bindparam("today", type_=Date)
     return (
         select(Survey.id)
         .where(
@@ -279,7 +300,10 @@ def _unanswered_survey(user: User, today: date):
             Survey.status == SurveyStatus.APPROVED,
             Survey.opens_on <= today,
             Survey.closes_on >= today,
-            ~exists().where(PulseParticipation.survey_id == Survey.id, PulseParticipation.user_id == user.id),
+            ~exists().where(
+                PulseParticipation.survey_id == Survey.id,
+                PulseParticipation.user_id == bindparam("user_id", type_=Integer),
+            ),
         )
         .order_by(Survey.closes_on, Survey.id)
         .limit(1)
@@ -288,10 +312,13 @@ def _unanswered_survey(user: User, today: date):
     )
 
 
-def home_items(user: User, today: date) -> list[HomeItem]:
-    """What My learning shows about the person's running initiatives, in one statement."""
-    rows = db.session.execute(
-        select(Initiative, Announcement, _unanswered_survey(user, today))
+@cache
+def _home_items_statement() -> Select:
+    """Built once: My learning asks on every visit, and building (and keying) it costs more than
+    running it."""
+    today = bindparam("today", type_=Date)
+    return (
+        select(Initiative, Announcement, _unanswered_survey())
         .outerjoin(
             Announcement,
             and_(
@@ -300,9 +327,15 @@ def home_items(user: User, today: date) -> list[HomeItem]:
                 Announcement.shown_until >= today,
             ),
         )
-        .where(Initiative.status == InitiativeStatus.RUNNING, _for_user(user))
+        .where(Initiative.status == InitiativeStatus.RUNNING, _in_target_group())
         .order_by(Initiative.go_live, Initiative.id, Announcement.shown_from.desc(), Announcement.id.desc())
-    ).all()
+    )
+
+
+def home_items(user: User, today: date) -> list[HomeItem]:
+    """What My learning shows about the person's running initiatives, in one statement."""
+    parameters = _person(user) | {"user_id": user.id, "today": today}
+    rows = db.session.execute(_home_items_statement(), parameters).all()
     items: dict[int, HomeItem] = {}
     for initiative, announcement, survey_id in rows:
         item = items.setdefault(initiative.id, HomeItem(initiative, survey_id=survey_id))
