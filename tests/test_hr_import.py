@@ -215,6 +215,14 @@ def test_the_import_takes_a_fixed_number_of_queries_whatever_the_files_length(to
     )
     many_moves = _statements_to_import(count_queries, [varied(n) | {"department": "10"} for n in range(300)])
     assert few_moves == many_moves
+    past = (town_today() - timedelta(days=1)).isoformat()
+
+    def leaving(leavers: int) -> int:  # from the same start: everyone as in `varied`
+        _statements_to_import(count_queries, [varied(n) for n in range(300)])
+        rows = [varied(n) | {"exit_date": past} if n < leavers else varied(n) for n in range(300)]
+        return _statements_to_import(count_queries, rows)
+
+    assert leaving(1) == leaving(20)  # the leavers' sessions end in one statement too
 
 
 # --- what the import refuses ---------------------------------------------------------------------

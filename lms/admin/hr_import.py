@@ -65,8 +65,7 @@ def apply_import(
     if needs_mass_deactivation_consent(plan) and not allow_mass_deactivation:
         raise MassDeactivationRefused(plan, max_deactivate_percent())
     deactivated = people_import.apply(plan, progress)
-    for user in deactivated:
-        auth_services.end_all_sessions(user.id)
+    auth_services.end_sessions_of([user.id for user in deactivated])
     counts = plan.counts
     privacy.record_event(
         actor,
@@ -81,8 +80,7 @@ def deactivate_leavers(today: date | None = None) -> int:
     """The daily job's work: people whose stored exit date has come are deactivated and signed out;
     one audit entry with their number (no names)."""
     leavers = people_import.deactivate_leavers(today)
-    for user in leavers:
-        auth_services.end_all_sessions(user.id)
+    auth_services.end_sessions_of([user.id for user in leavers])
     if leavers:
         privacy.record_event(None, AuditAction.DEACTIVATE_LEAVERS, context={AuditField.PEOPLE: len(leavers)})
     return len(leavers)
