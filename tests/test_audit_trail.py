@@ -347,6 +347,16 @@ def test_the_verify_command_reports_and_fails(app, database, three_entries):
     assert "audit entry 2: its content does not match its hash" in result.output
 
 
+def test_verify_on_a_database_without_the_trail_says_so(tmp_path):
+    """A wrong DATABASE_URL (or one never migrated): a sentence and exit code 1, not a traceback."""
+    from lms import create_app
+
+    empty = create_app({"LMS_ENV": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/empty.db"})
+    result = empty.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert "this database has no audit trail" in result.output and "Traceback" not in result.output
+
+
 def test_parallel_writers_keep_one_chain(app, database, town):
     hr_id, staff_ids = town["hr"].id, [person.id for person in town["staff"]]
     errors: list[BaseException] = []

@@ -6,7 +6,7 @@ import sys
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from lms.extensions import db
 from lms.privacy import chain
@@ -23,6 +23,9 @@ def verify() -> None:
     trail outside the database); exits 1 naming the first broken entry (or checkpoint) otherwise.
     After a purge, the check starts from the newest signed checkpoint.
     """
+    if not inspect(db.engine).has_table(AuditEntry.__tablename__):
+        # A new or wrongly named database: say so, rather than fail with the database's error.
+        raise click.ClickException("this database has no audit trail: is DATABASE_URL right? (flask db upgrade)")
     total = db.session.scalar(select(func.count()).select_from(AuditEntry)) or 0
     with click.progressbar(length=total, label="Checking audit entries", file=sys.stderr) as bar:
         checked = [0]
